@@ -1,0 +1,1061 @@
+//! The reference escrow contract (spec §7): every entry point with its checks, and the
+//! exact accounting. The Solidity contract is differential-tested against this file.
+//!
+//! Execution has the EVM's revert semantics: a call either succeeds and returns its events,
+//! or fails with a [`ContractError`] that names the problem and leaves the state untouched.
+//!
+//! > The contract's ether always equals the prosumers' balances plus the unslashed bonds plus
+//! > the dust account plus the slash pool plus the reporters' rewards plus what is owed but
+//! > not yet withdrawn. (INV-FUNDS-001)
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::{Address, B256};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{Recover, Signature65, SignatureError};
+use crate::eip712::{chain_root, leaf, Domain};
+use crate::params::{Params, ParamsError, ProsumerIndex, MAX_READING_WH};
+use crate::reaction::{settle, Settlement};
+use crate::reading_set::{validate_reading, Added, ReadingError, ReadingSet};
+use crate::types::{SignedReading, SignedResult, WindowResult};
+
+/// Most readings one `addEvidence` or fraud-proof call may carry (spec §7.6): keeps every
+/// chunk far below the 2^24 per-transaction gas cap.
+pub const MAX_EVIDENCE_CHUNK: usize = 512;
+
+/// A transaction to the contract.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Tx {
+    Deposit,
+    PostBond,
+    Abort,
+    SubmitWindow {
+        result: WindowResult,
+        signatures: Vec<Signature65>,
+    },
+    OpenDispute {
+        window: u32,
+    },
+    AddEvidence {
+        window: u32,
+        readings: Vec<SignedReading>,
+    },
+    FinalizeDispute {
+        window: u32,
+    },
+    FinalizePending {
+        window: u32,
+    },
+    ReportEquivocation {
+        first: SignedResult,
+        second: SignedResult,
+    },
+    ReportInconsistency {
+        claim: SignedResult,
+        readings: Vec<SignedReading>,
+    },
+    Close,
+    Withdraw,
+}
+
+impl Tx {
+    /// A short stable name, used in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Tx::Deposit => "deposit",
+            Tx::PostBond => "postBond",
+            Tx::Abort => "abort",
+            Tx::SubmitWindow { .. } => "submitWindow",
+            Tx::OpenDispute { .. } => "openDispute",
+            Tx::AddEvidence { .. } => "addEvidence",
+            Tx::FinalizeDispute { .. } => "finalizeDispute",
+            Tx::FinalizePending { .. } => "finalizePending",
+            Tx::ReportEquivocation { .. } => "reportEquivocation",
+            Tx::ReportInconsistency { .. } => "reportInconsistency",
+            Tx::Close => "close",
+            Tx::Withdraw => "withdraw",
+        }
+    }
+}
+
+/// A transaction with its sender and attached value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Call {
+    pub from: Address,
+    pub value: u128,
+    pub tx: Tx,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Phase {
+    /// Waiting for every deposit and bond.
+    Funding,
+    /// Fully funded: windows are settled one by one.
+    Active,
+    /// Every window final and the slash period over: entitlements can be withdrawn.
+    Closed,
+    /// Funding was incomplete at start: every payment is refunded.
+    Aborted,
+}
+
+/// How a window became final.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Path {
+    /// One transaction with all N signatures (plus, in the hardened variant, an
+    /// unchallenged challenge period).
+    FastPath,
+    /// Recomputed by the contract from meter-signed evidence.
+    Dispute,
+}
+
+/// Why a node lost its bond.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlashReason {
+    /// Signed two different results for one window.
+    Equivocation,
+    /// Signed a result whose totals are not `f` of the committed readings, or whose
+    /// committed readings are invalid.
+    Inconsistency,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Deposited {
+        prosumer: ProsumerIndex,
+        amount: u128,
+    },
+    Bonded {
+        node: ProsumerIndex,
+        amount: u128,
+    },
+    Activated,
+    Aborted,
+    WindowPending {
+        window: u32,
+        hash: B256,
+        until: u64,
+    },
+    WindowFinalized {
+        window: u32,
+        hash: B256,
+        path: Path,
+        settlement: Settlement,
+    },
+    DisputeOpened {
+        window: u32,
+        by: ProsumerIndex,
+        deadline: u64,
+        challenged: Option<B256>,
+    },
+    EvidenceAdded {
+        window: u32,
+        added: u32,
+        duplicates: u32,
+        voided: u32,
+    },
+    Slashed {
+        node: ProsumerIndex,
+        reporter: Address,
+        reason: SlashReason,
+        reward: u128,
+    },
+    Closed,
+    Withdrawn {
+        to: Address,
+        amount: u128,
+    },
+}
+
+/// Why a call was reverted. Each variant names one problem; none changes any state.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+pub enum ContractError {
+    #[error("call is not allowed in phase {actual:?}")]
+    WrongPhase { actual: Phase },
+    #[error("{0} is not a prosumer wallet of this contract")]
+    NotAWallet(Address),
+    #[error("{0} is not a node of this contract")]
+    NotANode(Address),
+    #[error("deposit must be exactly {expected} wei, got {got}")]
+    WrongAmount { expected: u128, got: u128 },
+    #[error("this call carries no ether, got {0} wei")]
+    UnexpectedValue(u128),
+    #[error("already paid")]
+    AlreadyPaid,
+    #[error("funding closed at {start}")]
+    FundingClosed { start: u64 },
+    #[error("funding is open until {start}; abort is only possible after")]
+    FundingStillOpen { start: u64 },
+    #[error("every window is already final")]
+    AllWindowsFinal,
+    #[error("window {got} is not the next window ({expected})")]
+    WindowNotNext { expected: u32, got: u32 },
+    #[error("window {window} ends at {ends_at}; now is {now}")]
+    WindowNotEnded { window: u32, ends_at: u64, now: u64 },
+    #[error("prevHash {got} does not link to the last final result {expected}")]
+    PrevHashMismatch { expected: B256, got: B256 },
+    #[error("malformed result: {0}")]
+    MalformedResult(&'static str),
+    #[error("{got} signatures; a certificate needs exactly {expected}")]
+    WrongSignatureCount { expected: usize, got: usize },
+    #[error("signature {index}: {error}")]
+    BadSignature { index: usize, error: SignatureError },
+    #[error("signature {index} is by {signer}, not a node")]
+    UnknownSigner { index: usize, signer: Address },
+    #[error("node {0} signed twice in one certificate")]
+    DuplicateSigner(Address),
+    #[error("window {window} already has a pending result")]
+    AlreadyPending { window: u32 },
+    #[error("window {window} has no pending result")]
+    NoPending { window: u32 },
+    #[error("the challenge period of window {window} runs until {until}")]
+    ChallengePeriodRunning { window: u32, until: u64 },
+    #[error("the challenge period of window {window} ended at {until}")]
+    ChallengePeriodOver { window: u32, until: u64 },
+    #[error("result {0} was challenged in this dispute and cannot close it")]
+    ChallengedResult(B256),
+    #[error("a dispute on window {window} is already open")]
+    DisputeAlreadyOpen { window: u32 },
+    #[error("no dispute is open on window {window}")]
+    NoDispute { window: u32 },
+    #[error("the dispute on window {window} stopped taking evidence at {deadline}")]
+    DisputeDeadlinePassed { window: u32, deadline: u64 },
+    #[error("the dispute on window {window} takes evidence until {deadline}")]
+    DisputeStillOpen { window: u32, deadline: u64 },
+    #[error("evidence must hold between 1 and {max} readings, got {got}")]
+    EvidenceSize { max: usize, got: usize },
+    #[error("reading {index}: {error}")]
+    Reading { index: usize, error: ReadingError },
+    #[error("the two results are the same or for different windows: not an equivocation")]
+    NotEquivocation,
+    #[error("the two results were signed by different nodes")]
+    SignersDiffer,
+    #[error("node {0} is already slashed")]
+    AlreadySlashed(ProsumerIndex),
+    #[error("the readings do not hash to the claimed readingsRoot")]
+    RootMismatch,
+    #[error("the claimed result is consistent with its readings: no fraud")]
+    NotFraud,
+    #[error("not every window is final yet (next is {next})")]
+    NotAllFinal { next: u32 },
+    #[error("the slash period runs until {until}")]
+    SlashPeriodRunning { until: u64 },
+    #[error("nothing to withdraw for {0}")]
+    NothingToWithdraw(Address),
+}
+
+/// A result submitted with a full certificate, waiting out the challenge period.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Pending {
+    pub result: WindowResult,
+    pub hash: B256,
+    pub until: u64,
+}
+
+/// An open dispute: the evidence collected so far.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Dispute {
+    pub window: u32,
+    pub deadline: u64,
+    pub opened_by: ProsumerIndex,
+    /// The pending result this dispute challenged, which may not close it.
+    pub challenged: Option<B256>,
+    pub evidence: ReadingSet,
+}
+
+/// What the contract remembers of a final window.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FinalWindow {
+    pub hash: B256,
+    pub at: u64,
+    pub path: Path,
+    pub produced: Vec<u64>,
+    pub consumed: Vec<u64>,
+}
+
+/// The reference contract. `R` recovers signatures: real secp256k1 in the implementation,
+/// symbolic in the model.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Contract<R> {
+    #[serde(skip)]
+    recover: R,
+    params: Params,
+    #[serde(skip)]
+    domain: Domain,
+    phase: Phase,
+    /// Wei held by the contract.
+    held: u128,
+    deposited: Vec<bool>,
+    balances: Vec<u128>,
+    bonds: Vec<u128>,
+    bonded: Vec<bool>,
+    slashed: Vec<bool>,
+    dust: u128,
+    slash_pool: u128,
+    rewards: BTreeMap<Address, u128>,
+    next_window: u32,
+    last_hash: B256,
+    finals: Vec<FinalWindow>,
+    pending: Option<Pending>,
+    dispute: Option<Dispute>,
+    owed: BTreeMap<Address, u128>,
+    paid_in: u128,
+    paid_out: u128,
+}
+
+impl<R: Recover> Contract<R> {
+    /// Opens the contract (spec §7.1): the parameters are checked and fixed.
+    pub fn open(params: Params, recover: R) -> Result<Self, ParamsError> {
+        params.validate()?;
+        let n = params.prosumers();
+        Ok(Self {
+            recover,
+            domain: Domain::of(&params),
+            phase: Phase::Funding,
+            held: 0,
+            deposited: vec![false; n],
+            balances: vec![0; n],
+            bonds: vec![0; n],
+            bonded: vec![false; n],
+            slashed: vec![false; n],
+            dust: 0,
+            slash_pool: 0,
+            rewards: BTreeMap::new(),
+            next_window: 0,
+            last_hash: params.genesis_hash(),
+            finals: Vec::new(),
+            pending: None,
+            dispute: None,
+            owed: BTreeMap::new(),
+            paid_in: 0,
+            paid_out: 0,
+            params,
+        })
+    }
+
+    // ---- read-only views (what nodes observe on chain) ----
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+    pub fn domain(&self) -> &Domain {
+        &self.domain
+    }
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+    pub fn next_window(&self) -> u32 {
+        self.next_window
+    }
+    pub fn last_hash(&self) -> B256 {
+        self.last_hash
+    }
+    pub fn pending(&self) -> Option<&Pending> {
+        self.pending.as_ref()
+    }
+    pub fn dispute(&self) -> Option<&Dispute> {
+        self.dispute.as_ref()
+    }
+    pub fn finals(&self) -> &[FinalWindow] {
+        &self.finals
+    }
+    pub fn balances(&self) -> &[u128] {
+        &self.balances
+    }
+    pub fn bonds(&self) -> &[u128] {
+        &self.bonds
+    }
+    pub fn is_slashed(&self, node: ProsumerIndex) -> bool {
+        self.slashed[node]
+    }
+    pub fn slashed(&self) -> &[bool] {
+        &self.slashed
+    }
+    pub fn dust(&self) -> u128 {
+        self.dust
+    }
+    pub fn slash_pool(&self) -> u128 {
+        self.slash_pool
+    }
+    pub fn held(&self) -> u128 {
+        self.held
+    }
+    pub fn owed(&self) -> &BTreeMap<Address, u128> {
+        &self.owed
+    }
+    pub fn rewards(&self) -> &BTreeMap<Address, u128> {
+        &self.rewards
+    }
+    /// Total wei ever paid in and out.
+    pub fn flows(&self) -> (u128, u128) {
+        (self.paid_in, self.paid_out)
+    }
+    /// Time the last window became final, if any.
+    pub fn last_final_at(&self) -> Option<u64> {
+        self.finals.last().map(|f| f.at)
+    }
+
+    /// INV-FUNDS-001: the ether held equals every account the contract keeps, and every wei
+    /// paid in is either still held or was paid out.
+    pub fn check_conservation(&self) -> Result<(), String> {
+        let accounts = self.balances.iter().sum::<u128>()
+            + self.bonds.iter().sum::<u128>()
+            + self.dust
+            + self.slash_pool
+            + self.rewards.values().sum::<u128>()
+            + self.owed.values().sum::<u128>();
+        if accounts != self.held {
+            return Err(format!(
+                "INV-FUNDS-001 violated: held {} but accounts sum to {}",
+                self.held, accounts
+            ));
+        }
+        if self.paid_in != self.held + self.paid_out {
+            return Err(format!(
+                "INV-FUNDS-001 violated: paid in {} != held {} + paid out {}",
+                self.paid_in, self.held, self.paid_out
+            ));
+        }
+        Ok(())
+    }
+
+    /// Executes one call at time `now`. On error nothing changes (revert semantics).
+    pub fn execute(&mut self, call: &Call, now: u64) -> Result<Vec<Event>, ContractError> {
+        let mut next = self.clone();
+        let events = next.apply(call, now)?;
+        debug_assert!(next.check_conservation().is_ok());
+        *self = next;
+        Ok(events)
+    }
+
+    fn apply(&mut self, call: &Call, now: u64) -> Result<Vec<Event>, ContractError> {
+        let payable = matches!(call.tx, Tx::Deposit | Tx::PostBond);
+        if !payable && call.value != 0 {
+            return Err(ContractError::UnexpectedValue(call.value));
+        }
+        match &call.tx {
+            Tx::Deposit => self.deposit(call.from, call.value, now),
+            Tx::PostBond => self.post_bond(call.from, call.value, now),
+            Tx::Abort => self.abort(now),
+            Tx::SubmitWindow { result, signatures } => self.submit_window(result, signatures, now),
+            Tx::OpenDispute { window } => self.open_dispute(call.from, *window, now),
+            Tx::AddEvidence { window, readings } => self.add_evidence(*window, readings, now),
+            Tx::FinalizeDispute { window } => self.finalize_dispute(*window, now),
+            Tx::FinalizePending { window } => self.finalize_pending(*window, now),
+            Tx::ReportEquivocation { first, second } => {
+                self.report_equivocation(call.from, first, second)
+            }
+            Tx::ReportInconsistency { claim, readings } => {
+                self.report_inconsistency(call.from, claim, readings)
+            }
+            Tx::Close => self.close(now),
+            Tx::Withdraw => self.withdraw(call.from),
+        }
+    }
+
+    fn require_phase(&self, phase: Phase) -> Result<(), ContractError> {
+        if self.phase != phase {
+            return Err(ContractError::WrongPhase { actual: self.phase });
+        }
+        Ok(())
+    }
+
+    // ---- §7.2 funding ----
+
+    fn deposit(
+        &mut self,
+        from: Address,
+        value: u128,
+        now: u64,
+    ) -> Result<Vec<Event>, ContractError> {
+        self.require_phase(Phase::Funding)?;
+        let i = self
+            .params
+            .wallet_index(&from)
+            .ok_or(ContractError::NotAWallet(from))?;
+        self.funding_open(now)?;
+        if self.deposited[i] {
+            return Err(ContractError::AlreadyPaid);
+        }
+        let expected = self.params.deposits[i];
+        if value != expected {
+            return Err(ContractError::WrongAmount {
+                expected,
+                got: value,
+            });
+        }
+        self.deposited[i] = true;
+        self.balances[i] = value;
+        self.receive(value);
+        let mut ev = vec![Event::Deposited {
+            prosumer: i,
+            amount: value,
+        }];
+        ev.extend(self.activate_if_funded());
+        Ok(ev)
+    }
+
+    fn post_bond(
+        &mut self,
+        from: Address,
+        value: u128,
+        now: u64,
+    ) -> Result<Vec<Event>, ContractError> {
+        self.require_phase(Phase::Funding)?;
+        let j = self
+            .params
+            .node_index(&from)
+            .ok_or(ContractError::NotANode(from))?;
+        self.funding_open(now)?;
+        if self.bonded[j] {
+            return Err(ContractError::AlreadyPaid);
+        }
+        if value != self.params.bond {
+            return Err(ContractError::WrongAmount {
+                expected: self.params.bond,
+                got: value,
+            });
+        }
+        self.bonded[j] = true;
+        self.bonds[j] = value;
+        self.receive(value);
+        let mut ev = vec![Event::Bonded {
+            node: j,
+            amount: value,
+        }];
+        ev.extend(self.activate_if_funded());
+        Ok(ev)
+    }
+
+    fn funding_open(&self, now: u64) -> Result<(), ContractError> {
+        if now >= self.params.start {
+            return Err(ContractError::FundingClosed {
+                start: self.params.start,
+            });
+        }
+        Ok(())
+    }
+
+    fn receive(&mut self, value: u128) {
+        self.held += value;
+        self.paid_in += value;
+    }
+
+    fn activate_if_funded(&mut self) -> Option<Event> {
+        if self.deposited.iter().all(|d| *d) && self.bonded.iter().all(|b| *b) {
+            self.phase = Phase::Active;
+            Some(Event::Activated)
+        } else {
+            None
+        }
+    }
+
+    /// §7.2: funding incomplete at start refunds every payment exactly (INV-FUNDS-005).
+    fn abort(&mut self, now: u64) -> Result<Vec<Event>, ContractError> {
+        self.require_phase(Phase::Funding)?;
+        if now < self.params.start {
+            return Err(ContractError::FundingStillOpen {
+                start: self.params.start,
+            });
+        }
+        for i in 0..self.params.prosumers() {
+            let wallet = self.params.wallets[i];
+            let node = self.params.nodes[i];
+            *self.owed.entry(wallet).or_default() += std::mem::take(&mut self.balances[i]);
+            *self.owed.entry(node).or_default() += std::mem::take(&mut self.bonds[i]);
+        }
+        self.owed.retain(|_, v| *v > 0);
+        self.phase = Phase::Aborted;
+        Ok(vec![Event::Aborted])
+    }
+
+    // ---- §7.3 fast path ----
+
+    fn require_next(&self, window: u32) -> Result<(), ContractError> {
+        if self.next_window >= self.params.windows {
+            return Err(ContractError::AllWindowsFinal);
+        }
+        if window != self.next_window {
+            return Err(ContractError::WindowNotNext {
+                expected: self.next_window,
+                got: window,
+            });
+        }
+        Ok(())
+    }
+
+    fn require_ended(&self, window: u32, now: u64) -> Result<(), ContractError> {
+        let ends_at = self.params.window_end(window);
+        if now < ends_at {
+            return Err(ContractError::WindowNotEnded {
+                window,
+                ends_at,
+                now,
+            });
+        }
+        Ok(())
+    }
+
+    /// Shape checks any honest result passes: one total per prosumer, each within what
+    /// a window of valid readings can add up to.
+    fn check_shape(&self, result: &WindowResult) -> Result<(), ContractError> {
+        let n = self.params.prosumers();
+        if result.produced.len() != n || result.consumed.len() != n {
+            return Err(ContractError::MalformedResult(
+                "totals must have one entry per prosumer",
+            ));
+        }
+        let max = self.params.slots_per_window * MAX_READING_WH;
+        if result
+            .produced
+            .iter()
+            .chain(&result.consumed)
+            .any(|v| *v > max)
+        {
+            return Err(ContractError::MalformedResult(
+                "a total exceeds what one window of readings can reach",
+            ));
+        }
+        Ok(())
+    }
+
+    fn submit_window(
+        &mut self,
+        result: &WindowResult,
+        signatures: &[Signature65],
+        now: u64,
+    ) -> Result<Vec<Event>, ContractError> {
+        self.require_phase(Phase::Active)?;
+        self.require_next(result.window)?;
+        self.require_ended(result.window, now)?;
+        if result.prev_hash != self.last_hash {
+            return Err(ContractError::PrevHashMismatch {
+                expected: self.last_hash,
+                got: result.prev_hash,
+            });
+        }
+        self.check_shape(result)?;
+        let n = self.params.prosumers();
+        // INV-CERT-001: exactly N signatures, by N distinct registered nodes.
+        if signatures.len() != n {
+            return Err(ContractError::WrongSignatureCount {
+                expected: n,
+                got: signatures.len(),
+            });
+        }
+        let hash = self.domain.result_digest(result);
+        let mut seen = vec![false; n];
+        for (index, sig) in signatures.iter().enumerate() {
+            let signer = self
+                .recover
+                .recover(&hash, sig)
+                .map_err(|error| ContractError::BadSignature { index, error })?;
+            let j = self
+                .params
+                .node_index(&signer)
+                .ok_or(ContractError::UnknownSigner { index, signer })?;
+            if seen[j] {
+                return Err(ContractError::DuplicateSigner(signer));
+            }
+            seen[j] = true;
+        }
+        if self.pending.is_some() {
+            return Err(ContractError::AlreadyPending {
+                window: result.window,
+            });
+        }
+        if let Some(d) = &self.dispute {
+            if d.challenged == Some(hash) {
+                return Err(ContractError::ChallengedResult(hash));
+            }
+        }
+        // A certificate closes an open dispute early: it carries an honest signature.
+        self.dispute = None;
+        if self.params.challenge_period == 0 {
+            let ev = self.finalize(
+                result.produced.clone(),
+                result.consumed.clone(),
+                hash,
+                Path::FastPath,
+                now,
+            );
+            Ok(vec![ev])
+        } else {
+            let until = now + self.params.challenge_period;
+            self.pending = Some(Pending {
+                result: result.clone(),
+                hash,
+                until,
+            });
+            Ok(vec![Event::WindowPending {
+                window: result.window,
+                hash,
+                until,
+            }])
+        }
+    }
+
+    fn finalize_pending(&mut self, window: u32, now: u64) -> Result<Vec<Event>, ContractError> {
+        self.require_phase(Phase::Active)?;
+        self.require_next(window)?;
+        let p = self
+            .pending
+            .as_ref()
+            .ok_or(ContractError::NoPending { window })?;
+        if now < p.until {
+            return Err(ContractError::ChallengePeriodRunning {
+                window,
+                until: p.until,
+            });
+        }
+        let p = self.pending.take().expect("checked");
+        Ok(vec![self.finalize(
+            p.result.produced,
+            p.result.consumed,
+            p.hash,
+            Path::FastPath,
+            now,
+        )])
+    }
+
+    /// Applies the reaction and makes the next window final (spec §7.5, §8).
+    fn finalize(
+        &mut self,
+        produced: Vec<u64>,
+        consumed: Vec<u64>,
+        hash: B256,
+        path: Path,
+        now: u64,
+    ) -> Event {
+        let s = settle(
+            &produced,
+            &consumed,
+            &self.balances,
+            self.params.price_wei_per_wh,
+        );
+        for i in 0..self.balances.len() {
+            self.balances[i] = self.balances[i] - s.paid[i] + s.received[i];
+        }
+        self.dust += s.dust;
+        let window = self.next_window;
+        self.finals.push(FinalWindow {
+            hash,
+            at: now,
+            path,
+            produced,
+            consumed,
+        });
+        self.last_hash = hash;
+        self.next_window += 1;
+        self.pending = None;
+        // Dispute state of a final window is deleted (on-chain pruning, spec §9).
+        self.dispute = None;
+        Event::WindowFinalized {
+            window,
+            hash,
+            path,
+            settlement: s,
+        }
+    }
+
+    // ---- §7.4 dispute path ----
+
+    fn open_dispute(
+        &mut self,
+        from: Address,
+        window: u32,
+        now: u64,
+    ) -> Result<Vec<Event>, ContractError> {
+        self.require_phase(Phase::Active)?;
+        let by = self
+            .params
+            .node_index(&from)
+            .ok_or(ContractError::NotANode(from))?;
+        self.require_next(window)?;
+        self.require_ended(window, now)?;
+        if self.dispute.is_some() {
+            return Err(ContractError::DisputeAlreadyOpen { window });
+        }
+        let challenged = match self.pending.take() {
+            Some(p) if now >= p.until => {
+                return Err(ContractError::ChallengePeriodOver {
+                    window,
+                    until: p.until,
+                })
+            }
+            Some(p) => Some(p.hash),
+            None => None,
+        };
+        let deadline = now + self.params.dispute_period;
+        self.dispute = Some(Dispute {
+            window,
+            deadline,
+            opened_by: by,
+            challenged,
+            evidence: ReadingSet::new(window, self.params.prosumers()),
+        });
+        Ok(vec![Event::DisputeOpened {
+            window,
+            by,
+            deadline,
+            challenged,
+        }])
+    }
+
+    fn add_evidence(
+        &mut self,
+        window: u32,
+        readings: &[SignedReading],
+        now: u64,
+    ) -> Result<Vec<Event>, ContractError> {
+        self.require_phase(Phase::Active)?;
+        if readings.is_empty() || readings.len() > MAX_EVIDENCE_CHUNK {
+            return Err(ContractError::EvidenceSize {
+                max: MAX_EVIDENCE_CHUNK,
+                got: readings.len(),
+            });
+        }
+        let d = self
+            .dispute
+            .as_ref()
+            .filter(|d| d.window == window)
+            .ok_or(ContractError::NoDispute { window })?;
+        if now >= d.deadline {
+            return Err(ContractError::DisputeDeadlinePassed {
+                window,
+                deadline: d.deadline,
+            });
+        }
+        let mut checked = Vec::with_capacity(readings.len());
+        for (index, sr) in readings.iter().enumerate() {
+            let m = validate_reading(&self.params, &self.domain, &self.recover, sr, window)
+                .map_err(|error| ContractError::Reading { index, error })?;
+            checked.push((m, *sr));
+        }
+        let d = self.dispute.as_mut().expect("checked");
+        let (mut added, mut duplicates, mut voided) = (0, 0, 0);
+        for (m, sr) in checked {
+            match d.evidence.add(m, sr) {
+                Ok(Added::Equivocation) => {
+                    added += 1;
+                    voided += 1
+                }
+                Ok(_) => added += 1,
+                // INV-CONFLUENCE-001: duplicates are ignored; the outcome depends on the set.
+                Err(_) => duplicates += 1,
+            }
+        }
+        Ok(vec![Event::EvidenceAdded {
+            window,
+            added,
+            duplicates,
+            voided,
+        }])
+    }
+
+    fn finalize_dispute(&mut self, window: u32, now: u64) -> Result<Vec<Event>, ContractError> {
+        self.require_phase(Phase::Active)?;
+        let d = self
+            .dispute
+            .as_ref()
+            .filter(|d| d.window == window)
+            .ok_or(ContractError::NoDispute { window })?;
+        if now < d.deadline {
+            return Err(ContractError::DisputeStillOpen {
+                window,
+                deadline: d.deadline,
+            });
+        }
+        let d = self.dispute.take().expect("checked");
+        let result = dispute_outcome(&d.evidence, self.last_hash);
+        let hash = self.domain.result_digest(&result);
+        Ok(vec![self.finalize(
+            result.produced,
+            result.consumed,
+            hash,
+            Path::Dispute,
+            now,
+        )])
+    }
+
+    // ---- §7.7 slashing ----
+
+    fn signer_of(&self, sr: &SignedResult, index: usize) -> Result<ProsumerIndex, ContractError> {
+        let hash = self.domain.result_digest(&sr.result);
+        let signer = self
+            .recover
+            .recover(&hash, &sr.signature)
+            .map_err(|error| ContractError::BadSignature { index, error })?;
+        self.params
+            .node_index(&signer)
+            .ok_or(ContractError::UnknownSigner { index, signer })
+    }
+
+    fn report_equivocation(
+        &mut self,
+        reporter: Address,
+        first: &SignedResult,
+        second: &SignedResult,
+    ) -> Result<Vec<Event>, ContractError> {
+        self.require_phase(Phase::Active)?;
+        if first.result.window != second.result.window || first.result == second.result {
+            return Err(ContractError::NotEquivocation);
+        }
+        let a = self.signer_of(first, 0)?;
+        let b = self.signer_of(second, 1)?;
+        if a != b {
+            return Err(ContractError::SignersDiffer);
+        }
+        Ok(vec![self.slash(a, reporter, SlashReason::Equivocation)?])
+    }
+
+    fn report_inconsistency(
+        &mut self,
+        reporter: Address,
+        claim: &SignedResult,
+        readings: &[SignedReading],
+    ) -> Result<Vec<Event>, ContractError> {
+        self.require_phase(Phase::Active)?;
+        if readings.len() > MAX_EVIDENCE_CHUNK * 64 {
+            return Err(ContractError::EvidenceSize {
+                max: MAX_EVIDENCE_CHUNK * 64,
+                got: readings.len(),
+            });
+        }
+        let node = self.signer_of(claim, 0)?;
+        let root = readings
+            .iter()
+            .fold(B256::ZERO, |root, sr| chain_root(root, leaf(sr)));
+        if root != claim.result.readings_root {
+            return Err(ContractError::RootMismatch);
+        }
+        if self.is_inconsistent(&claim.result, readings) {
+            Ok(vec![self.slash(
+                node,
+                reporter,
+                SlashReason::Inconsistency,
+            )?])
+        } else {
+            Err(ContractError::NotFraud)
+        }
+    }
+
+    /// Whether `result` could not have been signed by an honest node over `readings`
+    /// (spec §7.7): a malformed result, an invalid or out-of-window reading, a set not in
+    /// canonical order, or totals that are not `f` of the set.
+    fn is_inconsistent(&self, result: &WindowResult, readings: &[SignedReading]) -> bool {
+        if result.window >= self.params.windows || self.check_shape(result).is_err() {
+            return true;
+        }
+        let mut set = ReadingSet::new(result.window, self.params.prosumers());
+        let mut last: Option<(ProsumerIndex, u64, B256)> = None;
+        for sr in readings {
+            let Ok(m) =
+                validate_reading(&self.params, &self.domain, &self.recover, sr, result.window)
+            else {
+                return true;
+            };
+            let key = (m, sr.reading.slot, leaf(sr));
+            if last.is_some_and(|l| l >= key) {
+                return true;
+            }
+            last = Some(key);
+            set.add(m, *sr)
+                .expect("strictly increasing keys are distinct");
+        }
+        set.produced() != result.produced.as_slice() || set.consumed() != result.consumed.as_slice()
+    }
+
+    /// INV-SLASH-001: half the bond to the reporter, half to the slash pool.
+    fn slash(
+        &mut self,
+        node: ProsumerIndex,
+        reporter: Address,
+        reason: SlashReason,
+    ) -> Result<Event, ContractError> {
+        if self.slashed[node] {
+            return Err(ContractError::AlreadySlashed(node));
+        }
+        let bond = std::mem::take(&mut self.bonds[node]);
+        let reward = bond / 2;
+        self.slashed[node] = true;
+        *self.rewards.entry(reporter).or_default() += reward;
+        self.rewards.retain(|_, v| *v > 0);
+        self.slash_pool += bond - reward;
+        Ok(Event::Slashed {
+            node,
+            reporter,
+            reason,
+            reward,
+        })
+    }
+
+    // ---- §7.8 close and withdraw ----
+
+    fn close(&mut self, now: u64) -> Result<Vec<Event>, ContractError> {
+        self.require_phase(Phase::Active)?;
+        if self.next_window < self.params.windows {
+            return Err(ContractError::NotAllFinal {
+                next: self.next_window,
+            });
+        }
+        let until = self.last_final_at().expect("all final") + self.params.slash_period;
+        if now < until {
+            return Err(ContractError::SlashPeriodRunning { until });
+        }
+        let n = self.params.prosumers();
+        let unslashed = self.slashed.iter().filter(|s| !**s).count() as u128;
+        let share = if unslashed > 0 {
+            self.slash_pool / unslashed
+        } else {
+            0
+        };
+        let mut dust = std::mem::take(&mut self.dust) + self.slash_pool - share * unslashed;
+        self.slash_pool = 0;
+        for i in 0..n {
+            let wallet = self.params.wallets[i];
+            *self.owed.entry(wallet).or_default() += std::mem::take(&mut self.balances[i]);
+            if !self.slashed[i] {
+                let node = self.params.nodes[i];
+                *self.owed.entry(node).or_default() += std::mem::take(&mut self.bonds[i]) + share;
+            }
+        }
+        for (addr, r) in std::mem::take(&mut self.rewards) {
+            *self.owed.entry(addr).or_default() += r;
+        }
+        *self.owed.entry(self.params.dust_recipient).or_default() += std::mem::take(&mut dust);
+        self.owed.retain(|_, v| *v > 0);
+        self.phase = Phase::Closed;
+        Ok(vec![Event::Closed])
+    }
+
+    fn withdraw(&mut self, to: Address) -> Result<Vec<Event>, ContractError> {
+        if self.phase != Phase::Closed && self.phase != Phase::Aborted {
+            return Err(ContractError::WrongPhase { actual: self.phase });
+        }
+        // Pull payment: the entitlement is zeroed before the transfer (no reentrancy).
+        let amount = self
+            .owed
+            .remove(&to)
+            .ok_or(ContractError::NothingToWithdraw(to))?;
+        self.held -= amount;
+        self.paid_out += amount;
+        Ok(vec![Event::Withdrawn { to, amount }])
+    }
+}
+
+/// The result a dispute finalises (spec §7.4): the totals of the evidence, linked to the
+/// last final result. Its readings root is zero: the evidence itself is on chain.
+pub fn dispute_outcome(evidence: &ReadingSet, prev_hash: B256) -> WindowResult {
+    WindowResult {
+        window: evidence.window(),
+        prev_hash,
+        produced: evidence.produced().to_vec(),
+        consumed: evidence.consumed().to_vec(),
+        readings_root: B256::ZERO,
+    }
+}

@@ -1,0 +1,291 @@
+//! secp256k1 keys and 65-byte Ethereum signatures (spec §4.1).
+//!
+//! > Every signature is `r ‖ s ‖ v` over a keccak256 digest, with `v ∈ {27, 28}` and
+//! > `s ≤ n/2` (low-s). A verifier MUST reject a high-s signature even though `ecrecover`
+//! > would accept it: readings are identified by `(meter, slot)`, but rejecting malleated
+//! > encodings keeps every signed object to one byte string. (INV-REPLAY-001)
+//!
+//! [`Recover`] abstracts recovery so that the model checker can substitute symbolic
+//! signatures while sharing every other line of protocol code (see `docs/`).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use alloy_primitives::{keccak256, Address, B256, U256};
+use k256::ecdsa::{RecoveryId, Signature as K256Signature, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+/// Half the secp256k1 group order: the largest `s` a canonical signature may carry.
+pub const SECP256K1_HALF_ORDER: U256 = U256::from_be_slice(&[
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+]);
+
+/// A 65-byte Ethereum signature `r ‖ s ‖ v`, serialised as `0x`-hex.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Signature65(pub [u8; 65]);
+
+impl Signature65 {
+    pub fn r(&self) -> B256 {
+        B256::from_slice(&self.0[..32])
+    }
+    pub fn s(&self) -> B256 {
+        B256::from_slice(&self.0[32..64])
+    }
+    pub fn v(&self) -> u8 {
+        self.0[64]
+    }
+    pub fn from_parts(r: B256, s: B256, v: u8) -> Self {
+        let mut b = [0u8; 65];
+        b[..32].copy_from_slice(r.as_slice());
+        b[32..64].copy_from_slice(s.as_slice());
+        b[64] = v;
+        Signature65(b)
+    }
+    /// The other valid encoding of the same signature: `(r, n - s, v ^ 1)`.
+    /// Used by tests and by the bad-input injector to show malleated signatures are refused.
+    pub fn malleate(&self) -> Self {
+        let n = SECP256K1_HALF_ORDER * U256::from(2) + U256::from(1);
+        let s = U256::from_be_bytes(self.s().0);
+        let s2 = n - s;
+        let v2 = if self.v() == 27 { 28 } else { 27 };
+        Self::from_parts(self.r(), B256::from(s2.to_be_bytes::<32>()), v2)
+    }
+}
+
+impl fmt::Debug for Signature65 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{}", alloy_primitives::hex::encode(self.0))
+    }
+}
+
+impl Serialize for Signature65 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("0x{}", alloy_primitives::hex::encode(self.0)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Signature65 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bytes = alloy_primitives::hex::decode(s.trim_start_matches("0x"))
+            .map_err(serde::de::Error::custom)?;
+        let arr: [u8; 65] = bytes.try_into().map_err(|b: Vec<u8>| {
+            serde::de::Error::custom(format!("a signature has 65 bytes, got {}", b.len()))
+        })?;
+        Ok(Signature65(arr))
+    }
+}
+
+/// Why a signature was refused. Each variant names one problem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, thiserror::Error, Serialize)]
+pub enum SignatureError {
+    #[error("v must be 27 or 28, got {0}")]
+    BadV(u8),
+    #[error("s is in the upper half of the curve order (malleated signature)")]
+    HighS,
+    #[error("r or s is zero or not below the curve order")]
+    OutOfRange,
+    #[error("no public key recovers from this signature")]
+    NoRecovery,
+}
+
+/// Checks the encoding rules of spec §4.1 and recovers the signer with real secp256k1,
+/// exactly as the EVM's `ecrecover` precompile would (plus the low-s rule).
+pub fn recover_secp256k1(digest: &B256, sig: &Signature65) -> Result<Address, SignatureError> {
+    let v = sig.v();
+    if v != 27 && v != 28 {
+        return Err(SignatureError::BadV(v));
+    }
+    let s = U256::from_be_bytes(sig.s().0);
+    if s > SECP256K1_HALF_ORDER {
+        return Err(SignatureError::HighS);
+    }
+    let k_sig = K256Signature::from_slice(&sig.0[..64]).map_err(|_| SignatureError::OutOfRange)?;
+    let recid = RecoveryId::from_byte(v - 27).ok_or(SignatureError::BadV(v))?;
+    let key = VerifyingKey::recover_from_prehash(digest.as_slice(), &k_sig, recid)
+        .map_err(|_| SignatureError::NoRecovery)?;
+    Ok(address_of(&key))
+}
+
+/// The Ethereum address of a public key: the last 20 bytes of keccak256 of its
+/// uncompressed encoding without the 0x04 prefix.
+pub fn address_of(key: &VerifyingKey) -> Address {
+    let point = key.to_encoded_point(false);
+    let hash = keccak256(&point.as_bytes()[1..]);
+    Address::from_slice(&hash[12..])
+}
+
+/// Signature recovery, abstracted so the model can use symbolic signatures.
+pub trait Recover: Clone {
+    fn recover(&self, digest: &B256, sig: &Signature65) -> Result<Address, SignatureError>;
+}
+
+/// Real secp256k1 recovery, memoised. Recovery is a pure function, so a cache shared by
+/// every node of one simulation changes no outcome; it only spares repeated curve work.
+/// The cache is only ever looked up, never iterated, so it cannot affect determinism.
+#[derive(Clone, Default)]
+pub struct Secp256k1 {
+    cache: Option<Arc<Mutex<HashMap<(B256, Signature65), Result<Address, SignatureError>>>>>,
+}
+
+impl Secp256k1 {
+    /// Recovery without a cache.
+    pub fn new() -> Self {
+        Self { cache: None }
+    }
+    /// Recovery with a memo table shared by every clone.
+    pub fn cached() -> Self {
+        Self {
+            cache: Some(Arc::new(Mutex::new(HashMap::new()))),
+        }
+    }
+}
+
+impl Recover for Secp256k1 {
+    fn recover(&self, digest: &B256, sig: &Signature65) -> Result<Address, SignatureError> {
+        match &self.cache {
+            None => recover_secp256k1(digest, sig),
+            Some(cache) => {
+                if let Some(hit) = cache.lock().expect("cache lock").get(&(*digest, *sig)) {
+                    return *hit;
+                }
+                let out = recover_secp256k1(digest, sig);
+                cache
+                    .lock()
+                    .expect("cache lock")
+                    .insert((*digest, *sig), out);
+                out
+            }
+        }
+    }
+}
+
+/// A secp256k1 secret key with its address.
+#[derive(Clone)]
+pub struct SecretKey {
+    key: SigningKey,
+    address: Address,
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretKey({})", self.address)
+    }
+}
+
+impl SecretKey {
+    /// A key derived deterministically from a label, so simulations and tests are
+    /// reproducible: the scalar is keccak256(label), re-hashed until it is valid.
+    pub fn from_label(label: &str) -> Self {
+        let mut seed = keccak256(label.as_bytes());
+        loop {
+            if let Ok(key) = SigningKey::from_bytes(seed.as_slice().into()) {
+                let address = address_of(key.verifying_key());
+                return Self { key, address };
+            }
+            seed = keccak256(seed);
+        }
+    }
+
+    pub fn address(&self) -> Address {
+        self.address
+    }
+
+    /// Signs a 32-byte digest (RFC 6979 deterministic nonce, low-s, `v = 27 + parity`).
+    pub fn sign(&self, digest: &B256) -> Signature65 {
+        let (sig, recid) = self
+            .key
+            .sign_prehash_recoverable(digest.as_slice())
+            .expect("signing a 32-byte prehash cannot fail");
+        // k256 normalises s to the lower half already; keep the rule explicit.
+        let (sig, recid) = match sig.normalize_s() {
+            Some(low) => (
+                low,
+                RecoveryId::new(!recid.is_y_odd(), recid.is_x_reduced()),
+            ),
+            None => (sig, recid),
+        };
+        let mut bytes = [0u8; 65];
+        bytes[..64].copy_from_slice(&sig.to_bytes());
+        bytes[64] = 27 + recid.to_byte();
+        Signature65(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_then_recover_gives_the_signer() {
+        let key = SecretKey::from_label("meter-0");
+        let digest = keccak256(b"hello");
+        let sig = key.sign(&digest);
+        assert!(sig.v() == 27 || sig.v() == 28);
+        assert_eq!(recover_secp256k1(&digest, &sig), Ok(key.address()));
+    }
+
+    #[test]
+    fn a_known_private_key_gives_its_known_address() {
+        // The private key 0x…01 is the generator; its address is well known.
+        let key = SigningKey::from_bytes((&B256::from(U256::from(1).to_be_bytes::<32>()).0).into())
+            .unwrap();
+        assert_eq!(
+            address_of(key.verifying_key()),
+            "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"
+                .parse::<Address>()
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn malleated_signature_is_refused_as_high_s() {
+        let key = SecretKey::from_label("meter-1");
+        let digest = keccak256(b"reading");
+        let sig = key.sign(&digest);
+        let bad = sig.malleate();
+        assert_ne!(bad, sig);
+        assert_eq!(recover_secp256k1(&digest, &bad), Err(SignatureError::HighS));
+        // Malleating twice gives back the original encoding.
+        assert_eq!(bad.malleate(), sig);
+    }
+
+    #[test]
+    fn bad_v_and_zero_r_are_refused() {
+        let key = SecretKey::from_label("meter-2");
+        let digest = keccak256(b"x");
+        let mut sig = key.sign(&digest);
+        sig.0[64] = 1;
+        assert_eq!(
+            recover_secp256k1(&digest, &sig),
+            Err(SignatureError::BadV(1))
+        );
+        let zero = Signature65::from_parts(B256::ZERO, B256::ZERO, 27);
+        assert_eq!(
+            recover_secp256k1(&digest, &zero),
+            Err(SignatureError::OutOfRange)
+        );
+    }
+
+    #[test]
+    fn signature_serde_round_trip() {
+        let sig = SecretKey::from_label("n").sign(&keccak256(b"m"));
+        let json = serde_json::to_string(&sig).unwrap();
+        let back: Signature65 = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, sig);
+        assert!(serde_json::from_str::<Signature65>("\"0x1234\"").is_err());
+    }
+
+    #[test]
+    fn cached_recovery_agrees_with_uncached() {
+        let key = SecretKey::from_label("c");
+        let d = keccak256(b"d");
+        let sig = key.sign(&d);
+        let cached = Secp256k1::cached();
+        assert_eq!(cached.recover(&d, &sig), Ok(key.address()));
+        assert_eq!(cached.recover(&d, &sig), Ok(key.address()));
+        assert_eq!(Secp256k1::new().recover(&d, &sig), Ok(key.address()));
+    }
+}

@@ -1,0 +1,247 @@
+//! The parameters fixed when the contract is opened, and the window timeline (spec §3, §6.1).
+//!
+//! > The contract stores the window parameters (start, slot length, slots per window, number
+//! > of windows), the node, meter and wallet addresses, the price, the deposits, the bond and
+//! > the periods. None of them changes after open. (A-PARAMS-001)
+
+use alloy_primitives::{Address, B256};
+use serde::{Deserialize, Serialize};
+
+/// Largest number of prosumers a contract accepts: keeps every fast-path transaction and the
+/// reaction's O(N) loop far inside the per-transaction gas cap.
+pub const MAX_PROSUMERS: usize = 64;
+/// Largest energy one reading may report for one interval, in Wh (2^32 - 1). With at most
+/// 2^24 slots per window a prosumer's window total stays below 2^56 and never overflows.
+pub const MAX_READING_WH: u64 = u32::MAX as u64;
+/// Largest number of slots in one window.
+pub const MAX_SLOTS_PER_WINDOW: u64 = 1 << 24;
+/// Largest price in wei per Wh; with the bounds above, every product fits 256 bits easily.
+pub const MAX_PRICE_WEI_PER_WH: u128 = u64::MAX as u128;
+/// Largest deposit or bond, in wei (2^96: more ether than exists).
+pub const MAX_AMOUNT_WEI: u128 = 1 << 96;
+
+/// Index of a prosumer: its meter, its node and its wallet share the index.
+pub type ProsumerIndex = usize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Params {
+    /// EIP-155 chain id, part of every EIP-712 domain.
+    pub chain_id: u64,
+    /// The escrow contract's address, part of every EIP-712 domain.
+    pub contract: Address,
+    /// Unix time of slot 0 (T0). Funding closes at `start`.
+    pub start: u64,
+    /// Seconds per metering interval (900 for 15-minute readings).
+    pub slot_secs: u64,
+    /// Slots per window (W).
+    pub slots_per_window: u64,
+    /// Number of windows (K).
+    pub windows: u32,
+    /// Intermediate node addresses, one per prosumer.
+    pub nodes: Vec<Address>,
+    /// Meter addresses, one per prosumer.
+    pub meters: Vec<Address>,
+    /// Prosumer wallets, one per prosumer: they fund deposits and receive balances.
+    pub wallets: Vec<Address>,
+    /// Deposit each prosumer must lock before start, in wei.
+    pub deposits: Vec<u128>,
+    /// Bond each node must post before start, in wei.
+    pub bond: u128,
+    /// Agreed price of locally traded energy, wei per Wh.
+    pub price_wei_per_wh: u128,
+    /// Receives rounding dust (and the slash pool if every node was slashed) at close.
+    pub dust_recipient: Address,
+    /// After a window ends, nodes exchange readings for this long before signing.
+    pub collect_period: u64,
+    /// After signing starts, nodes have this long to reach unanimity before disputing.
+    pub sign_period: u64,
+    /// 0: a unanimous result is final at once (the paper). > 0: it stays pending this long,
+    /// and any node may still dispute it (the hardened variant).
+    pub challenge_period: u64,
+    /// How long a dispute accepts evidence.
+    pub dispute_period: u64,
+    /// After the last window is final, fraud may still be reported for this long.
+    pub slash_period: u64,
+}
+
+/// Why a parameter set was refused at open.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParamsError {
+    #[error("a micro grid needs at least one prosumer")]
+    NoProsumers,
+    #[error("at most {MAX_PROSUMERS} prosumers are supported, got {0}")]
+    TooManyProsumers(usize),
+    #[error("nodes, meters, wallets and deposits must have one entry per prosumer (got {nodes}, {meters}, {wallets}, {deposits})")]
+    LengthMismatch {
+        nodes: usize,
+        meters: usize,
+        wallets: usize,
+        deposits: usize,
+    },
+    #[error("{role} address {address} is the zero address")]
+    ZeroAddress {
+        role: &'static str,
+        address: Address,
+    },
+    #[error("{role} address {address} appears twice")]
+    DuplicateAddress {
+        role: &'static str,
+        address: Address,
+    },
+    #[error("{0} must be greater than zero")]
+    Zero(&'static str),
+    #[error("{name} is {value}, above the limit {limit}")]
+    TooLarge {
+        name: &'static str,
+        value: u128,
+        limit: u128,
+    },
+    #[error("the timeline overflows 64-bit time")]
+    TimeOverflow,
+}
+
+impl Params {
+    pub fn prosumers(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn validate(&self) -> Result<(), ParamsError> {
+        let n = self.nodes.len();
+        if n == 0 {
+            return Err(ParamsError::NoProsumers);
+        }
+        if n > MAX_PROSUMERS {
+            return Err(ParamsError::TooManyProsumers(n));
+        }
+        if self.meters.len() != n || self.wallets.len() != n || self.deposits.len() != n {
+            return Err(ParamsError::LengthMismatch {
+                nodes: n,
+                meters: self.meters.len(),
+                wallets: self.wallets.len(),
+                deposits: self.deposits.len(),
+            });
+        }
+        for (role, set) in [
+            ("node", &self.nodes),
+            ("meter", &self.meters),
+            ("wallet", &self.wallets),
+        ] {
+            let mut seen = std::collections::BTreeSet::new();
+            for a in set {
+                if a.is_zero() {
+                    return Err(ParamsError::ZeroAddress { role, address: *a });
+                }
+                if !seen.insert(*a) {
+                    return Err(ParamsError::DuplicateAddress { role, address: *a });
+                }
+            }
+        }
+        if self.dust_recipient.is_zero() {
+            return Err(ParamsError::ZeroAddress {
+                role: "dust recipient",
+                address: self.dust_recipient,
+            });
+        }
+        for (name, v) in [
+            ("slot_secs", self.slot_secs),
+            ("slots_per_window", self.slots_per_window),
+            ("windows", self.windows as u64),
+            ("dispute_period", self.dispute_period),
+            ("slash_period", self.slash_period),
+            ("sign_period", self.sign_period),
+        ] {
+            if v == 0 {
+                return Err(ParamsError::Zero(name));
+            }
+        }
+        let limits: [(&'static str, u128, u128); 3] = [
+            (
+                "slots_per_window",
+                self.slots_per_window as u128,
+                MAX_SLOTS_PER_WINDOW as u128,
+            ),
+            (
+                "price_wei_per_wh",
+                self.price_wei_per_wh,
+                MAX_PRICE_WEI_PER_WH,
+            ),
+            ("bond", self.bond, MAX_AMOUNT_WEI),
+        ];
+        for (name, value, limit) in limits {
+            if value > limit {
+                return Err(ParamsError::TooLarge { name, value, limit });
+            }
+        }
+        for d in &self.deposits {
+            if *d > MAX_AMOUNT_WEI {
+                return Err(ParamsError::TooLarge {
+                    name: "deposit",
+                    value: *d,
+                    limit: MAX_AMOUNT_WEI,
+                });
+            }
+        }
+        // Every deadline of the last window must be representable.
+        let last = self.windows - 1;
+        self.try_window_end(last)
+            .and_then(|e| e.checked_add(self.collect_period))
+            .and_then(|e| e.checked_add(self.sign_period))
+            .and_then(|e| e.checked_add(self.challenge_period))
+            .and_then(|e| e.checked_add(self.dispute_period))
+            .and_then(|e| e.checked_add(self.slash_period))
+            .and_then(|e| e.checked_add(self.dispute_period))
+            .ok_or(ParamsError::TimeOverflow)?;
+        Ok(())
+    }
+
+    fn try_window_end(&self, window: u32) -> Option<u64> {
+        (window as u64 + 1)
+            .checked_mul(self.slots_per_window)?
+            .checked_mul(self.slot_secs)?
+            .checked_add(self.start)
+    }
+
+    /// Total number of slots covered by the contract.
+    pub fn total_slots(&self) -> u64 {
+        self.windows as u64 * self.slots_per_window
+    }
+
+    /// The window a slot belongs to, if it is inside the contract's span.
+    pub fn window_of_slot(&self, slot: u64) -> Option<u32> {
+        (slot < self.total_slots()).then(|| (slot / self.slots_per_window) as u32)
+    }
+
+    /// First slot of a window and one past its last.
+    pub fn slot_range(&self, window: u32) -> std::ops::Range<u64> {
+        let first = window as u64 * self.slots_per_window;
+        first..first + self.slots_per_window
+    }
+
+    /// Unix time at which a slot's interval ends: its reading exists from then on.
+    pub fn slot_end(&self, slot: u64) -> u64 {
+        self.start + (slot + 1) * self.slot_secs
+    }
+
+    /// `T_end(w)`: the end of window `w`'s last interval.
+    pub fn window_end(&self, window: u32) -> u64 {
+        self.try_window_end(window).expect("validated params")
+    }
+
+    pub fn meter_index(&self, meter: &Address) -> Option<ProsumerIndex> {
+        self.meters.iter().position(|m| m == meter)
+    }
+
+    pub fn node_index(&self, node: &Address) -> Option<ProsumerIndex> {
+        self.nodes.iter().position(|m| m == node)
+    }
+
+    pub fn wallet_index(&self, wallet: &Address) -> Option<ProsumerIndex> {
+        self.wallets.iter().position(|m| m == wallet)
+    }
+
+    /// The hash chained into window 0's result as `prevHash` (spec §4.3): binds the first
+    /// window to this contract and its parameters.
+    pub fn genesis_hash(&self) -> B256 {
+        crate::eip712::genesis_hash(self)
+    }
+}
