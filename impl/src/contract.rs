@@ -20,9 +20,14 @@ use crate::reaction::{settle, Settlement};
 use crate::reading_set::{validate_reading, Added, ReadingError, ReadingSet};
 use crate::types::{SignedReading, SignedResult, WindowResult};
 
-/// Most readings one `addEvidence` or fraud-proof call may carry (spec §7.6): keeps every
-/// chunk far below the 2^24 per-transaction gas cap.
-pub const MAX_EVIDENCE_CHUNK: usize = 512;
+/// Most readings one `addEvidence` call may carry (spec §7.6). At roughly 30k gas a reading
+/// (an `ecrecover`, calldata and a fresh storage slot) a chunk stays near 8M gas, half the
+/// 2^24 per-transaction cap.
+pub const MAX_EVIDENCE_CHUNK: usize = 256;
+/// Most readings one `reportInconsistency` call may carry in this reference contract (§7.7).
+/// The hash-chain root lets an on-chain contract verify a proof in chunks; the Solidity
+/// contract does so.
+pub const MAX_FRAUD_PROOF_READINGS: usize = 1 << 16;
 
 /// A transaction to the contract.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,6 +239,8 @@ pub enum ContractError {
     NotEquivocation,
     #[error("the two results were signed by different nodes")]
     SignersDiffer,
+    #[error("a node cannot report itself")]
+    SelfReport,
     #[error("node {0} is already slashed")]
     AlreadySlashed(ProsumerIndex),
     #[error("the readings do not hash to the claimed readingsRoot")]
@@ -910,6 +917,9 @@ impl<R: Recover> Contract<R> {
         if a != b {
             return Err(ContractError::SignersDiffer);
         }
+        if self.params.nodes[a] == reporter {
+            return Err(ContractError::SelfReport);
+        }
         Ok(vec![self.slash(a, reporter, SlashReason::Equivocation)?])
     }
 
@@ -920,13 +930,16 @@ impl<R: Recover> Contract<R> {
         readings: &[SignedReading],
     ) -> Result<Vec<Event>, ContractError> {
         self.require_phase(Phase::Active)?;
-        if readings.len() > MAX_EVIDENCE_CHUNK * 64 {
+        if readings.len() > MAX_FRAUD_PROOF_READINGS {
             return Err(ContractError::EvidenceSize {
-                max: MAX_EVIDENCE_CHUNK * 64,
+                max: MAX_FRAUD_PROOF_READINGS,
                 got: readings.len(),
             });
         }
         let node = self.signer_of(claim, 0)?;
+        if self.params.nodes[node] == reporter {
+            return Err(ContractError::SelfReport);
+        }
         let root = readings
             .iter()
             .fold(B256::ZERO, |root, sr| chain_root(root, leaf(sr)));

@@ -13,7 +13,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use alloy_primitives::{keccak256, Address, B256, U256};
-use k256::ecdsa::{RecoveryId, Signature as K256Signature, SigningKey, VerifyingKey};
+use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
+use secp256k1::{Message, PublicKey, SECP256K1};
 use serde::{Deserialize, Serialize};
 
 /// Half the secp256k1 group order: the largest `s` a canonical signature may carry.
@@ -91,7 +92,7 @@ pub enum SignatureError {
     NoRecovery,
 }
 
-/// Checks the encoding rules of spec §4.1 and recovers the signer with real secp256k1,
+/// Checks the encoding rules of spec §4.1 and recovers the signer with libsecp256k1,
 /// exactly as the EVM's `ecrecover` precompile would (plus the low-s rule).
 pub fn recover_secp256k1(digest: &B256, sig: &Signature65) -> Result<Address, SignatureError> {
     let v = sig.v();
@@ -102,18 +103,23 @@ pub fn recover_secp256k1(digest: &B256, sig: &Signature65) -> Result<Address, Si
     if s > SECP256K1_HALF_ORDER {
         return Err(SignatureError::HighS);
     }
-    let k_sig = K256Signature::from_slice(&sig.0[..64]).map_err(|_| SignatureError::OutOfRange)?;
-    let recid = RecoveryId::from_byte(v - 27).ok_or(SignatureError::BadV(v))?;
-    let key = VerifyingKey::recover_from_prehash(digest.as_slice(), &k_sig, recid)
+    if sig.r().is_zero() || s.is_zero() {
+        return Err(SignatureError::OutOfRange);
+    }
+    let recid = RecoveryId::try_from(i32::from(v - 27)).map_err(|_| SignatureError::BadV(v))?;
+    let rsig = RecoverableSignature::from_compact(&sig.0[..64], recid)
+        .map_err(|_| SignatureError::OutOfRange)?;
+    let key = SECP256K1
+        .recover_ecdsa(Message::from_digest(digest.0), &rsig)
         .map_err(|_| SignatureError::NoRecovery)?;
     Ok(address_of(&key))
 }
 
 /// The Ethereum address of a public key: the last 20 bytes of keccak256 of its
 /// uncompressed encoding without the 0x04 prefix.
-pub fn address_of(key: &VerifyingKey) -> Address {
-    let point = key.to_encoded_point(false);
-    let hash = keccak256(&point.as_bytes()[1..]);
+pub fn address_of(key: &PublicKey) -> Address {
+    let point = key.serialize_uncompressed();
+    let hash = keccak256(&point[1..]);
     Address::from_slice(&hash[12..])
 }
 
@@ -128,6 +134,23 @@ pub trait Recover: Clone {
 #[derive(Clone, Default)]
 pub struct Secp256k1 {
     cache: Option<Arc<Mutex<HashMap<(B256, Signature65), Result<Address, SignatureError>>>>>,
+}
+
+// Every instance computes the same function, so they are all equal: this lets a contract
+// state be compared and hashed whatever recovery it uses.
+impl PartialEq for Secp256k1 {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for Secp256k1 {}
+impl std::hash::Hash for Secp256k1 {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+impl fmt::Debug for Secp256k1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secp256k1")
+    }
 }
 
 impl Secp256k1 {
@@ -165,7 +188,7 @@ impl Recover for Secp256k1 {
 /// A secp256k1 secret key with its address.
 #[derive(Clone)]
 pub struct SecretKey {
-    key: SigningKey,
+    key: secp256k1::SecretKey,
     address: Address,
 }
 
@@ -181,35 +204,32 @@ impl SecretKey {
     pub fn from_label(label: &str) -> Self {
         let mut seed = keccak256(label.as_bytes());
         loop {
-            if let Ok(key) = SigningKey::from_bytes(seed.as_slice().into()) {
-                let address = address_of(key.verifying_key());
-                return Self { key, address };
+            if let Some(k) = Self::from_bytes(seed.0) {
+                return k;
             }
             seed = keccak256(seed);
         }
+    }
+
+    /// A key from its 32-byte scalar, if the scalar is valid (non-zero, below n).
+    pub fn from_bytes(bytes: [u8; 32]) -> Option<Self> {
+        let key = secp256k1::SecretKey::from_byte_array(bytes).ok()?;
+        let address = address_of(&PublicKey::from_secret_key(SECP256K1, &key));
+        Some(Self { key, address })
     }
 
     pub fn address(&self) -> Address {
         self.address
     }
 
-    /// Signs a 32-byte digest (RFC 6979 deterministic nonce, low-s, `v = 27 + parity`).
+    /// Signs a 32-byte digest: RFC 6979 deterministic nonce, low-s (libsecp256k1 always
+    /// normalises), `v = 27 + recovery id`.
     pub fn sign(&self, digest: &B256) -> Signature65 {
-        let (sig, recid) = self
-            .key
-            .sign_prehash_recoverable(digest.as_slice())
-            .expect("signing a 32-byte prehash cannot fail");
-        // k256 normalises s to the lower half already; keep the rule explicit.
-        let (sig, recid) = match sig.normalize_s() {
-            Some(low) => (
-                low,
-                RecoveryId::new(!recid.is_y_odd(), recid.is_x_reduced()),
-            ),
-            None => (sig, recid),
-        };
+        let sig = SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), &self.key);
+        let (recid, compact) = sig.serialize_compact();
         let mut bytes = [0u8; 65];
-        bytes[..64].copy_from_slice(&sig.to_bytes());
-        bytes[64] = 27 + recid.to_byte();
+        bytes[..64].copy_from_slice(&compact);
+        bytes[64] = 27 + i32::from(recid) as u8;
         Signature65(bytes)
     }
 }
@@ -230,14 +250,35 @@ mod tests {
     #[test]
     fn a_known_private_key_gives_its_known_address() {
         // The private key 0x…01 is the generator; its address is well known.
-        let key = SigningKey::from_bytes((&B256::from(U256::from(1).to_be_bytes::<32>()).0).into())
-            .unwrap();
+        let key = SecretKey::from_bytes(U256::from(1).to_be_bytes::<32>()).unwrap();
         assert_eq!(
-            address_of(key.verifying_key()),
+            key.address(),
             "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"
                 .parse::<Address>()
                 .unwrap()
         );
+        assert!(SecretKey::from_bytes([0; 32]).is_none());
+    }
+
+    /// Two independent secp256k1 implementations (libsecp256k1 and RustCrypto's k256)
+    /// give byte-identical RFC 6979 signatures and the same recovered signer.
+    #[test]
+    fn libsecp256k1_and_k256_agree() {
+        use k256::ecdsa::{SigningKey, VerifyingKey};
+        for i in 0..20u8 {
+            let label = format!("agree-{i}");
+            let key = SecretKey::from_label(&label);
+            let digest = keccak256([i]);
+            let ours = key.sign(&digest);
+            let k = SigningKey::from_bytes((&keccak256(label.as_bytes()).0).into()).unwrap();
+            let (sig, recid) = k.sign_prehash_recoverable(digest.as_slice()).unwrap();
+            assert_eq!(&ours.0[..64], &sig.to_bytes()[..]);
+            assert_eq!(ours.v(), 27 + recid.to_byte());
+            let vk = VerifyingKey::recover_from_prehash(digest.as_slice(), &sig, recid).unwrap();
+            let point = vk.to_encoded_point(false);
+            let addr = Address::from_slice(&keccak256(&point.as_bytes()[1..])[12..]);
+            assert_eq!(addr, key.address());
+        }
     }
 
     #[test]

@@ -1,1 +1,629 @@
-//! todo
+//! The honest intermediate node (spec §6), sans-IO: inputs are meter frames, peer messages
+//! and clock ticks, each with a read-only view of the contract; outputs are messages to
+//! peers and transactions for the chain.
+//!
+//! > **Honest-signing rule** (spec §6.4, INV-SIGN-001). An honest node signs at most one
+//! > result per window; only for the window the contract expects next, linked to the last
+//! > final result; only after the collect period, over the set of every valid reading of the
+//! > window it holds at that moment; and only with the totals `f` of that set.
+//!
+//! Because every honest node signs its own view, a certificate (N signatures on one hash)
+//! exists only when every honest node's view is that same set: one honest node is enough to
+//! stop a wrong result (INV-SOUND-001). Disagreement, or no certificate by the signing
+//! deadline, sends the window to the dispute path, where every honest node puts each
+//! reading it holds on chain (INV-COMPLETE-001).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use alloy_primitives::B256;
+use serde::{Deserialize, Serialize};
+
+use crate::contract::{Call, Contract, Phase, Tx, MAX_EVIDENCE_CHUNK};
+use crate::crypto::{Recover, SecretKey, Signature65};
+use crate::eip712::{sign_result, Domain};
+use crate::params::{Params, ProsumerIndex};
+use crate::reading_set::{validate_reading, Added, ReadingError, ReadingSet};
+use crate::types::{ReadingFrame, SignedReading, SignedResult, WindowResult};
+
+/// Messages between intermediate nodes (spec §6.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NodeMessage {
+    /// "These are the slots I hold": one bitmap per meter over the window's slots.
+    Inventory { window: u32, have: Vec<Vec<u64>> },
+    /// Readings the receiver lacks (or both sides of an equivocation).
+    Readings {
+        window: u32,
+        readings: Vec<SignedReading>,
+    },
+    /// A node's signature on a window result, first-hand or forwarded.
+    Signed(SignedResult),
+}
+
+/// What a node asks its environment to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    Send { to: usize, msg: NodeMessage },
+    Submit(Tx),
+}
+
+/// Why a peer message was refused.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, thiserror::Error, Serialize)]
+pub enum MessageError {
+    #[error("inventory for window {window} has the wrong shape")]
+    MalformedInventory { window: u32 },
+    #[error("window {window} does not exist")]
+    NoSuchWindow { window: u32 },
+    #[error("signed result does not recover to a registered node")]
+    BadResultSignature,
+    #[error("reading {index}: {error}")]
+    Reading { index: usize, error: ReadingError },
+}
+
+/// The set a node froze and signed for a window.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Frozen {
+    pub result: WindowResult,
+    pub hash: B256,
+    pub signature: Signature65,
+    pub at: u64,
+    pub set: ReadingSet,
+}
+
+/// Everything a node keeps about one window until it prunes it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NodeWindow {
+    /// Every valid reading of the window held, including ones that arrived after freezing.
+    pub set: ReadingSet,
+    pub inventory_sent: bool,
+    pub frozen: Option<Frozen>,
+    /// Signatures collected per result hash: the result and who signed it.
+    pub signatures: BTreeMap<B256, (WindowResult, BTreeMap<ProsumerIndex, Signature65>)>,
+    /// Distinct results each node was seen signing (two ⇒ equivocation).
+    pub signed_by: BTreeMap<ProsumerIndex, Vec<SignedResult>>,
+    /// Nodes this node already reported for this window.
+    pub reported: BTreeSet<ProsumerIndex>,
+    pub disagreement: bool,
+    /// (dispute deadline, evidence size, own set size) when evidence was last compared.
+    pub evidence_checked: Option<(u64, usize, usize)>,
+}
+
+impl NodeWindow {
+    fn new(window: u32, n: usize) -> Self {
+        Self {
+            set: ReadingSet::new(window, n),
+            inventory_sent: false,
+            frozen: None,
+            signatures: BTreeMap::new(),
+            signed_by: BTreeMap::new(),
+            reported: BTreeSet::new(),
+            disagreement: false,
+            evidence_checked: None,
+        }
+    }
+}
+
+/// Counters a node keeps of what it refused and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStats {
+    pub readings_accepted: u64,
+    pub duplicates: u64,
+    pub equivocations_seen: u64,
+    /// Refused inputs by error name.
+    pub rejected: BTreeMap<String, u64>,
+    pub windows_pruned: u64,
+}
+
+/// The honest intermediate node of one prosumer.
+#[derive(Clone)]
+pub struct Node<R> {
+    pub index: ProsumerIndex,
+    key: SecretKey,
+    params: Params,
+    domain: Domain,
+    recover: R,
+    windows: BTreeMap<u32, NodeWindow>,
+    pub stats: NodeStats,
+}
+
+/// The name of an error's enum variant, for counting refusals by kind.
+pub fn error_name<E: Serialize>(e: &E) -> String {
+    match serde_json::to_value(e) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(serde_json::Value::Object(m)) => m.keys().next().cloned().unwrap_or_default(),
+        _ => "Unknown".into(),
+    }
+}
+
+impl<R: Recover> Node<R> {
+    pub fn new(index: ProsumerIndex, key: SecretKey, params: Params, recover: R) -> Self {
+        Self {
+            index,
+            key,
+            domain: Domain::of(&params),
+            params,
+            recover,
+            windows: BTreeMap::new(),
+            stats: NodeStats::default(),
+        }
+    }
+
+    pub fn address(&self) -> alloy_primitives::Address {
+        self.key.address()
+    }
+
+    pub fn key(&self) -> &SecretKey {
+        &self.key
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The node's state of a window, if it still keeps one.
+    pub fn window(&self, w: u32) -> Option<&NodeWindow> {
+        self.windows.get(&w)
+    }
+
+    /// Windows whose data the node still keeps.
+    pub fn kept_windows(&self) -> impl Iterator<Item = u32> + '_ {
+        self.windows.keys().copied()
+    }
+
+    fn n(&self) -> usize {
+        self.params.prosumers()
+    }
+
+    fn window_mut(&mut self, w: u32) -> &mut NodeWindow {
+        let n = self.n();
+        self.windows
+            .entry(w)
+            .or_insert_with(|| NodeWindow::new(w, n))
+    }
+
+    fn broadcast(&self, msg: NodeMessage) -> Vec<Output> {
+        (0..self.n())
+            .filter(|j| *j != self.index)
+            .map(|to| Output::Send {
+                to,
+                msg: msg.clone(),
+            })
+            .collect()
+    }
+
+    fn reject<E: Serialize>(&mut self, e: &E) {
+        *self.stats.rejected.entry(error_name(e)).or_default() += 1;
+    }
+
+    // ---- §6.2 readings ----
+
+    /// A frame straight from a meter.
+    pub fn handle_frame(
+        &mut self,
+        frame: &ReadingFrame,
+        now: u64,
+        chain: &Contract<R>,
+    ) -> Result<Vec<Output>, ReadingError> {
+        let out =
+            if frame.chain_id != self.domain.chain_id || frame.contract != self.domain.contract {
+                Err(ReadingError::WrongDomain {
+                    chain_id: frame.chain_id,
+                    contract: frame.contract,
+                })
+            } else {
+                self.ingest(&frame.signed, now, chain)
+            };
+        match &out {
+            Err(ReadingError::Duplicate) => self.stats.duplicates += 1,
+            Err(e) => {
+                let e = e.clone();
+                self.reject(&e)
+            }
+            Ok(_) => {}
+        }
+        out
+    }
+
+    /// Checks a reading and adds it to its window's set. Both sides of a newly seen
+    /// equivocation are forwarded to every peer, so every honest node voids the slot.
+    fn ingest(
+        &mut self,
+        sr: &SignedReading,
+        now: u64,
+        chain: &Contract<R>,
+    ) -> Result<Vec<Output>, ReadingError> {
+        let slot = sr.reading.slot;
+        let w = self
+            .params
+            .window_of_slot(slot)
+            .ok_or(ReadingError::OutsideContract { slot })?;
+        let ends_at = self.params.slot_end(slot);
+        if ends_at > now {
+            return Err(ReadingError::FromTheFuture { slot, ends_at, now });
+        }
+        if w < chain.next_window() {
+            return Err(ReadingError::WindowFinal { slot, window: w });
+        }
+        let m = validate_reading(&self.params, &self.domain, &self.recover, sr, w)?;
+        let win = self.window_mut(w);
+        match win.set.add(m, *sr)? {
+            Added::Equivocation => {
+                self.stats.readings_accepted += 1;
+                self.stats.equivocations_seen += 1;
+                let both: Vec<SignedReading> = self.windows[&w]
+                    .set
+                    .iter()
+                    .filter(|(mm, r)| *mm == m && r.reading.slot == slot)
+                    .map(|(_, r)| *r)
+                    .collect();
+                Ok(self.broadcast(NodeMessage::Readings {
+                    window: w,
+                    readings: both,
+                }))
+            }
+            _ => {
+                self.stats.readings_accepted += 1;
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    // ---- §6.3 peer messages ----
+
+    pub fn handle_message(
+        &mut self,
+        from: ProsumerIndex,
+        msg: &NodeMessage,
+        now: u64,
+        chain: &Contract<R>,
+    ) -> Result<Vec<Output>, MessageError> {
+        let out = self.dispatch(from, msg, now, chain);
+        if let Err(e) = &out {
+            let e = e.clone();
+            self.reject(&e);
+        }
+        out
+    }
+
+    fn dispatch(
+        &mut self,
+        from: ProsumerIndex,
+        msg: &NodeMessage,
+        now: u64,
+        chain: &Contract<R>,
+    ) -> Result<Vec<Output>, MessageError> {
+        match msg {
+            NodeMessage::Inventory { window, have } => {
+                let w = *window;
+                if w >= self.params.windows {
+                    return Err(MessageError::NoSuchWindow { window: w });
+                }
+                let words = (self.params.slots_per_window as usize).div_ceil(64);
+                if have.len() != self.n() || have.iter().any(|row| row.len() != words) {
+                    return Err(MessageError::MalformedInventory { window: w });
+                }
+                if w < chain.next_window() {
+                    return Ok(Vec::new());
+                }
+                self.window_mut(w);
+                let missing = self.windows[&w].set.missing_from(&self.params, have);
+                if missing.is_empty() {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![Output::Send {
+                    to: from,
+                    msg: NodeMessage::Readings {
+                        window: w,
+                        readings: missing,
+                    },
+                }])
+            }
+            NodeMessage::Readings { readings, .. } => {
+                let mut out = Vec::new();
+                let mut first_error = None;
+                for (index, sr) in readings.iter().enumerate() {
+                    match self.ingest(sr, now, chain) {
+                        Ok(o) => out.extend(o),
+                        Err(ReadingError::Duplicate) => self.stats.duplicates += 1,
+                        // Readings of a window that became final meanwhile are simply late.
+                        Err(ReadingError::WindowFinal { .. }) => {}
+                        Err(error) => {
+                            self.reject(&error);
+                            first_error.get_or_insert(MessageError::Reading { index, error });
+                        }
+                    }
+                }
+                match first_error {
+                    // A bad reading in a batch is counted, the good ones are kept.
+                    Some(e) if out.is_empty() && readings.len() == 1 => Err(e),
+                    _ => Ok(out),
+                }
+            }
+            NodeMessage::Signed(sr) => self.on_signed(from, sr, chain),
+        }
+    }
+
+    fn on_signed(
+        &mut self,
+        from: ProsumerIndex,
+        sr: &SignedResult,
+        chain: &Contract<R>,
+    ) -> Result<Vec<Output>, MessageError> {
+        let w = sr.result.window;
+        if w >= self.params.windows {
+            return Err(MessageError::NoSuchWindow { window: w });
+        }
+        let hash = self.domain.result_digest(&sr.result);
+        let signer = self
+            .recover
+            .recover(&hash, &sr.signature)
+            .ok()
+            .and_then(|a| self.params.node_index(&a))
+            .ok_or(MessageError::BadResultSignature)?;
+        if w < chain.next_window() {
+            return Ok(Vec::new());
+        }
+        let me = self.index;
+        let win = self.window_mut(w);
+        let known = win.signed_by.entry(signer).or_default();
+        if known.iter().any(|k| k.result == sr.result) {
+            return Ok(Vec::new());
+        }
+        known.push(sr.clone());
+        win.signatures
+            .entry(hash)
+            .or_insert_with(|| (sr.result.clone(), BTreeMap::new()))
+            .1
+            .insert(signer, sr.signature);
+        if win.frozen.as_ref().is_some_and(|f| f.hash != hash) {
+            win.disagreement = true;
+        }
+        let mut out: Vec<Output> = (0..self.n())
+            .filter(|j| *j != me && *j != from && *j != signer)
+            .map(|to| Output::Send {
+                to,
+                msg: NodeMessage::Signed(sr.clone()),
+            })
+            .collect();
+        out.extend(self.fraud_reports(w, chain));
+        out.extend(self.try_certificate(w, chain));
+        Ok(out)
+    }
+
+    /// Reports every provable fraud seen for window `w` (spec §7.7): two results signed by
+    /// one node, or a result over this node's own frozen set with other totals.
+    fn fraud_reports(&mut self, w: u32, chain: &Contract<R>) -> Vec<Output> {
+        let me = self.index;
+        let Some(win) = self.windows.get_mut(&w) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (signer, results) in &win.signed_by {
+            if *signer == me || win.reported.contains(signer) || chain.is_slashed(*signer) {
+                continue;
+            }
+            if results.len() >= 2 {
+                win.reported.insert(*signer);
+                out.push(Output::Submit(Tx::ReportEquivocation {
+                    first: results[0].clone(),
+                    second: results[1].clone(),
+                }));
+                continue;
+            }
+            let Some(frozen) = &win.frozen else { continue };
+            let claim = &results[0];
+            if claim.result.readings_root == frozen.result.readings_root
+                && claim.result != frozen.result
+                && (claim.result.produced != frozen.result.produced
+                    || claim.result.consumed != frozen.result.consumed)
+            {
+                win.reported.insert(*signer);
+                out.push(Output::Submit(Tx::ReportInconsistency {
+                    claim: claim.clone(),
+                    readings: frozen.set.iter().map(|(_, r)| *r).collect(),
+                }));
+            }
+        }
+        out
+    }
+
+    /// Submits the certificate for this node's own result once it holds all N signatures.
+    fn try_certificate(&self, w: u32, chain: &Contract<R>) -> Vec<Output> {
+        match self.certificate(w, chain) {
+            Some(tx) => vec![Output::Submit(tx)],
+            None => Vec::new(),
+        }
+    }
+
+    /// The `submitWindow` transaction for window `w`, if this node holds a certificate the
+    /// contract would accept now.
+    pub fn certificate(&self, w: u32, chain: &Contract<R>) -> Option<Tx> {
+        if chain.phase() != Phase::Active || chain.next_window() != w || chain.pending().is_some() {
+            return None;
+        }
+        let win = self.windows.get(&w)?;
+        let frozen = win.frozen.as_ref()?;
+        if frozen.result.prev_hash != chain.last_hash() {
+            return None;
+        }
+        if chain
+            .dispute()
+            .is_some_and(|d| d.challenged == Some(frozen.hash))
+        {
+            return None;
+        }
+        let (result, sigs) = win.signatures.get(&frozen.hash)?;
+        if sigs.len() != self.n() {
+            return None;
+        }
+        Some(Tx::SubmitWindow {
+            result: result.clone(),
+            signatures: sigs.values().copied().collect(),
+        })
+    }
+
+    // ---- §6.4–§6.7 the clock ----
+
+    /// Advances the node to time `now`. Everything time-driven happens here: inventories,
+    /// freezing and signing, deadlines, disputes, evidence, pruning and close.
+    pub fn tick(&mut self, now: u64, chain: &Contract<R>) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.prune(now, chain);
+        if chain.phase() != Phase::Active {
+            return out;
+        }
+        let p = &self.params;
+        let w = chain.next_window();
+        if w >= p.windows {
+            // §7.8: once the slash period after the last window is over, anyone closes.
+            if chain
+                .last_final_at()
+                .is_some_and(|t| now >= t + p.slash_period)
+            {
+                out.push(Output::Submit(Tx::Close));
+            }
+            return out;
+        }
+        let end = p.window_end(w);
+        if now < end {
+            return out;
+        }
+        let (collect, sign, n) = (p.collect_period, p.sign_period, self.n());
+        // §6.3: half-way through the collect period, tell peers what we hold.
+        if now >= end + collect / 2 && !self.window_mut(w).inventory_sent {
+            let have = self.windows[&w].set.inventory(&self.params);
+            self.window_mut(w).inventory_sent = true;
+            out.extend(self.broadcast(NodeMessage::Inventory { window: w, have }));
+        }
+        // §6.4: freeze and sign once, over everything held.
+        if now >= end + collect && self.windows[&w].frozen.is_none() {
+            out.extend(self.freeze_and_sign(w, now, chain));
+        }
+        if let Some(d) = chain.dispute() {
+            // §6.6: put every reading we hold on chain, frozen or not (a dispute may be
+            // opened as soon as the window ends); close early with a certificate.
+            if now < d.deadline {
+                if let Some(tx) = self.certificate(w, chain) {
+                    out.push(Output::Submit(tx));
+                    return out;
+                }
+                // Only look again when our set or the evidence changed since last time.
+                let marker = (d.deadline, d.evidence.len(), self.windows[&w].set.len());
+                if self.windows[&w].evidence_checked == Some(marker) {
+                    return out;
+                }
+                self.window_mut(w).evidence_checked = Some(marker);
+                let missing: Vec<SignedReading> = self.windows[&w]
+                    .set
+                    .leaves()
+                    .filter(|(m, l, r)| !d.evidence.contains_leaf(*m, r.reading.slot, l))
+                    .map(|(_, _, r)| *r)
+                    .collect();
+                for chunk in missing.chunks(MAX_EVIDENCE_CHUNK) {
+                    out.push(Output::Submit(Tx::AddEvidence {
+                        window: w,
+                        readings: chunk.to_vec(),
+                    }));
+                }
+            } else {
+                out.push(Output::Submit(Tx::FinalizeDispute { window: w }));
+            }
+            return out;
+        }
+        let Some((frozen_hash, frozen_at, frozen_totals)) =
+            self.windows[&w].frozen.as_ref().map(|f| {
+                (
+                    f.hash,
+                    f.at,
+                    (f.result.produced.clone(), f.result.consumed.clone()),
+                )
+            })
+        else {
+            return out;
+        };
+        if let Some(pending) = chain.pending() {
+            // §6.5 hardened variant: challenge a pending result that misses a reading we
+            // hold, or that is not the result we signed; otherwise let it become final.
+            if now < pending.until {
+                // Late readings matter only if they change the totals: extra signatures
+                // over the same values do not.
+                let set = &self.windows[&w].set;
+                let late = (set.produced(), set.consumed())
+                    != (frozen_totals.0.as_slice(), frozen_totals.1.as_slice());
+                if late || pending.hash != frozen_hash {
+                    out.push(Output::Submit(Tx::OpenDispute { window: w }));
+                }
+            } else {
+                out.push(Output::Submit(Tx::FinalizePending { window: w }));
+            }
+            return out;
+        }
+        // §6.5: no certificate by the signing deadline, or a peer signed something else.
+        let deadline = frozen_at + sign;
+        let disagreement = self.windows[&w].disagreement;
+        if let Some(tx) = self.certificate(w, chain) {
+            out.push(Output::Submit(tx));
+        } else if now >= deadline || (disagreement && n > 1) {
+            out.push(Output::Submit(Tx::OpenDispute { window: w }));
+        }
+        out
+    }
+
+    fn freeze_and_sign(&mut self, w: u32, now: u64, chain: &Contract<R>) -> Vec<Output> {
+        let me = self.index;
+        let win = self.window_mut(w);
+        let set = win.set.clone();
+        let result = WindowResult {
+            window: w,
+            prev_hash: chain.last_hash(),
+            produced: set.produced().to_vec(),
+            consumed: set.consumed().to_vec(),
+            readings_root: set.root(),
+        };
+        let hash = self.domain.result_digest(&result);
+        let signature = sign_result(&self.key, &self.domain, &result);
+        let signed = SignedResult {
+            result: result.clone(),
+            signature,
+        };
+        let win = self.window_mut(w);
+        win.frozen = Some(Frozen {
+            result: result.clone(),
+            hash,
+            signature,
+            at: now,
+            set,
+        });
+        win.signed_by.entry(me).or_default().push(signed.clone());
+        win.signatures
+            .entry(hash)
+            .or_insert_with(|| (result, BTreeMap::new()))
+            .1
+            .insert(me, signature);
+        win.disagreement = win.signatures.keys().any(|h| *h != hash);
+        let mut out = self.broadcast(NodeMessage::Signed(signed));
+        out.extend(self.fraud_reports(w, chain));
+        out.extend(self.try_certificate(w, chain));
+        out
+    }
+
+    /// §9 pruning (INV-PRUNE-001): a window's data is dropped once it is final and its
+    /// slash period is over; nothing the node does later reads it.
+    fn prune(&mut self, now: u64, chain: &Contract<R>) {
+        let finals = chain.finals();
+        let slash = self.params.slash_period;
+        let before = self.windows.len();
+        self.windows
+            .retain(|w, _| finals.get(*w as usize).is_none_or(|f| now < f.at + slash));
+        self.stats.windows_pruned += (before - self.windows.len()) as u64;
+    }
+
+    /// Wraps an output transaction as a call from this node.
+    pub fn call(&self, tx: Tx) -> Call {
+        Call {
+            from: self.address(),
+            value: 0,
+            tx,
+        }
+    }
+}

@@ -96,6 +96,8 @@ pub enum ParamsError {
         value: u128,
         limit: u128,
     },
+    #[error("dispute_period ({dispute}) must exceed collect_period ({collect}): honest nodes must be able to join a dispute opened as soon as a window ends")]
+    DisputeTooShort { dispute: u64, collect: u64 },
     #[error("the timeline overflows 64-bit time")]
     TimeOverflow,
 }
@@ -181,6 +183,12 @@ impl Params {
                 });
             }
         }
+        if self.dispute_period <= self.collect_period {
+            return Err(ParamsError::DisputeTooShort {
+                dispute: self.dispute_period,
+                collect: self.collect_period,
+            });
+        }
         // Every deadline of the last window must be representable.
         let last = self.windows - 1;
         self.try_window_end(last)
@@ -239,8 +247,8 @@ impl Params {
         self.wallets.iter().position(|m| m == wallet)
     }
 
-    /// The hash chained into window 0's result as `prevHash` (spec §4.3): binds the first
-    /// window to this contract and its parameters.
+    /// The hash chained into window 0's result as `prevHash` (spec §4.3): the EIP-712
+    /// domain separator, binding the chain of results to this chain id and contract address.
     pub fn genesis_hash(&self) -> B256 {
         crate::eip712::genesis_hash(self)
     }

@@ -167,6 +167,13 @@ impl ReadingSet {
             .is_some_and(|e| e.readings.binary_search_by(|(x, _)| x.cmp(&l)).is_ok())
     }
 
+    /// Whether the signed reading with this leaf is held.
+    pub fn contains_leaf(&self, meter: ProsumerIndex, slot: u64, l: &B256) -> bool {
+        self.entries
+            .get(&(meter, slot))
+            .is_some_and(|e| e.readings.binary_search_by(|(x, _)| x.cmp(l)).is_ok())
+    }
+
     /// Whether any reading for `(meter, slot)` is held.
     pub fn has_slot(&self, meter: ProsumerIndex, slot: u64) -> bool {
         self.entries.contains_key(&(meter, slot))
@@ -287,7 +294,7 @@ mod tests {
             collect_period: 900,
             sign_period: 900,
             challenge_period: 0,
-            dispute_period: 900,
+            dispute_period: 1800,
             slash_period: 900,
         }
     }

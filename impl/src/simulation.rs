@@ -1,1 +1,1328 @@
-//! todo
+//! A whole micro grid run end to end (the `diversity simulate` job): meters, honest and
+//! Byzantine nodes, the deterministic network and the reference contract, driven by one
+//! clock, with an oracle that checks every final window and the fund accounting.
+//!
+//! Every run is reproducible: keys derive from labels, profiles and the network from the
+//! scenario's seed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path as FsPath;
+
+use alloy_primitives::{keccak256, Address, B256};
+use serde::{Deserialize, Serialize};
+
+use crate::byzantine::{Behaviour, ByzantineNode};
+use crate::contract::{Call, Contract, ContractError, Event, Path, Phase, SlashReason, Tx};
+use crate::crypto::{Secp256k1, SecretKey};
+use crate::eip712::{leaf, sign_reading, sign_result, Domain};
+use crate::meter::{Meter, MeterBehaviour};
+use crate::network::{Network, NetworkConfig, NetworkStats};
+use crate::node::{error_name, Node, NodeMessage, Output};
+use crate::params::{Params, ProsumerIndex};
+use crate::profile::{self, Household, Profile};
+use crate::reading_set::ReadingSet;
+use crate::types::{Reading, ReadingFrame, SignedResult, WindowResult};
+
+/// 2020-01-01T00:00:00Z: the reference paper's year (366 days, 35,136 quarter-hours).
+pub const YEAR_2020_START: u64 = 1_577_836_800;
+
+/// A Byzantine node and what it does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByzantineSpec {
+    pub node: ProsumerIndex,
+    #[serde(default)]
+    pub behaviour: Behaviour,
+}
+
+/// A faulty meter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeterSpec {
+    pub meter: ProsumerIndex,
+    pub behaviour: MeterBehaviour,
+}
+
+/// Protocol periods, in seconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timing {
+    pub collect_secs: u64,
+    pub sign_secs: u64,
+    pub challenge_secs: u64,
+    pub dispute_secs: u64,
+    pub slash_secs: u64,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            collect_secs: 2 * 3_600,
+            sign_secs: 24 * 3_600,
+            challenge_secs: 0,
+            dispute_secs: 3 * 86_400,
+            slash_secs: 7 * 86_400,
+        }
+    }
+}
+
+/// Everything a simulation run depends on. Loadable from JSON; unknown fields are refused.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scenario {
+    pub prosumers: usize,
+    /// Prosumers with rooftop PV.
+    pub pv_prosumers: Vec<ProsumerIndex>,
+    pub pv_kwp: f64,
+    pub annual_kwh: f64,
+    pub start: u64,
+    pub days: u64,
+    pub slot_secs: u64,
+    /// Number of equal windows the span is cut into (12 ≈ monthly, 6 ≈ two-monthly).
+    pub windows: u32,
+    pub byzantine: Vec<ByzantineSpec>,
+    pub meters: Vec<MeterSpec>,
+    pub network: NetworkConfig,
+    pub timing: Timing,
+    pub chain_id: u64,
+    pub price_wei_per_wh: u128,
+    pub deposit_wei: u128,
+    pub bond_wei: u128,
+    pub seed: u64,
+    /// Inject one of each kind of bad input and check each is refused by name.
+    pub bad_inputs: bool,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self {
+            prosumers: 10,
+            pv_prosumers: vec![0, 1, 2, 3, 4],
+            pv_kwp: 4.5,
+            annual_kwh: 5_000.0,
+            start: YEAR_2020_START,
+            days: 366,
+            slot_secs: 900,
+            windows: 12,
+            byzantine: Vec::new(),
+            meters: Vec::new(),
+            network: NetworkConfig::default(),
+            timing: Timing::default(),
+            chain_id: 1,
+            // 1e11 wei/Wh = 1e-4 ETH/kWh, about 0.25–0.35 USD/kWh at recent prices.
+            price_wei_per_wh: 100_000_000_000,
+            deposit_wei: 1_000_000_000_000_000_000,
+            bond_wei: 100_000_000_000_000_000,
+            seed: 2020,
+            bad_inputs: true,
+        }
+    }
+}
+
+/// Why a scenario could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read scenario file {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("scenario file {path} is not a valid scenario: {message}")]
+    Parse { path: String, message: String },
+    #[error("invalid scenario: {0}")]
+    Invalid(String),
+}
+
+impl Scenario {
+    pub fn from_file(path: &FsPath) -> Result<Self, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let s: Scenario = serde_json::from_str(&text).map_err(|e| ScenarioError::Parse {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        let bad = |m: String| Err(ScenarioError::Invalid(m));
+        let n = self.prosumers;
+        if n == 0 || n > crate::params::MAX_PROSUMERS {
+            return bad(format!(
+                "prosumers must be 1..={}, got {n}",
+                crate::params::MAX_PROSUMERS
+            ));
+        }
+        if self.slot_secs == 0 || (self.days * 86_400) % self.slot_secs != 0 {
+            return bad(format!(
+                "slot_secs {} must divide a day evenly",
+                self.slot_secs
+            ));
+        }
+        let slots = self.days * 86_400 / self.slot_secs;
+        if self.windows == 0 || slots % self.windows as u64 != 0 {
+            return bad(format!(
+                "{} days of {}-second slots ({slots} slots) cannot be cut into {} equal windows",
+                self.days, self.slot_secs, self.windows
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for b in &self.byzantine {
+            if b.node >= n {
+                return bad(format!(
+                    "byzantine node {} does not exist (prosumers: {n})",
+                    b.node
+                ));
+            }
+            if b.behaviour.beneficiary >= n {
+                return bad(format!(
+                    "beneficiary {} does not exist",
+                    b.behaviour.beneficiary
+                ));
+            }
+            if !seen.insert(b.node) {
+                return bad(format!("byzantine node {} is listed twice", b.node));
+            }
+        }
+        if seen.len() == n {
+            return bad(
+                "every node is Byzantine: at least one honest node is assumed (A-HONEST-001)"
+                    .into(),
+            );
+        }
+        for m in &self.meters {
+            if m.meter >= n {
+                return bad(format!("meter {} does not exist", m.meter));
+            }
+        }
+        for p in &self.pv_prosumers {
+            if *p >= n {
+                return bad(format!("PV prosumer {p} does not exist"));
+            }
+        }
+        for (name, v) in [
+            ("loss", self.network.loss),
+            ("duplicate", self.network.duplicate),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(format!("network.{name} must be a probability, got {v}"));
+            }
+        }
+        if self.network.loss >= 1.0 {
+            return bad("network.loss of 1 delivers nothing".into());
+        }
+        if !(self.annual_kwh >= 0.0 && self.pv_kwp >= 0.0) {
+            return bad("annual_kwh and pv_kwp must be non-negative".into());
+        }
+        self.params()
+            .validate()
+            .map_err(|e| ScenarioError::Invalid(e.to_string()))?;
+        Ok(())
+    }
+
+    pub fn total_slots(&self) -> u64 {
+        self.days * 86_400 / self.slot_secs
+    }
+
+    fn meter_key(i: usize) -> SecretKey {
+        SecretKey::from_label(&format!("diversity/meter/{i}"))
+    }
+    fn node_key(i: usize) -> SecretKey {
+        SecretKey::from_label(&format!("diversity/node/{i}"))
+    }
+    fn label_address(label: &str) -> Address {
+        Address::from_slice(&keccak256(label.as_bytes())[12..])
+    }
+
+    /// The contract parameters this scenario opens.
+    pub fn params(&self) -> Params {
+        let n = self.prosumers;
+        let t = &self.timing;
+        Params {
+            chain_id: self.chain_id,
+            contract: Self::label_address("diversity/contract"),
+            start: self.start,
+            slot_secs: self.slot_secs,
+            slots_per_window: self.total_slots() / self.windows.max(1) as u64,
+            windows: self.windows,
+            nodes: (0..n).map(|i| Self::node_key(i).address()).collect(),
+            meters: (0..n).map(|i| Self::meter_key(i).address()).collect(),
+            wallets: (0..n)
+                .map(|i| Self::label_address(&format!("diversity/wallet/{i}")))
+                .collect(),
+            deposits: vec![self.deposit_wei; n],
+            bond: self.bond_wei,
+            price_wei_per_wh: self.price_wei_per_wh,
+            dust_recipient: Self::label_address("diversity/dust"),
+            collect_period: t.collect_secs,
+            sign_period: t.sign_secs,
+            challenge_period: t.challenge_secs,
+            dispute_period: t.dispute_secs,
+            slash_period: t.slash_secs,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Report
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProsumerReport {
+    pub index: ProsumerIndex,
+    pub pv: bool,
+    pub byzantine_node: bool,
+    pub produced_wh: u64,
+    pub consumed_wh: u64,
+    pub bought_local_wh: u64,
+    pub sold_local_wh: u64,
+    pub grid_import_wh: u64,
+    pub grid_export_wh: u64,
+    pub paid_wei: u128,
+    pub received_wei: u128,
+    pub deposit_wei: u128,
+    pub withdrawn_wei: u128,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowReport {
+    pub window: u32,
+    pub path: Option<Path>,
+    /// Seconds after the window's end at which it became final.
+    pub final_after_secs: Option<u64>,
+    /// Accepted transactions while this window was next, by name.
+    pub transactions: BTreeMap<String, u64>,
+    pub readings_settled: u64,
+    pub voided_slots: u64,
+    pub matched_wh: u64,
+    /// The oracle's verdict (INV-SOUND-001, INV-COMPLETE-001).
+    pub correct: bool,
+    pub problems: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlashReport {
+    pub node: ProsumerIndex,
+    pub reason: SlashReason,
+    pub reporter: Address,
+    pub reward_wei: u128,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxStats {
+    pub accepted: u64,
+    /// Rejections by error name.
+    pub rejected: BTreeMap<String, u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadInputReport {
+    pub name: String,
+    pub expected: String,
+    pub got: String,
+    pub state_unchanged: bool,
+}
+
+impl BadInputReport {
+    pub fn ok(&self) -> bool {
+        self.expected == self.got && self.state_unchanged
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conservation {
+    pub paid_in_wei: u128,
+    pub paid_out_wei: u128,
+    pub held_at_end_wei: u128,
+    pub checks: u64,
+    pub violations: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub prosumers: Vec<ProsumerReport>,
+    pub windows: Vec<WindowReport>,
+    pub transactions: BTreeMap<String, TxStats>,
+    pub slashings: Vec<SlashReport>,
+    /// Inputs refused by honest nodes, by error name.
+    pub node_rejections: BTreeMap<String, u64>,
+    pub bad_inputs: Vec<BadInputReport>,
+    pub network: NetworkStats,
+    pub conservation: Conservation,
+    pub readings_emitted: u64,
+    pub dust_wei: u128,
+    pub final_phase: Option<Phase>,
+    pub ticks: u64,
+}
+
+impl Report {
+    /// Every window final and correct, the contract closed and fully paid out, no
+    /// conservation violation, and every bad input refused by name with nothing changed.
+    pub fn success(&self) -> bool {
+        self.windows.iter().all(|w| w.correct && w.path.is_some())
+            && self.final_phase == Some(Phase::Closed)
+            && self.conservation.violations.is_empty()
+            && self.conservation.held_at_end_wei == 0
+            && self.conservation.paid_in_wei == self.conservation.paid_out_wei
+            && self.bad_inputs.iter().all(|b| b.ok())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The run
+
+enum Actor {
+    Honest(Node<Secp256k1>),
+    Byzantine(ByzantineNode<Secp256k1>),
+}
+
+impl Actor {
+    fn node(&self) -> &Node<Secp256k1> {
+        match self {
+            Actor::Honest(n) => n,
+            Actor::Byzantine(b) => &b.inner,
+        }
+    }
+    fn is_honest(&self) -> bool {
+        matches!(self, Actor::Honest(_))
+    }
+    fn frame(&mut self, f: &ReadingFrame, now: u64, chain: &Contract<Secp256k1>) -> Vec<Output> {
+        match self {
+            Actor::Honest(n) => n.handle_frame(f, now, chain).unwrap_or_default(),
+            Actor::Byzantine(b) => {
+                let o = b.inner.handle_frame(f, now, chain).unwrap_or_default();
+                b.filter(o, chain)
+            }
+        }
+    }
+    fn message(
+        &mut self,
+        from: usize,
+        m: &NodeMessage,
+        now: u64,
+        chain: &Contract<Secp256k1>,
+    ) -> Vec<Output> {
+        match self {
+            Actor::Honest(n) => n.handle_message(from, m, now, chain).unwrap_or_default(),
+            Actor::Byzantine(b) => {
+                let o = b
+                    .inner
+                    .handle_message(from, m, now, chain)
+                    .unwrap_or_default();
+                b.filter(o, chain)
+            }
+        }
+    }
+    fn tick(&mut self, now: u64, chain: &Contract<Secp256k1>) -> Vec<Output> {
+        match self {
+            Actor::Honest(n) => n.tick(now, chain),
+            Actor::Byzantine(b) => b.tick(now, chain),
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Delivery {
+    Frame(ReadingFrame),
+    Peer { from: usize, msg: NodeMessage },
+}
+
+struct Run {
+    params: Params,
+    chain: Contract<Secp256k1>,
+    actors: Vec<Actor>,
+    net: Network<Delivery>,
+    report: Report,
+    /// Leaves of every reading a meter emitted, per window: the oracle's ground truth.
+    emitted: Vec<BTreeSet<B256>>,
+    /// Evidence of the dispute being finalised, captured for the oracle.
+    evidence_at_final: Option<ReadingSet>,
+}
+
+impl Run {
+    fn window_report(&mut self, w: u32) -> &mut WindowReport {
+        &mut self.report.windows[w as usize]
+    }
+
+    /// Sends a node's outputs: messages into the network, transactions to the chain.
+    fn route(&mut self, j: usize, outputs: Vec<Output>, tick: u64, now: u64) {
+        for o in outputs {
+            match o {
+                Output::Send { to, msg } => {
+                    self.net.send(tick, to, Delivery::Peer { from: j, msg })
+                }
+                Output::Submit(tx) => {
+                    let call = self.actors[j].node().call(tx);
+                    // Rejections are counted in the report.
+                    let _ = self.transact(call, now);
+                }
+            }
+        }
+    }
+
+    fn transact(&mut self, call: Call, now: u64) -> Result<Vec<Event>, ContractError> {
+        let name = call.tx.name().to_string();
+        let window = self.chain.next_window();
+        if matches!(call.tx, Tx::FinalizeDispute { .. }) {
+            self.evidence_at_final = self.chain.dispute().map(|d| d.evidence.clone());
+        }
+        let res = self.chain.execute(&call, now);
+        let stats = self.report.transactions.entry(name.clone()).or_default();
+        match &res {
+            Ok(events) => {
+                stats.accepted += 1;
+                if (window as usize) < self.report.windows.len() {
+                    *self
+                        .window_report(window)
+                        .transactions
+                        .entry(name)
+                        .or_default() += 1;
+                }
+                for e in events.clone() {
+                    self.on_event(e, now);
+                }
+            }
+            Err(e) => *stats.rejected.entry(error_name(e)).or_default() += 1,
+        }
+        res
+    }
+
+    fn on_event(&mut self, e: Event, now: u64) {
+        match e {
+            Event::WindowFinalized {
+                window,
+                hash,
+                path,
+                settlement,
+            } => {
+                for i in 0..self.params.prosumers() {
+                    let p = &mut self.report.prosumers[i];
+                    p.bought_local_wh += settlement.bought_wh[i];
+                    p.sold_local_wh += settlement.sold_wh[i];
+                    p.grid_import_wh += settlement.grid_import_wh[i];
+                    p.grid_export_wh += settlement.grid_export_wh[i];
+                    p.paid_wei += settlement.paid[i];
+                    p.received_wei += settlement.received[i];
+                }
+                let end = self.params.window_end(window);
+                let (problems, settled, voided) = self.oracle(window, hash, path);
+                let wr = self.window_report(window);
+                wr.path = Some(path);
+                wr.final_after_secs = Some(now - end);
+                wr.matched_wh = settlement.matched_wh;
+                wr.readings_settled = settled;
+                wr.voided_slots = voided;
+                wr.correct = problems.is_empty();
+                wr.problems = problems;
+            }
+            Event::Slashed {
+                node,
+                reporter,
+                reason,
+                reward,
+            } => self.report.slashings.push(SlashReport {
+                node,
+                reason,
+                reporter,
+                reward_wei: reward,
+            }),
+            Event::Withdrawn { to, amount } => {
+                if let Some(i) = self.params.wallet_index(&to) {
+                    self.report.prosumers[i].withdrawn_wei += amount;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The oracle (INV-SOUND-001, INV-COMPLETE-001): the committed set of a final window
+    /// holds only readings meters really emitted, holds every reading any honest node
+    /// froze, and the contract's totals are `f` of it.
+    fn oracle(&mut self, w: u32, hash: B256, path: Path) -> (Vec<String>, u64, u64) {
+        let mut problems = Vec::new();
+        let honest: Vec<&Node<Secp256k1>> = self
+            .actors
+            .iter()
+            .filter(|a| a.is_honest())
+            .map(|a| a.node())
+            .collect();
+        let committed: Option<ReadingSet> = match path {
+            Path::Dispute => self.evidence_at_final.take(),
+            Path::FastPath => honest.iter().find_map(|n| {
+                n.window(w)
+                    .and_then(|nw| nw.frozen.as_ref())
+                    .filter(|f| f.hash == hash)
+                    .map(|f| f.set.clone())
+            }),
+        };
+        let Some(set) = committed else {
+            problems.push("no honest node signed the certified result".into());
+            return (problems, 0, 0);
+        };
+        let fin = &self.chain.finals()[w as usize];
+        if fin.produced != set.produced() || fin.consumed != set.consumed() {
+            problems.push("final totals are not f of the committed readings".into());
+        }
+        let genuine = &self.emitted[w as usize];
+        let forged = set
+            .leaves()
+            .filter(|(_, l, _)| !genuine.contains(l))
+            .count();
+        if forged > 0 {
+            problems.push(format!(
+                "{forged} committed readings were never emitted by a meter"
+            ));
+        }
+        for n in &honest {
+            let Some(nw) = n.window(w) else { continue };
+            let held = match (&path, &nw.frozen) {
+                (Path::FastPath, Some(f)) => &f.set,
+                _ => &nw.set,
+            };
+            let missing = held
+                .leaves()
+                .filter(|(m, l, r)| !set.contains_leaf(*m, r.reading.slot, l))
+                .count();
+            if missing > 0 {
+                problems.push(format!(
+                    "{missing} readings held by honest node {} are missing",
+                    n.index
+                ));
+            }
+        }
+        let voided = set
+            .iter()
+            .map(|(m, r)| (m, r.reading.slot))
+            .collect::<BTreeSet<_>>()
+            .len() as u64;
+        let distinct_counted = set.len() as u64;
+        let voided = distinct_counted.saturating_sub(voided);
+        (problems, set.len() as u64, voided)
+    }
+}
+
+/// Runs a scenario to completion. `progress(done, total)` is called now and then.
+pub fn run(s: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, ScenarioError> {
+    s.validate()?;
+    let params = s.params();
+    let n = s.prosumers;
+    let domain = Domain::of(&params);
+    let recover = Secp256k1::cached();
+    let chain = Contract::open(params.clone(), recover.clone())
+        .map_err(|e| ScenarioError::Invalid(e.to_string()))?;
+    let total = s.total_slots();
+    let profiles: Vec<Profile> = (0..n)
+        .map(|i| {
+            profile::build(
+                &Household {
+                    annual_kwh: s.annual_kwh,
+                    pv_kwp: if s.pv_prosumers.contains(&i) {
+                        s.pv_kwp
+                    } else {
+                        0.0
+                    },
+                    seed: s.seed.wrapping_mul(1_000).wrapping_add(i as u64),
+                },
+                s.start,
+                s.slot_secs,
+                total,
+            )
+        })
+        .collect();
+    let meters: Vec<Meter> = (0..n)
+        .map(|i| {
+            let behaviour = s
+                .meters
+                .iter()
+                .find(|m| m.meter == i)
+                .map(|m| m.behaviour.clone())
+                .unwrap_or_default();
+            Meter::new(i, Scenario::meter_key(i), domain, behaviour)
+        })
+        .collect();
+    let actors: Vec<Actor> = (0..n)
+        .map(|i| {
+            let node = Node::new(i, Scenario::node_key(i), params.clone(), recover.clone());
+            match s.byzantine.iter().find(|b| b.node == i) {
+                Some(b) => Actor::Byzantine(ByzantineNode::new(node, b.behaviour.clone())),
+                None => Actor::Honest(node),
+            }
+        })
+        .collect();
+    let mut run = Run {
+        params: params.clone(),
+        chain,
+        actors,
+        net: Network::new(s.network.clone(), s.seed),
+        report: Report {
+            prosumers: (0..n)
+                .map(|i| ProsumerReport {
+                    index: i,
+                    pv: s.pv_prosumers.contains(&i),
+                    byzantine_node: s.byzantine.iter().any(|b| b.node == i),
+                    deposit_wei: s.deposit_wei,
+                    ..Default::default()
+                })
+                .collect(),
+            windows: (0..s.windows)
+                .map(|w| WindowReport {
+                    window: w,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        },
+        emitted: vec![BTreeSet::new(); s.windows as usize],
+        evidence_at_final: None,
+    };
+
+    // §7.2 funding, an hour before start.
+    let funding_time = s.start.saturating_sub(3_600);
+    for i in 0..n {
+        let _ = run.transact(
+            Call {
+                from: params.wallets[i],
+                value: params.deposits[i],
+                tx: Tx::Deposit,
+            },
+            funding_time,
+        );
+        let _ = run.transact(
+            Call {
+                from: params.nodes[i],
+                value: params.bond,
+                tx: Tx::PostBond,
+            },
+            funding_time,
+        );
+    }
+
+    let honest = (0..n)
+        .find(|j| run.actors[*j].is_honest())
+        .expect("validated");
+    let tail = (s.timing.collect_secs
+        + s.timing.sign_secs
+        + s.timing.challenge_secs
+        + 2 * s.timing.dispute_secs
+        + s.timing.slash_secs)
+        * 2
+        / s.slot_secs
+        + 16;
+    let mut tick = 0u64;
+    while tick <= total + tail {
+        tick += 1;
+        let now = s.start + tick * s.slot_secs;
+        if tick <= total {
+            let slot = tick - 1;
+            for (i, meter) in meters.iter().enumerate() {
+                let frames = meter.emit(
+                    slot,
+                    profiles[i].produced_wh[slot as usize],
+                    profiles[i].consumed_wh[slot as usize],
+                    n,
+                );
+                let w = params.window_of_slot(slot).expect("in span") as usize;
+                let mut last = None;
+                for (dest, frame) in frames {
+                    if last != Some(frame.signed) {
+                        run.emitted[w].insert(leaf(&frame.signed));
+                        run.report.readings_emitted += 1;
+                        last = Some(frame.signed);
+                    }
+                    run.net.send(tick, dest, Delivery::Frame(frame));
+                }
+            }
+        }
+        if s.bad_inputs && tick == params.slots_per_window + 1 {
+            inject_bad_inputs(&mut run, honest, now);
+        }
+        for (dest, d) in run.net.due(tick) {
+            let out = match &d {
+                Delivery::Frame(f) => run.actors[dest].frame(f, now, &run.chain),
+                Delivery::Peer { from, msg } => {
+                    run.actors[dest].message(*from, msg, now, &run.chain)
+                }
+            };
+            run.route(dest, out, tick, now);
+        }
+        for j in 0..n {
+            let out = run.actors[j].tick(now, &run.chain);
+            run.route(j, out, tick, now);
+        }
+        run.report.conservation.checks += 1;
+        if let Err(v) = run.chain.check_conservation() {
+            run.report
+                .conservation
+                .violations
+                .push(format!("tick {tick}: {v}"));
+        }
+        if tick % 96 == 0 {
+            progress(tick.min(total), total);
+        }
+        if run.chain.phase() == Phase::Closed || run.chain.phase() == Phase::Aborted {
+            break;
+        }
+    }
+    progress(total, total);
+
+    // §7.8: everyone owed anything pulls it.
+    let now = s.start + tick * s.slot_secs;
+    let owed: Vec<Address> = run.chain.owed().keys().copied().collect();
+    for to in owed {
+        let _ = run.transact(
+            Call {
+                from: to,
+                value: 0,
+                tx: Tx::Withdraw,
+            },
+            now,
+        );
+    }
+    let (paid_in, paid_out) = run.chain.flows();
+    run.report.conservation.paid_in_wei = paid_in;
+    run.report.conservation.paid_out_wei = paid_out;
+    run.report.conservation.held_at_end_wei = run.chain.held();
+    if let Err(v) = run.chain.check_conservation() {
+        run.report.conservation.violations.push(v);
+    }
+    for i in 0..n {
+        let p = &mut run.report.prosumers[i];
+        p.produced_wh = profiles[i].produced_wh.iter().sum();
+        p.consumed_wh = profiles[i].consumed_wh.iter().sum();
+    }
+    for a in &run.actors {
+        if a.is_honest() {
+            for (k, v) in &a.node().stats.rejected {
+                *run.report.node_rejections.entry(k.clone()).or_default() += v;
+            }
+        }
+    }
+    run.report.network = run.net.stats.clone();
+    run.report.final_phase = Some(run.chain.phase());
+    run.report.ticks = tick;
+    run.report.dust_wei = dust_paid(&run.report);
+    Ok(run.report)
+}
+
+fn dust_paid(r: &Report) -> u128 {
+    let paid: u128 = r.prosumers.iter().map(|p| p.paid_wei).sum();
+    let received: u128 = r.prosumers.iter().map(|p| p.received_wei).sum();
+    paid - received
+}
+
+/// Feeds one of each kind of bad input to an honest node and to the contract, and records
+/// whether each was refused with its own error and changed nothing (spec §6.2, §7).
+fn inject_bad_inputs(run: &mut Run, h: usize, now: u64) {
+    let params = run.params.clone();
+    let domain = Domain::of(&params);
+    let w = run.chain.next_window();
+    let held = run.actors[h]
+        .node()
+        .window(w)
+        .and_then(|nw| nw.set.iter().next().map(|(_, r)| *r));
+    let Some(genuine) = held else { return };
+    let slot = genuine.reading.slot;
+    let meter0 = Scenario::meter_key(0);
+    let reading = Reading {
+        meter: meter0.address(),
+        slot,
+        produced_wh: 1,
+        consumed_wh: 2,
+    };
+    let frame = |signed| ReadingFrame {
+        chain_id: params.chain_id,
+        contract: params.contract,
+        signed,
+    };
+    let other = Domain::new(params.chain_id, Address::repeat_byte(0x77));
+    let stranger = SecretKey::from_label("diversity/stranger");
+    let mut malleated = genuine;
+    malleated.signature = genuine.signature.malleate();
+    let future_slot = params.slot_range(w + 1).start + 5;
+    let mut cases: Vec<(&str, &str, ReadingFrame)> = vec![
+        (
+            "forged reading",
+            "SignerMismatch",
+            frame(sign_reading(&Scenario::meter_key(1), &domain, reading)),
+        ),
+        (
+            "replayed from another chain",
+            "WrongDomain",
+            ReadingFrame {
+                chain_id: params.chain_id + 1,
+                ..frame(sign_reading(
+                    &meter0,
+                    &Domain::new(params.chain_id + 1, params.contract),
+                    reading,
+                ))
+            },
+        ),
+        (
+            "replayed from another contract, relabelled",
+            "SignerMismatch",
+            frame(sign_reading(&meter0, &other, reading)),
+        ),
+        ("malleated signature", "BadSignature", frame(malleated)),
+        ("duplicate reading", "Duplicate", frame(genuine)),
+        (
+            "unregistered meter",
+            "UnregisteredMeter",
+            frame(sign_reading(
+                &stranger,
+                &domain,
+                Reading {
+                    meter: stranger.address(),
+                    ..reading
+                },
+            )),
+        ),
+        (
+            "slot outside the contract",
+            "OutsideContract",
+            frame(sign_reading(
+                &meter0,
+                &domain,
+                Reading {
+                    slot: params.total_slots() + 3,
+                    ..reading
+                },
+            )),
+        ),
+        (
+            "reading from the future",
+            "FromTheFuture",
+            frame(sign_reading(
+                &meter0,
+                &domain,
+                Reading {
+                    slot: future_slot,
+                    ..reading
+                },
+            )),
+        ),
+        (
+            "value above the per-interval limit",
+            "ValueTooLarge",
+            frame(sign_reading(
+                &meter0,
+                &domain,
+                Reading {
+                    produced_wh: u64::MAX,
+                    ..reading
+                },
+            )),
+        ),
+    ];
+    for (name, expected, f) in cases.drain(..) {
+        let node = run.actors[h].node();
+        let before = node.window(w).cloned();
+        let got = match &mut run.actors[h] {
+            Actor::Honest(n) => n.handle_frame(&f, now, &run.chain),
+            Actor::Byzantine(_) => unreachable!("h is honest"),
+        };
+        let after = run.actors[h].node().window(w).cloned();
+        run.report.bad_inputs.push(BadInputReport {
+            name: name.into(),
+            expected: expected.into(),
+            got: got
+                .err()
+                .map(|e| error_name(&e))
+                .unwrap_or_else(|| "accepted".into()),
+            state_unchanged: before == after,
+        });
+    }
+
+    // Malformed peer messages.
+    let node_key = SecretKey::from_label("diversity/node/forger");
+    let fake = WindowResult {
+        window: w,
+        prev_hash: run.chain.last_hash(),
+        produced: vec![0; params.prosumers()],
+        consumed: vec![0; params.prosumers()],
+        readings_root: B256::ZERO,
+    };
+    let msgs: Vec<(&str, &str, NodeMessage)> = vec![
+        (
+            "malformed inventory",
+            "MalformedInventory",
+            NodeMessage::Inventory {
+                window: w,
+                have: vec![vec![0; 1]],
+            },
+        ),
+        (
+            "result signed by a non-node",
+            "BadResultSignature",
+            NodeMessage::Signed(SignedResult {
+                signature: sign_result(&node_key, &domain, &fake),
+                result: fake.clone(),
+            }),
+        ),
+    ];
+    let from = (h + 1) % params.prosumers();
+    for (name, expected, m) in msgs {
+        let before = run.actors[h].node().window(w).cloned();
+        let got = match &mut run.actors[h] {
+            Actor::Honest(n) => n.handle_message(from, &m, now, &run.chain),
+            Actor::Byzantine(_) => unreachable!(),
+        };
+        let after = run.actors[h].node().window(w).cloned();
+        run.report.bad_inputs.push(BadInputReport {
+            name: name.into(),
+            expected: expected.into(),
+            got: got
+                .err()
+                .map(|e| error_name(&e))
+                .unwrap_or_else(|| "accepted".into()),
+            state_unchanged: before == after,
+        });
+    }
+
+    // Bad transactions.
+    let node_keys: Vec<SecretKey> = (0..params.prosumers()).map(Scenario::node_key).collect();
+    let good = WindowResult {
+        readings_root: B256::repeat_byte(1),
+        ..fake.clone()
+    };
+    let sigs = |r: &WindowResult, k: usize| -> Vec<_> {
+        node_keys
+            .iter()
+            .take(k)
+            .map(|key| sign_result(key, &domain, r))
+            .collect()
+    };
+    let n = params.prosumers();
+    let short = WindowResult {
+        produced: vec![0; n - 1],
+        ..good.clone()
+    };
+    let wrong_prev = WindowResult {
+        prev_hash: B256::repeat_byte(9),
+        ..good.clone()
+    };
+    let next = WindowResult {
+        window: w + 1,
+        ..good.clone()
+    };
+    let node0 = params.nodes[0];
+    let txs: Vec<(&str, &str, Call)> = vec![
+        (
+            "certificate one signature short",
+            "WrongSignatureCount",
+            Call {
+                from: node0,
+                value: 0,
+                tx: Tx::SubmitWindow {
+                    result: good.clone(),
+                    signatures: sigs(&good, n - 1),
+                },
+            },
+        ),
+        (
+            "certificate with a duplicated signer",
+            "DuplicateSigner",
+            Call {
+                from: node0,
+                value: 0,
+                tx: Tx::SubmitWindow {
+                    result: good.clone(),
+                    signatures: {
+                        let mut v = sigs(&good, n);
+                        v[n - 1] = v[0];
+                        v
+                    },
+                },
+            },
+        ),
+        (
+            "certificate with a stranger's signature",
+            "UnknownSigner",
+            Call {
+                from: node0,
+                value: 0,
+                tx: Tx::SubmitWindow {
+                    result: good.clone(),
+                    signatures: {
+                        let mut v = sigs(&good, n);
+                        v[n - 1] = sign_result(&node_key, &domain, &good);
+                        v
+                    },
+                },
+            },
+        ),
+        (
+            "result with a wrong previous hash",
+            "PrevHashMismatch",
+            Call {
+                from: node0,
+                value: 0,
+                tx: Tx::SubmitWindow {
+                    result: wrong_prev.clone(),
+                    signatures: sigs(&wrong_prev, n),
+                },
+            },
+        ),
+        (
+            "result with too few totals",
+            "MalformedResult",
+            Call {
+                from: node0,
+                value: 0,
+                tx: Tx::SubmitWindow {
+                    result: short.clone(),
+                    signatures: sigs(&short, n),
+                },
+            },
+        ),
+        (
+            "result for a later window",
+            "WindowNotNext",
+            Call {
+                from: node0,
+                value: 0,
+                tx: Tx::SubmitWindow {
+                    result: next.clone(),
+                    signatures: sigs(&next, n),
+                },
+            },
+        ),
+        (
+            "deposit after funding",
+            "WrongPhase",
+            Call {
+                from: params.wallets[0],
+                value: params.deposits[0],
+                tx: Tx::Deposit,
+            },
+        ),
+        (
+            "withdraw before close",
+            "WrongPhase",
+            Call {
+                from: params.wallets[0],
+                value: 0,
+                tx: Tx::Withdraw,
+            },
+        ),
+        (
+            "evidence for a window without a dispute",
+            "NoDispute",
+            Call {
+                from: node0,
+                value: 0,
+                tx: Tx::AddEvidence {
+                    window: w + 1,
+                    readings: vec![genuine],
+                },
+            },
+        ),
+        (
+            "dispute opened by a stranger",
+            "NotANode",
+            Call {
+                from: stranger.address(),
+                value: 0,
+                tx: Tx::OpenDispute { window: w },
+            },
+        ),
+        (
+            "ether sent to a non-payable call",
+            "UnexpectedValue",
+            Call {
+                from: node0,
+                value: 1,
+                tx: Tx::Close,
+            },
+        ),
+        (
+            "close before every window is final",
+            "NotAllFinal",
+            Call {
+                from: node0,
+                value: 0,
+                tx: Tx::Close,
+            },
+        ),
+    ];
+    for (name, expected, call) in txs {
+        let before = run.chain.clone();
+        let got = run.transact(call, now);
+        run.report.bad_inputs.push(BadInputReport {
+            name: name.into(),
+            expected: expected.into(),
+            got: got
+                .err()
+                .map(|e| error_name(&e))
+                .unwrap_or_else(|| "accepted".into()),
+            state_unchanged: before == run.chain,
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Text rendering
+
+fn kwh(wh: u64) -> String {
+    format!("{:.1}", wh as f64 / 1_000.0)
+}
+
+fn eth(wei: u128) -> String {
+    format!("{:.6}", wei as f64 / 1e18)
+}
+
+impl Report {
+    /// The human-readable report `diversity simulate` prints.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut o = String::new();
+        let _ = writeln!(o, "Prosumers (energy in kWh, money in ETH)");
+        let _ = writeln!(
+            o,
+            "{:>3} {:>3} {:>3} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>10}",
+            "#",
+            "pv",
+            "byz",
+            "produced",
+            "consumed",
+            "bought",
+            "sold",
+            "grid-in",
+            "grid-out",
+            "paid",
+            "received",
+            "withdrawn"
+        );
+        for p in &self.prosumers {
+            let _ = writeln!(
+                o,
+                "{:>3} {:>3} {:>3} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>10}",
+                p.index,
+                if p.pv { "yes" } else { "-" },
+                if p.byzantine_node { "yes" } else { "-" },
+                kwh(p.produced_wh),
+                kwh(p.consumed_wh),
+                kwh(p.bought_local_wh),
+                kwh(p.sold_local_wh),
+                kwh(p.grid_import_wh),
+                kwh(p.grid_export_wh),
+                eth(p.paid_wei),
+                eth(p.received_wei),
+                eth(p.withdrawn_wei),
+            );
+        }
+        let _ = writeln!(o, "\nWindows");
+        let _ = writeln!(
+            o,
+            "{:>3} {:>10} {:>12} {:>9} {:>7} {:>11}  transactions",
+            "w", "path", "final after", "readings", "voided", "correct"
+        );
+        for w in &self.windows {
+            let path = match w.path {
+                Some(Path::FastPath) => "fast path",
+                Some(Path::Dispute) => "dispute",
+                None => "NOT FINAL",
+            };
+            let after = w
+                .final_after_secs
+                .map(|s| format!("{:.1} h", s as f64 / 3_600.0))
+                .unwrap_or_else(|| "-".into());
+            let txs: Vec<String> = w
+                .transactions
+                .iter()
+                .map(|(k, v)| format!("{k}×{v}"))
+                .collect();
+            let _ = writeln!(
+                o,
+                "{:>3} {:>10} {:>12} {:>9} {:>7} {:>11}  {}",
+                w.window,
+                path,
+                after,
+                w.readings_settled,
+                w.voided_slots,
+                if w.correct { "yes" } else { "NO" },
+                txs.join(" ")
+            );
+            for p in &w.problems {
+                let _ = writeln!(o, "      problem: {p}");
+            }
+        }
+        let _ = writeln!(o, "\nOn-chain transactions (accepted / rejected)");
+        for (k, v) in &self.transactions {
+            let rej: Vec<String> = v.rejected.iter().map(|(e, c)| format!("{e}×{c}")).collect();
+            let _ = writeln!(
+                o,
+                "  {k:<20} {:>6} / {:<4} {}",
+                v.accepted,
+                v.rejected.values().sum::<u64>(),
+                rej.join(" ")
+            );
+        }
+        if !self.slashings.is_empty() {
+            let _ = writeln!(o, "\nSlashed nodes");
+            for s in &self.slashings {
+                let _ = writeln!(
+                    o,
+                    "  node {} for {:?}, reporter rewarded {} ETH",
+                    s.node,
+                    s.reason,
+                    eth(s.reward_wei)
+                );
+            }
+        }
+        if !self.node_rejections.is_empty() {
+            let rej: Vec<String> = self
+                .node_rejections
+                .iter()
+                .map(|(e, c)| format!("{e}×{c}"))
+                .collect();
+            let _ = writeln!(o, "\nInputs refused by honest nodes: {}", rej.join(" "));
+        }
+        if !self.bad_inputs.is_empty() {
+            let ok = self.bad_inputs.iter().filter(|b| b.ok()).count();
+            let _ = writeln!(
+                o,
+                "\nBad inputs: {ok}/{} refused with their own error, nothing changed",
+                self.bad_inputs.len()
+            );
+            for b in self.bad_inputs.iter().filter(|b| !b.ok()) {
+                let _ = writeln!(
+                    o,
+                    "  FAILED {}: expected {}, got {} (state unchanged: {})",
+                    b.name, b.expected, b.got, b.state_unchanged
+                );
+            }
+        }
+        let c = &self.conservation;
+        let _ = writeln!(
+            o,
+            "\nNetwork: {} sent, {} lost, {} duplicated, {} delivered; {} readings emitted",
+            self.network.sent,
+            self.network.lost,
+            self.network.duplicated,
+            self.network.delivered,
+            self.readings_emitted
+        );
+        let _ = writeln!(
+            o,
+            "Fund conservation (INV-FUNDS-001): {} checks, {} violations; paid in {} ETH, paid out {} ETH, left in contract {} wei, rounding dust {} wei",
+            c.checks,
+            c.violations.len(),
+            eth(c.paid_in_wei),
+            eth(c.paid_out_wei),
+            c.held_at_end_wei,
+            self.dust_wei
+        );
+        let _ = writeln!(
+            o,
+            "Result: {}",
+            if self.success() {
+                "every window settled correctly; contract closed and paid out"
+            } else {
+                "FAILED"
+            }
+        );
+        o
+    }
+}

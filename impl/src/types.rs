@@ -54,7 +54,7 @@ pub struct WindowResult {
 }
 
 /// A window result with the node signatures that make it a certificate.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SignedResult {
     pub result: WindowResult,
     pub signature: Signature65,
