@@ -1072,3 +1072,7 @@ pub fn dispute_outcome(evidence: &ReadingSet, prev_hash: B256) -> WindowResult {
         readings_root: B256::ZERO,
     }
 }
+
+#[cfg(test)]
+#[path = "contract_tests.rs"]
+mod tests;

@@ -1,0 +1,1040 @@
+//! Unit tests of the reference contract: every entry point, its errors, and its accounting.
+
+use super::*;
+use crate::crypto::{Secp256k1, SecretKey};
+use crate::eip712::{sign_reading, sign_result};
+use crate::reading_set::ReadingSet;
+use crate::types::Reading;
+use proptest::prelude::*;
+
+const N: usize = 3;
+const W: u64 = 4;
+const SLOT: u64 = 900;
+const START: u64 = 10_000;
+
+struct Grid {
+    meters: Vec<SecretKey>,
+    nodes: Vec<SecretKey>,
+    params: Params,
+    domain: Domain,
+}
+
+fn grid(challenge: u64) -> Grid {
+    let meters: Vec<SecretKey> = (0..N)
+        .map(|i| SecretKey::from_label(&format!("t/meter/{i}")))
+        .collect();
+    let nodes: Vec<SecretKey> = (0..N)
+        .map(|i| SecretKey::from_label(&format!("t/node/{i}")))
+        .collect();
+    let params = Params {
+        chain_id: 31337,
+        contract: Address::repeat_byte(0xc0),
+        start: START,
+        slot_secs: SLOT,
+        slots_per_window: W,
+        windows: 2,
+        nodes: nodes.iter().map(|k| k.address()).collect(),
+        meters: meters.iter().map(|k| k.address()).collect(),
+        wallets: (0..N)
+            .map(|i| Address::repeat_byte(0x10 + i as u8))
+            .collect(),
+        deposits: vec![1_000_000, 1_000_000, 50],
+        bond: 1_001,
+        price_wei_per_wh: 10,
+        dust_recipient: Address::repeat_byte(0xd0),
+        collect_period: 100,
+        sign_period: 100,
+        challenge_period: challenge,
+        dispute_period: 1_000,
+        slash_period: 5_000,
+    };
+    let domain = Domain::of(&params);
+    Grid {
+        meters,
+        nodes,
+        params,
+        domain,
+    }
+}
+
+impl Grid {
+    fn open(&self) -> Contract<Secp256k1> {
+        Contract::open(self.params.clone(), Secp256k1::new()).unwrap()
+    }
+
+    fn funded(&self) -> Contract<Secp256k1> {
+        let mut c = self.open();
+        for i in 0..N {
+            c.execute(&self.deposit(i), START - 1).unwrap();
+            c.execute(&self.bond(i), START - 1).unwrap();
+        }
+        assert_eq!(c.phase(), Phase::Active);
+        c
+    }
+
+    fn deposit(&self, i: usize) -> Call {
+        Call {
+            from: self.params.wallets[i],
+            value: self.params.deposits[i],
+            tx: Tx::Deposit,
+        }
+    }
+
+    fn bond(&self, i: usize) -> Call {
+        Call {
+            from: self.params.nodes[i],
+            value: self.params.bond,
+            tx: Tx::PostBond,
+        }
+    }
+
+    fn call(&self, node: usize, tx: Tx) -> Call {
+        Call {
+            from: self.params.nodes[node],
+            value: 0,
+            tx,
+        }
+    }
+
+    fn reading(&self, m: usize, slot: u64, p: u64, c: u64) -> SignedReading {
+        sign_reading(
+            &self.meters[m],
+            &self.domain,
+            Reading {
+                meter: self.meters[m].address(),
+                slot,
+                produced_wh: p,
+                consumed_wh: c,
+            },
+        )
+    }
+
+    /// A full window of readings: meter 0 produces, meters 1 and 2 consume.
+    fn window_readings(&self, w: u32) -> Vec<SignedReading> {
+        let mut v = Vec::new();
+        for slot in self.params.slot_range(w) {
+            v.push(self.reading(0, slot, 100, 0));
+            v.push(self.reading(1, slot, 0, 30));
+            v.push(self.reading(2, slot, 0, 60));
+        }
+        v
+    }
+
+    fn result(&self, w: u32, prev: B256, readings: &[SignedReading]) -> WindowResult {
+        let mut set = ReadingSet::new(w, N);
+        for r in readings {
+            let m = self.params.meter_index(&r.reading.meter).unwrap();
+            let _ = set.add(m, *r);
+        }
+        WindowResult {
+            window: w,
+            prev_hash: prev,
+            produced: set.produced().to_vec(),
+            consumed: set.consumed().to_vec(),
+            readings_root: set.root(),
+        }
+    }
+
+    fn certificate(&self, r: &WindowResult) -> Vec<Signature65> {
+        self.nodes
+            .iter()
+            .map(|k| sign_result(k, &self.domain, r))
+            .collect()
+    }
+
+    fn signed(&self, node: usize, r: &WindowResult) -> SignedResult {
+        SignedResult {
+            result: r.clone(),
+            signature: sign_result(&self.nodes[node], &self.domain, r),
+        }
+    }
+}
+
+fn err_of(r: Result<Vec<Event>, ContractError>) -> ContractError {
+    r.expect_err("call must be refused")
+}
+
+/// Every refusal leaves the state exactly as it was (revert semantics).
+fn refused(c: &mut Contract<Secp256k1>, call: &Call, now: u64) -> ContractError {
+    let before = c.clone();
+    let e = err_of(c.execute(call, now));
+    assert_eq!(*c, before, "a refused call changed the state: {e}");
+    e
+}
+
+#[test]
+fn funding_checks_each_payment() {
+    let g = grid(0);
+    let mut c = g.open();
+    let stranger = Call {
+        from: Address::repeat_byte(0x99),
+        value: 5,
+        tx: Tx::Deposit,
+    };
+    assert!(matches!(
+        refused(&mut c, &stranger, 0),
+        ContractError::NotAWallet(_)
+    ));
+    let mut wrong = g.deposit(0);
+    wrong.value -= 1;
+    assert!(matches!(
+        refused(&mut c, &wrong, 0),
+        ContractError::WrongAmount { .. }
+    ));
+    c.execute(&g.deposit(0), 0).unwrap();
+    assert_eq!(
+        refused(&mut c, &g.deposit(0), 0),
+        ContractError::AlreadyPaid
+    );
+    assert!(matches!(
+        refused(&mut c, &g.deposit(1), START),
+        ContractError::FundingClosed { .. }
+    ));
+    let mut bad_bond = g.bond(0);
+    bad_bond.from = g.params.wallets[0];
+    assert!(matches!(
+        refused(&mut c, &bad_bond, 0),
+        ContractError::NotANode(_)
+    ));
+    assert_eq!(
+        refused(&mut c, &g.call(0, Tx::Abort), START - 1),
+        ContractError::FundingStillOpen { start: START }
+    );
+    c.check_conservation().unwrap();
+}
+
+/// INV-FUNDS-005, REACH-ABORT-001: incomplete funding at start refunds every payment exactly.
+#[test]
+fn abort_refunds_exactly() {
+    let g = grid(0);
+    let mut c = g.open();
+    c.execute(&g.deposit(0), 0).unwrap();
+    c.execute(&g.bond(1), 0).unwrap();
+    c.execute(&g.call(2, Tx::Abort), START).unwrap();
+    assert_eq!(c.phase(), Phase::Aborted);
+    let w0 = Call {
+        from: g.params.wallets[0],
+        value: 0,
+        tx: Tx::Withdraw,
+    };
+    let n1 = g.call(1, Tx::Withdraw);
+    assert_eq!(
+        c.execute(&w0, START).unwrap(),
+        vec![Event::Withdrawn {
+            to: g.params.wallets[0],
+            amount: 1_000_000
+        }]
+    );
+    assert_eq!(
+        c.execute(&n1, START).unwrap(),
+        vec![Event::Withdrawn {
+            to: g.params.nodes[1],
+            amount: 1_001
+        }]
+    );
+    assert!(matches!(
+        refused(&mut c, &w0, START),
+        ContractError::NothingToWithdraw(_)
+    ));
+    assert_eq!(c.held(), 0);
+    assert_eq!(c.flows(), (1_001_001, 1_001_001));
+    c.check_conservation().unwrap();
+}
+
+/// REACH-FAST-001, INV-CERT-001, INV-WINDOW-002/003, REACH-CLOSE-001, INV-FUNDS-001/004.
+#[test]
+fn fast_path_settles_and_closes() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let r0 = g.result(0, c.last_hash(), &g.window_readings(0));
+    let sigs = g.certificate(&r0);
+    let end0 = g.params.window_end(0);
+    let submit = g.call(
+        0,
+        Tx::SubmitWindow {
+            result: r0.clone(),
+            signatures: sigs.clone(),
+        },
+    );
+    assert!(matches!(
+        refused(&mut c, &submit, end0 - 1),
+        ContractError::WindowNotEnded { .. }
+    ));
+    // Certificate checks.
+    let mut short = sigs.clone();
+    short.pop();
+    let e = refused(
+        &mut c,
+        &g.call(
+            0,
+            Tx::SubmitWindow {
+                result: r0.clone(),
+                signatures: short,
+            },
+        ),
+        end0,
+    );
+    assert_eq!(
+        e,
+        ContractError::WrongSignatureCount {
+            expected: 3,
+            got: 2
+        }
+    );
+    let mut dup = sigs.clone();
+    dup[2] = dup[0];
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(
+                0,
+                Tx::SubmitWindow {
+                    result: r0.clone(),
+                    signatures: dup
+                }
+            ),
+            end0
+        ),
+        ContractError::DuplicateSigner(_)
+    ));
+    let mut mall = sigs.clone();
+    mall[1] = mall[1].malleate();
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(
+                0,
+                Tx::SubmitWindow {
+                    result: r0.clone(),
+                    signatures: mall
+                }
+            ),
+            end0
+        ),
+        ContractError::BadSignature {
+            index: 1,
+            error: SignatureError::HighS
+        }
+    ));
+    let mut meter_signed = sigs.clone();
+    meter_signed[2] = sign_result(&g.meters[0], &g.domain, &r0);
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(
+                0,
+                Tx::SubmitWindow {
+                    result: r0.clone(),
+                    signatures: meter_signed
+                }
+            ),
+            end0
+        ),
+        ContractError::UnknownSigner { index: 2, .. }
+    ));
+    // A certificate from another contract is worthless here (INV-REPLAY-001).
+    let other = Domain::new(g.params.chain_id, Address::repeat_byte(0xc1));
+    let foreign: Vec<_> = g
+        .nodes
+        .iter()
+        .map(|k| sign_result(k, &other, &r0))
+        .collect();
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(
+                0,
+                Tx::SubmitWindow {
+                    result: r0.clone(),
+                    signatures: foreign
+                }
+            ),
+            end0
+        ),
+        ContractError::UnknownSigner { .. }
+    ));
+
+    let ev = c.execute(&submit, end0).unwrap();
+    let Event::WindowFinalized {
+        window: 0,
+        path: Path::FastPath,
+        settlement,
+        ..
+    } = &ev[0]
+    else {
+        panic!("{ev:?}")
+    };
+    // Meter 0 sells 360 Wh: 4 slots × 100 Wh = 400 produced, buyers need 4×30 + 4×60 = 360.
+    assert_eq!(settlement.matched_wh, 360);
+    // Buyer 2 owes 240 Wh × 10 = 2400 wei but holds only 50 (INV-FUNDS-003).
+    assert_eq!(settlement.paid, vec![0, 1_200, 50]);
+    assert_eq!(settlement.received, vec![1_250, 0, 0]);
+    assert_eq!(c.balances(), &[1_001_250, 998_800, 0]);
+    // INV-WINDOW-001: the same certificate cannot settle a window twice.
+    assert!(matches!(
+        refused(&mut c, &submit, end0),
+        ContractError::WindowNotNext {
+            expected: 1,
+            got: 0
+        }
+    ));
+    // INV-WINDOW-002: window 1 must link to window 0's hash.
+    let stale = g.result(1, r0.prev_hash, &g.window_readings(1));
+    let e = refused(
+        &mut c,
+        &g.call(
+            1,
+            Tx::SubmitWindow {
+                result: stale.clone(),
+                signatures: g.certificate(&stale),
+            },
+        ),
+        g.params.window_end(1),
+    );
+    assert!(matches!(e, ContractError::PrevHashMismatch { .. }));
+    let r1 = g.result(1, c.last_hash(), &g.window_readings(1));
+    let end1 = g.params.window_end(1);
+    c.execute(
+        &g.call(
+            1,
+            Tx::SubmitWindow {
+                result: r1.clone(),
+                signatures: g.certificate(&r1),
+            },
+        ),
+        end1,
+    )
+    .unwrap();
+    assert_eq!(c.next_window(), 2);
+    assert_eq!(
+        refused(
+            &mut c,
+            &g.call(
+                1,
+                Tx::SubmitWindow {
+                    result: r1.clone(),
+                    signatures: g.certificate(&r1)
+                }
+            ),
+            end1
+        ),
+        ContractError::AllWindowsFinal
+    );
+    // Close waits for the slash period.
+    assert!(matches!(
+        refused(&mut c, &g.call(0, Tx::Close), end1 + 4_999),
+        ContractError::SlashPeriodRunning { .. }
+    ));
+    let w0 = Call {
+        from: g.params.wallets[0],
+        value: 0,
+        tx: Tx::Withdraw,
+    };
+    assert!(matches!(
+        refused(&mut c, &w0, end1),
+        ContractError::WrongPhase {
+            actual: Phase::Active
+        }
+    ));
+    c.execute(&g.call(0, Tx::Close), end1 + 5_000).unwrap();
+    let owed: Vec<Address> = c.owed().keys().copied().collect();
+    let mut total = 0;
+    for a in owed {
+        for e in c
+            .execute(
+                &Call {
+                    from: a,
+                    value: 0,
+                    tx: Tx::Withdraw,
+                },
+                end1 + 5_000,
+            )
+            .unwrap()
+        {
+            if let Event::Withdrawn { amount, .. } = e {
+                total += amount;
+            }
+        }
+    }
+    assert_eq!(total, 2_000_050 + 3 * 1_001);
+    assert_eq!(c.held(), 0);
+    c.check_conservation().unwrap();
+}
+
+/// REACH-DISPUTE-001, INV-CONFLUENCE-001, INV-COUNT-001: a dispute recomputes from
+/// meter-signed evidence; duplicates and order do not matter; equivocation voids.
+#[test]
+fn dispute_recomputes_from_evidence() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let end0 = g.params.window_end(0);
+    assert!(matches!(
+        refused(&mut c, &g.call(0, Tx::OpenDispute { window: 0 }), end0 - 1),
+        ContractError::WindowNotEnded { .. }
+    ));
+    let stranger = Call {
+        from: g.params.wallets[0],
+        value: 0,
+        tx: Tx::OpenDispute { window: 0 },
+    };
+    assert!(matches!(
+        refused(&mut c, &stranger, end0),
+        ContractError::NotANode(_)
+    ));
+    c.execute(&g.call(1, Tx::OpenDispute { window: 0 }), end0)
+        .unwrap();
+    assert!(matches!(
+        refused(&mut c, &g.call(2, Tx::OpenDispute { window: 0 }), end0),
+        ContractError::DisputeAlreadyOpen { .. }
+    ));
+    let readings = g.window_readings(0);
+    // A bad reading anywhere in a chunk refuses the whole chunk, by index.
+    let mut bad = readings.clone();
+    bad[5] = g.reading(1, 99, 0, 1);
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(
+                1,
+                Tx::AddEvidence {
+                    window: 0,
+                    readings: bad
+                }
+            ),
+            end0
+        ),
+        ContractError::Reading {
+            index: 5,
+            error: ReadingError::OutsideContract { slot: 99 }
+        }
+    ));
+    let mut out_of_window = readings.clone();
+    out_of_window[0] = g.reading(0, W, 1, 1);
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(
+                1,
+                Tx::AddEvidence {
+                    window: 0,
+                    readings: out_of_window
+                }
+            ),
+            end0
+        ),
+        ContractError::Reading {
+            index: 0,
+            error: ReadingError::OutOfWindow { .. }
+        }
+    ));
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(
+                1,
+                Tx::AddEvidence {
+                    window: 0,
+                    readings: vec![]
+                }
+            ),
+            end0
+        ),
+        ContractError::EvidenceSize { .. }
+    ));
+    let (first, second) = readings.split_at(5);
+    c.execute(
+        &g.call(
+            1,
+            Tx::AddEvidence {
+                window: 0,
+                readings: second.to_vec(),
+            },
+        ),
+        end0 + 1,
+    )
+    .unwrap();
+    let ev = c
+        .execute(
+            &g.call(
+                2,
+                Tx::AddEvidence {
+                    window: 0,
+                    readings: readings.clone(),
+                },
+            ),
+            end0 + 2,
+        )
+        .unwrap();
+    assert_eq!(
+        ev,
+        vec![Event::EvidenceAdded {
+            window: 0,
+            added: first.len() as u32,
+            duplicates: second.len() as u32,
+            voided: 0
+        }]
+    );
+    // Meter 2 equivocates on slot 0: the slot is voided.
+    let ev = c
+        .execute(
+            &g.call(
+                0,
+                Tx::AddEvidence {
+                    window: 0,
+                    readings: vec![g.reading(2, 0, 0, 61)],
+                },
+            ),
+            end0 + 3,
+        )
+        .unwrap();
+    assert_eq!(
+        ev,
+        vec![Event::EvidenceAdded {
+            window: 0,
+            added: 1,
+            duplicates: 0,
+            voided: 1
+        }]
+    );
+    let deadline = end0 + 1_000;
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(0, Tx::FinalizeDispute { window: 0 }),
+            deadline - 1
+        ),
+        ContractError::DisputeStillOpen { .. }
+    ));
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(
+                0,
+                Tx::AddEvidence {
+                    window: 0,
+                    readings: vec![readings[0]]
+                }
+            ),
+            deadline
+        ),
+        ContractError::DisputeDeadlinePassed { .. }
+    ));
+    c.execute(&g.call(0, Tx::FinalizeDispute { window: 0 }), deadline)
+        .unwrap();
+    let f = &c.finals()[0];
+    assert_eq!(f.path, Path::Dispute);
+    assert_eq!(f.produced, vec![400, 0, 0]);
+    assert_eq!(f.consumed, vec![0, 120, 180]);
+    assert!(
+        c.dispute().is_none(),
+        "dispute state is deleted at finalisation"
+    );
+}
+
+/// A late unanimous certificate closes a dispute early.
+#[test]
+fn certificate_closes_a_dispute_early() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let end0 = g.params.window_end(0);
+    c.execute(&g.call(2, Tx::OpenDispute { window: 0 }), end0)
+        .unwrap();
+    let r0 = g.result(0, c.last_hash(), &g.window_readings(0));
+    c.execute(
+        &g.call(
+            0,
+            Tx::SubmitWindow {
+                result: r0.clone(),
+                signatures: g.certificate(&r0),
+            },
+        ),
+        end0 + 10,
+    )
+    .unwrap();
+    assert_eq!(c.next_window(), 1);
+    assert!(c.dispute().is_none());
+}
+
+/// Hardened variant (challenge_period > 0), REACH-LATE-001: a pending result can be
+/// challenged; the challenged certificate can then not close the dispute, and a reading the
+/// result missed is counted.
+#[test]
+fn hardened_variant_challenge_adds_a_late_reading() {
+    let g = grid(500);
+    let mut c = g.funded();
+    let end0 = g.params.window_end(0);
+    let mut readings = g.window_readings(0);
+    let late = readings.pop().unwrap();
+    let r0 = g.result(0, c.last_hash(), &readings);
+    let cert = g.call(
+        0,
+        Tx::SubmitWindow {
+            result: r0.clone(),
+            signatures: g.certificate(&r0),
+        },
+    );
+    let ev = c.execute(&cert, end0).unwrap();
+    assert!(matches!(ev[0], Event::WindowPending { until, .. } if until == end0 + 500));
+    assert!(matches!(
+        refused(&mut c, &cert, end0 + 1),
+        ContractError::AlreadyPending { .. }
+    ));
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(0, Tx::FinalizePending { window: 0 }),
+            end0 + 499
+        ),
+        ContractError::ChallengePeriodRunning { .. }
+    ));
+    let ev = c
+        .execute(&g.call(1, Tx::OpenDispute { window: 0 }), end0 + 100)
+        .unwrap();
+    assert!(matches!(
+        ev[0],
+        Event::DisputeOpened {
+            challenged: Some(_),
+            ..
+        }
+    ));
+    assert!(matches!(
+        refused(&mut c, &cert, end0 + 101),
+        ContractError::ChallengedResult(_)
+    ));
+    for chunk in g.window_readings(0).chunks(5) {
+        c.execute(
+            &g.call(
+                1,
+                Tx::AddEvidence {
+                    window: 0,
+                    readings: chunk.to_vec(),
+                },
+            ),
+            end0 + 102,
+        )
+        .unwrap();
+    }
+    c.execute(&g.call(1, Tx::FinalizeDispute { window: 0 }), end0 + 1_100)
+        .unwrap();
+    assert_eq!(late.reading.meter, g.meters[2].address());
+    assert_eq!(
+        r0.consumed,
+        vec![0, 120, 180],
+        "the certified result missed one reading"
+    );
+    assert_eq!(
+        c.finals()[0].consumed,
+        vec![0, 120, 240],
+        "the late reading is counted"
+    );
+}
+
+#[test]
+fn pending_result_finalises_after_an_unchallenged_period() {
+    let g = grid(500);
+    let mut c = g.funded();
+    let end0 = g.params.window_end(0);
+    let r0 = g.result(0, c.last_hash(), &g.window_readings(0));
+    c.execute(
+        &g.call(
+            0,
+            Tx::SubmitWindow {
+                result: r0.clone(),
+                signatures: g.certificate(&r0),
+            },
+        ),
+        end0,
+    )
+    .unwrap();
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(1, Tx::OpenDispute { window: 0 }),
+            end0 + 500
+        ),
+        ContractError::ChallengePeriodOver { .. }
+    ));
+    c.execute(&g.call(2, Tx::FinalizePending { window: 0 }), end0 + 500)
+        .unwrap();
+    assert_eq!(c.finals()[0].hash, g.domain.result_digest(&r0));
+}
+
+/// REACH-SLASH-001, INV-SLASH-001: equivocation and inconsistency are slashable with proof;
+/// a consistent result, an honest node's, is not.
+#[test]
+fn slashing_needs_proof() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let readings = g.window_readings(0);
+    let honest = g.result(0, c.last_hash(), &readings);
+    let mut sorted_set = ReadingSet::new(0, N);
+    for r in &readings {
+        sorted_set
+            .add(g.params.meter_index(&r.reading.meter).unwrap(), *r)
+            .unwrap();
+    }
+    let canonical: Vec<SignedReading> = sorted_set.iter().map(|(_, r)| *r).collect();
+    let reporter = g.params.wallets[0];
+    let report = |tx| Call {
+        from: reporter,
+        value: 0,
+        tx,
+    };
+    // An honest result over its own set is not fraud.
+    let e = refused(
+        &mut c,
+        &report(Tx::ReportInconsistency {
+            claim: g.signed(0, &honest),
+            readings: canonical.clone(),
+        }),
+        0,
+    );
+    assert_eq!(e, ContractError::NotFraud);
+    // The wrong set is no proof at all.
+    let e = refused(
+        &mut c,
+        &report(Tx::ReportInconsistency {
+            claim: g.signed(0, &honest),
+            readings: canonical[1..].to_vec(),
+        }),
+        0,
+    );
+    assert_eq!(e, ContractError::RootMismatch);
+    // Inflated totals over the honest root: slashable.
+    let mut lie = honest.clone();
+    lie.produced[0] += 1;
+    assert_eq!(
+        refused(
+            &mut c,
+            &Call {
+                from: g.params.nodes[1],
+                value: 0,
+                tx: Tx::ReportInconsistency {
+                    claim: g.signed(1, &lie),
+                    readings: canonical.clone()
+                }
+            },
+            0
+        ),
+        ContractError::SelfReport
+    );
+    let ev = c
+        .execute(
+            &report(Tx::ReportInconsistency {
+                claim: g.signed(1, &lie),
+                readings: canonical.clone(),
+            }),
+            0,
+        )
+        .unwrap();
+    assert_eq!(
+        ev,
+        vec![Event::Slashed {
+            node: 1,
+            reporter,
+            reason: SlashReason::Inconsistency,
+            reward: 500
+        }]
+    );
+    assert_eq!(c.slash_pool(), 501);
+    assert!(matches!(
+        refused(
+            &mut c,
+            &report(Tx::ReportInconsistency {
+                claim: g.signed(1, &lie),
+                readings: canonical.clone()
+            }),
+            0
+        ),
+        ContractError::AlreadySlashed(1)
+    ));
+    // Equivocation: two different results for one window.
+    let mut other = honest.clone();
+    other.readings_root = B256::repeat_byte(3);
+    assert_eq!(
+        refused(
+            &mut c,
+            &report(Tx::ReportEquivocation {
+                first: g.signed(2, &honest),
+                second: g.signed(2, &honest)
+            }),
+            0
+        ),
+        ContractError::NotEquivocation
+    );
+    assert_eq!(
+        refused(
+            &mut c,
+            &report(Tx::ReportEquivocation {
+                first: g.signed(2, &honest),
+                second: g.signed(0, &other)
+            }),
+            0
+        ),
+        ContractError::SignersDiffer
+    );
+    c.execute(
+        &report(Tx::ReportEquivocation {
+            first: g.signed(2, &honest),
+            second: g.signed(2, &other),
+        }),
+        0,
+    )
+    .unwrap();
+    assert!(c.is_slashed(2) && c.is_slashed(1) && !c.is_slashed(0));
+    // A non-canonical order under a matching root is itself inconsistent.
+    let mut reversed = canonical.clone();
+    reversed.reverse();
+    let mut over_reversed = honest.clone();
+    over_reversed.readings_root = reversed
+        .iter()
+        .fold(B256::ZERO, |r, sr| chain_root(r, leaf(sr)));
+    let mut c2 = g.funded();
+    c2.execute(
+        &report(Tx::ReportInconsistency {
+            claim: g.signed(0, &over_reversed),
+            readings: reversed,
+        }),
+        0,
+    )
+    .unwrap();
+    c.check_conservation().unwrap();
+}
+
+#[test]
+fn calls_carrying_ether_where_none_is_expected_are_refused() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let mut call = g.call(0, Tx::Close);
+    call.value = 1;
+    assert_eq!(refused(&mut c, &call, 0), ContractError::UnexpectedValue(1));
+}
+
+#[test]
+fn malformed_results_are_refused() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let end0 = g.params.window_end(0);
+    let mut r = g.result(0, c.last_hash(), &g.window_readings(0));
+    r.consumed.push(1);
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(
+                0,
+                Tx::SubmitWindow {
+                    result: r.clone(),
+                    signatures: g.certificate(&r)
+                }
+            ),
+            end0
+        ),
+        ContractError::MalformedResult(_)
+    ));
+    r.consumed.pop();
+    r.produced[0] = W * crate::params::MAX_READING_WH + 1;
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(
+                0,
+                Tx::SubmitWindow {
+                    result: r.clone(),
+                    signatures: g.certificate(&r)
+                }
+            ),
+            end0
+        ),
+        ContractError::MalformedResult(_)
+    ));
+}
+
+#[test]
+fn invalid_parameters_are_refused_at_open() {
+    let g = grid(0);
+    let mut p = g.params.clone();
+    p.nodes[1] = p.nodes[0];
+    assert!(matches!(
+        Contract::open(p, Secp256k1::new()),
+        Err(ParamsError::DuplicateAddress { role: "node", .. })
+    ));
+    let mut p = g.params.clone();
+    p.wallets.pop();
+    assert!(matches!(
+        Contract::open(p, Secp256k1::new()),
+        Err(ParamsError::LengthMismatch { .. })
+    ));
+    let mut p = g.params.clone();
+    p.dispute_period = p.collect_period;
+    assert!(matches!(
+        Contract::open(p, Secp256k1::new()),
+        Err(ParamsError::DisputeTooShort { .. })
+    ));
+    let mut p = g.params.clone();
+    p.price_wei_per_wh = u128::MAX;
+    assert!(matches!(
+        Contract::open(p, Secp256k1::new()),
+        Err(ParamsError::TooLarge { .. })
+    ));
+    let mut p = g.params.clone();
+    p.start = u64::MAX - 10;
+    assert_eq!(
+        Contract::open(p, Secp256k1::new()).unwrap_err(),
+        ParamsError::TimeOverflow
+    );
+}
+
+fn evidence_outcome(g: &Grid, batches: &[Vec<SignedReading>]) -> (Vec<u64>, Vec<u64>, B256) {
+    let mut c = g.funded();
+    let end0 = g.params.window_end(0);
+    c.execute(&g.call(0, Tx::OpenDispute { window: 0 }), end0)
+        .unwrap();
+    for b in batches.iter().filter(|b| !b.is_empty()) {
+        c.execute(
+            &g.call(
+                1,
+                Tx::AddEvidence {
+                    window: 0,
+                    readings: b.clone(),
+                },
+            ),
+            end0,
+        )
+        .unwrap();
+    }
+    c.execute(&g.call(0, Tx::FinalizeDispute { window: 0 }), end0 + 1_000)
+        .unwrap();
+    c.check_conservation().unwrap();
+    let f = &c.finals()[0];
+    (f.produced.clone(), f.consumed.clone(), f.hash)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, rng_seed: proptest::test_runner::RngSeed::Fixed(11), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// INV-CONFLUENCE-001: the dispute outcome depends only on the set of evidence, not on
+    /// its order, its chunking or its duplicates, equivocations included.
+    #[test]
+    fn dispute_outcome_is_independent_of_order_chunking_and_duplicates(
+        values in proptest::collection::vec((0u64..50, 0u64..50), 12),
+        extra in proptest::collection::vec((0usize..3, 0u64..4, 0u64..50), 0..4),
+        perm_seed in any::<u64>(),
+        cut in 1usize..6,
+    ) {
+        let g = grid(0);
+        let mut readings: Vec<SignedReading> = values.iter().enumerate()
+            .map(|(k, (p, c))| g.reading(k % 3, (k / 3) as u64, *p, *c)).collect();
+        readings.extend(extra.iter().map(|(m, s, p)| g.reading(*m, *s, *p, 7)));
+        let baseline = evidence_outcome(&g, &[readings.clone()]);
+        // A deterministic shuffle, duplicates, and different chunking.
+        let mut shuffled = readings.clone();
+        let mut x = perm_seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        shuffled.extend(readings.iter().take(3).copied());
+        let batches: Vec<Vec<SignedReading>> = shuffled.chunks(cut).map(|c| c.to_vec()).collect();
+        prop_assert_eq!(evidence_outcome(&g, &batches), baseline);
+    }
+}
