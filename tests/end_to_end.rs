@@ -26,10 +26,21 @@ fn simulate(s: &Scenario) -> Report {
     run(s, &mut |_, _| {}).expect("scenario runs")
 }
 
-fn assert_settled(r: &Report) {
+fn assert_settled(s: &Scenario, r: &Report) {
+    // LIV-FINAL-001: each window is final within its deadline bound (one slot of inclusion
+    // delay per transaction in the simulation).
+    let t = &s.timing;
+    let bound =
+        t.collect_secs + t.sign_secs + t.challenge_secs + 2 * t.dispute_secs + 4 * s.slot_secs;
     for w in &r.windows {
         assert!(w.correct, "window {} incorrect: {:?}", w.window, w.problems);
         assert!(w.path.is_some(), "window {} not final", w.window);
+        let after = w.final_after_secs.expect("final");
+        assert!(
+            after <= bound,
+            "window {} final {after} s after its end, bound {bound} s",
+            w.window
+        );
     }
     assert_eq!(r.final_phase, Some(Phase::Closed));
     assert!(
@@ -51,8 +62,9 @@ fn paths(r: &Report) -> Vec<Path> {
 /// settles with one transaction and local trade happens at the agreed price.
 #[test]
 fn honest_grid_settles_every_window_on_the_fast_path() {
-    let r = simulate(&short());
-    assert_settled(&r);
+    let s = short();
+    let r = simulate(&s);
+    assert_settled(&s, &r);
     assert_eq!(paths(&r), vec![Path::FastPath; 2]);
     assert_eq!(r.transactions["submitWindow"].accepted, 2);
     assert!(
@@ -91,7 +103,7 @@ fn one_honest_node_defeats_nine_colluding_nodes() {
         })
         .collect();
     let r = simulate(&s);
-    assert_settled(&r);
+    assert_settled(&s, &r);
     assert_eq!(paths(&r), vec![Path::Dispute; 2]);
     let slashed: Vec<usize> = r.slashings.iter().map(|x| x.node).collect();
     assert_eq!(slashed.len(), 9, "every liar is slashed once");
@@ -132,7 +144,7 @@ fn three_equivocating_nodes_on_a_lossy_network() {
         max_delay: 3,
     };
     let r = simulate(&s);
-    assert_settled(&r);
+    assert_settled(&s, &r);
     assert!(r.network.lost > 0 && r.network.duplicated > 0);
     let mut slashed: Vec<usize> = r.slashings.iter().map(|x| x.node).collect();
     slashed.sort();
@@ -158,7 +170,7 @@ fn equivocating_and_silent_meters() {
         },
     ];
     let r = simulate(&s);
-    assert_settled(&r);
+    assert_settled(&s, &r);
     let voided: u64 = r.windows.iter().map(|w| w.voided_slots).sum();
     assert_eq!(voided, 8, "one slot a day for eight days");
 }
@@ -169,7 +181,7 @@ fn hardened_variant_with_challenge_period() {
     let mut s = short();
     s.timing.challenge_secs = 86_400;
     let r = simulate(&s);
-    assert_settled(&r);
+    assert_settled(&s, &r);
     assert_eq!(paths(&r), vec![Path::FastPath; 2]);
     assert_eq!(r.transactions["finalizePending"].accepted, 2);
 }
@@ -272,4 +284,30 @@ fn cli_exit_codes() {
     let report: Report = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.prosumers.len(), 3);
     assert!(report.success());
+}
+
+/// The example scenarios shipped in `docs/scenarios/` stay valid and run to success
+/// (shortened to 8 days so the test stays quick).
+#[test]
+fn shipped_example_scenarios_run() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenarios");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 2);
+    for path in names {
+        let mut s = Scenario::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        s.days = 8;
+        s.windows = 2;
+        s.meters.iter_mut().for_each(|m| {
+            if let MeterBehaviour::Silent { from_slot, to_slot } = &mut m.behaviour {
+                *from_slot = 100;
+                *to_slot = 200;
+            }
+        });
+        let r = simulate(&s);
+        assert_settled(&s, &r);
+    }
 }
