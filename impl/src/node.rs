@@ -489,6 +489,8 @@ impl<R: Recover> Node<R> {
             return out;
         }
         let (collect, sign, n) = (p.collect_period, p.sign_period, self.n());
+        // A window whose readings were all lost still has a (empty) state from here on.
+        self.window_mut(w);
         // §6.3: half-way through the collect period, tell peers what we hold.
         if now >= end + collect / 2 && !self.window_mut(w).inventory_sent {
             let have = self.windows[&w].set.inventory(&self.params);
@@ -625,5 +627,93 @@ impl<R: Recover> Node<R> {
             value: 0,
             tx,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Secp256k1;
+    use alloy_primitives::Address;
+
+    fn params() -> Params {
+        Params {
+            chain_id: 1,
+            contract: Address::repeat_byte(0xc0),
+            start: 100,
+            slot_secs: 900,
+            slots_per_window: 4,
+            windows: 2,
+            nodes: (0..2)
+                .map(|i| SecretKey::from_label(&format!("n{i}")).address())
+                .collect(),
+            meters: vec![Address::repeat_byte(1), Address::repeat_byte(2)],
+            wallets: vec![Address::repeat_byte(3), Address::repeat_byte(4)],
+            deposits: vec![0, 0],
+            bond: 0,
+            price_wei_per_wh: 1,
+            dust_recipient: Address::repeat_byte(5),
+            collect_period: 1_800,
+            sign_period: 900,
+            challenge_period: 0,
+            dispute_period: 3_600,
+            slash_period: 900,
+        }
+    }
+
+    /// A node that received no reading at all still joins a dispute opened the moment the
+    /// window ends, and still signs the (empty) window when the collect period is over.
+    #[test]
+    fn a_node_without_readings_joins_an_early_dispute_and_signs() {
+        let p = params();
+        let mut chain = Contract::open(p.clone(), Secp256k1::new()).unwrap();
+        for i in 0..2 {
+            chain
+                .execute(
+                    &Call {
+                        from: p.wallets[i],
+                        value: 0,
+                        tx: Tx::Deposit,
+                    },
+                    0,
+                )
+                .unwrap();
+            chain
+                .execute(
+                    &Call {
+                        from: p.nodes[i],
+                        value: 0,
+                        tx: Tx::PostBond,
+                    },
+                    0,
+                )
+                .unwrap();
+        }
+        let (p2, mut chain2) = (p, chain);
+        let end = p2.window_end(0);
+        chain2
+            .execute(
+                &Call {
+                    from: p2.nodes[1],
+                    value: 0,
+                    tx: Tx::OpenDispute { window: 0 },
+                },
+                end,
+            )
+            .unwrap();
+        let mut node = Node::new(0, SecretKey::from_label("n0"), p2.clone(), Secp256k1::new());
+        assert!(
+            node.tick(end, &chain2).is_empty(),
+            "nothing held, nothing to add"
+        );
+        let out = node.tick(end + 1_800, &chain2);
+        assert!(out.iter().any(|o| matches!(
+            o,
+            Output::Send {
+                msg: NodeMessage::Signed(_),
+                ..
+            }
+        )));
+        assert!(node.window(0).unwrap().frozen.is_some());
     }
 }
