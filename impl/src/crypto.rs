@@ -330,3 +330,38 @@ mod tests {
         assert_eq!(Secp256k1::new().recover(&d, &sig), Ok(key.address()));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, rng_seed: proptest::test_runner::RngSeed::Fixed(3), failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any valid key signs any digest so that recovery gives back its address, the
+        /// signature is low-s, and its malleated twin is refused (INV-REPLAY-001).
+        #[test]
+        fn sign_recover_round_trip(key in any::<[u8; 32]>(), digest in any::<[u8; 32]>()) {
+            let Some(key) = SecretKey::from_bytes(key) else { return Ok(()) };
+            let d = B256::from(digest);
+            let sig = key.sign(&d);
+            prop_assert_eq!(recover_secp256k1(&d, &sig), Ok(key.address()));
+            prop_assert!(U256::from_be_bytes(sig.s().0) <= SECP256K1_HALF_ORDER);
+            prop_assert_eq!(recover_secp256k1(&d, &sig.malleate()), Err(SignatureError::HighS));
+            let json = serde_json::to_string(&sig).unwrap();
+            prop_assert_eq!(serde_json::from_str::<Signature65>(&json).unwrap(), sig);
+        }
+
+        /// A signature over one digest never recovers to the signer over another.
+        #[test]
+        fn a_signature_binds_its_digest(digest in any::<[u8; 32]>(), flip in 0usize..256) {
+            let key = SecretKey::from_label("binds");
+            let d = B256::from(digest);
+            let mut other = digest;
+            other[flip / 8] ^= 1 << (flip % 8);
+            let sig = key.sign(&d);
+            prop_assert_ne!(recover_secp256k1(&B256::from(other), &sig), Ok(key.address()));
+        }
+    }
+}

@@ -59,3 +59,37 @@ pub struct SignedResult {
     pub result: WindowResult,
     pub signature: Signature65,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, rng_seed: proptest::test_runner::RngSeed::Fixed(5), failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The serde forms of every message round-trip exactly.
+        #[test]
+        fn messages_round_trip_through_json(
+            meter in any::<[u8; 20]>(), slot in any::<u64>(), p in any::<u64>(), c in any::<u64>(),
+            sig in proptest::collection::vec(any::<u8>(), 65),
+            totals in proptest::collection::vec(any::<u64>(), 0..8), root in any::<[u8; 32]>(),
+        ) {
+            let signed = SignedReading {
+                reading: Reading { meter: Address::from(meter), slot, produced_wh: p, consumed_wh: c },
+                signature: Signature65(sig.try_into().unwrap()),
+            };
+            let back: SignedReading = serde_json::from_str(&serde_json::to_string(&signed).unwrap()).unwrap();
+            prop_assert_eq!(back, signed);
+            let result = WindowResult {
+                window: slot as u32,
+                prev_hash: B256::from(root),
+                produced: totals.clone(),
+                consumed: totals.iter().rev().copied().collect(),
+                readings_root: B256::from(root),
+            };
+            let back: WindowResult = serde_json::from_str(&serde_json::to_string(&result).unwrap()).unwrap();
+            prop_assert_eq!(back, result);
+        }
+    }
+}
