@@ -23,12 +23,14 @@
 //! | [`network`] | a deterministic lossy, duplicating, reordering network | §10 |
 //! | [`profile`] | synthetic household load and PV profiles | — |
 //! | [`simulation`] | a whole micro grid run end to end, with its report | — |
+//! | [`mutant`] | deliberately broken variants that the checks must catch | — |
 
 pub mod byzantine;
 pub mod contract;
 pub mod crypto;
 pub mod eip712;
 pub mod meter;
+pub mod mutant;
 pub mod network;
 pub mod node;
 pub mod params;
@@ -38,4 +40,4 @@ pub mod reading_set;
 pub mod simulation;
 pub mod types;
 
-pub use alloy_primitives::{Address, B256};
+pub use alloy_primitives::{Address, B256, U256};

@@ -14,6 +14,7 @@
 //! reading it holds on chain (INV-COMPLETE-001).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use alloy_primitives::B256;
 use serde::{Deserialize, Serialize};
@@ -26,7 +27,7 @@ use crate::reading_set::{validate_reading, Added, ReadingError, ReadingSet};
 use crate::types::{ReadingFrame, SignedReading, SignedResult, WindowResult};
 
 /// Messages between intermediate nodes (spec §6.3).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NodeMessage {
     /// "These are the slots I hold": one bitmap per meter over the window's slots.
@@ -84,8 +85,6 @@ pub struct NodeWindow {
     /// Nodes this node already reported for this window.
     pub reported: BTreeSet<ProsumerIndex>,
     pub disagreement: bool,
-    /// (dispute deadline, evidence size, own set size) when evidence was last compared.
-    pub evidence_checked: Option<(u64, usize, usize)>,
 }
 
 impl NodeWindow {
@@ -98,7 +97,6 @@ impl NodeWindow {
             signed_by: BTreeMap::new(),
             reported: BTreeSet::new(),
             disagreement: false,
-            evidence_checked: None,
         }
     }
 }
@@ -115,15 +113,66 @@ pub struct NodeStats {
 }
 
 /// The honest intermediate node of one prosumer.
+///
+/// Equality and hashing cover the protocol state only (not the key, the fixed parameters or
+/// the statistics), so the model checker sees two nodes that will behave alike as one.
 #[derive(Clone)]
 pub struct Node<R> {
     pub index: ProsumerIndex,
     key: SecretKey,
-    params: Params,
+    params: Arc<Params>,
     domain: Domain,
     recover: R,
     windows: BTreeMap<u32, NodeWindow>,
+    /// Windows below this one were pruned (spec §9).
+    pruned_below: u32,
+    /// Set if the node ever touched a window it had pruned (INV-PRUNE-001 says never).
+    touched_pruned: bool,
+    /// A memo, not protocol state: (window, dispute deadline, evidence size, own set size)
+    /// when the node last compared its readings with the on-chain evidence. It only spares
+    /// recomputing an unchanged answer, so it is left out of equality and hashing.
+    evidence_memo: Option<(u32, u64, usize, usize)>,
     pub stats: NodeStats,
+}
+
+impl<R> PartialEq for Node<R> {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.index,
+            &self.windows,
+            self.pruned_below,
+            self.touched_pruned,
+        ) == (
+            other.index,
+            &other.windows,
+            other.pruned_below,
+            other.touched_pruned,
+        )
+    }
+}
+
+impl<R> Eq for Node<R> {}
+
+impl<R> std::hash::Hash for Node<R> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (
+            self.index,
+            &self.windows,
+            self.pruned_below,
+            self.touched_pruned,
+        )
+            .hash(state)
+    }
+}
+
+impl<R> std::fmt::Debug for Node<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("index", &self.index)
+            .field("windows", &self.windows.keys().collect::<Vec<_>>())
+            .field("pruned_below", &self.pruned_below)
+            .finish()
+    }
 }
 
 /// The name of an error's enum variant, for counting refusals by kind.
@@ -141,9 +190,12 @@ impl<R: Recover> Node<R> {
             index,
             key,
             domain: Domain::of(&params),
-            params,
+            params: Arc::new(params),
             recover,
             windows: BTreeMap::new(),
+            pruned_below: 0,
+            touched_pruned: false,
+            evidence_memo: None,
             stats: NodeStats::default(),
         }
     }
@@ -174,7 +226,20 @@ impl<R: Recover> Node<R> {
         self.params.prosumers()
     }
 
+    /// Whether this node ever touched data of a window it had pruned (INV-PRUNE-001).
+    pub fn touched_pruned(&self) -> bool {
+        self.touched_pruned
+    }
+
+    /// Windows below this one have been pruned.
+    pub fn pruned_below(&self) -> u32 {
+        self.pruned_below
+    }
+
     fn window_mut(&mut self, w: u32) -> &mut NodeWindow {
+        if w < self.pruned_below {
+            self.touched_pruned = true;
+        }
         let n = self.n();
         self.windows
             .entry(w)
@@ -469,6 +534,11 @@ impl<R: Recover> Node<R> {
     pub fn tick(&mut self, now: u64, chain: &Contract<R>) -> Vec<Output> {
         let mut out = Vec::new();
         self.prune(now, chain);
+        if chain.phase() == Phase::Funding && now >= self.params.start {
+            // §7.2: funding is incomplete at start; every payment is refunded.
+            out.push(Output::Submit(Tx::Abort));
+            return out;
+        }
         if chain.phase() != Phase::Active {
             return out;
         }
@@ -498,7 +568,12 @@ impl<R: Recover> Node<R> {
             out.extend(self.broadcast(NodeMessage::Inventory { window: w, have }));
         }
         // §6.4: freeze and sign once, over everything held.
-        if now >= end + collect && self.windows[&w].frozen.is_none() {
+        let resign = crate::mutant::active(crate::mutant::Mutant::HonestSignsTwice)
+            && self.windows[&w]
+                .frozen
+                .as_ref()
+                .is_some_and(|f| f.set != self.windows[&w].set);
+        if now >= end + collect && (self.windows[&w].frozen.is_none() || resign) {
             out.extend(self.freeze_and_sign(w, now, chain));
         }
         if let Some(d) = chain.dispute() {
@@ -510,11 +585,11 @@ impl<R: Recover> Node<R> {
                     return out;
                 }
                 // Only look again when our set or the evidence changed since last time.
-                let marker = (d.deadline, d.evidence.len(), self.windows[&w].set.len());
-                if self.windows[&w].evidence_checked == Some(marker) {
+                let marker = (w, d.deadline, d.evidence.len(), self.windows[&w].set.len());
+                if self.evidence_memo == Some(marker) {
                     return out;
                 }
-                self.window_mut(w).evidence_checked = Some(marker);
+                self.evidence_memo = Some(marker);
                 let missing: Vec<SignedReading> = self.windows[&w]
                     .set
                     .leaves()
@@ -614,10 +689,15 @@ impl<R: Recover> Node<R> {
     fn prune(&mut self, now: u64, chain: &Contract<R>) {
         let finals = chain.finals();
         let slash = self.params.slash_period;
-        let before = self.windows.len();
-        self.windows
-            .retain(|w, _| finals.get(*w as usize).is_none_or(|f| now < f.at + slash));
-        self.stats.windows_pruned += (before - self.windows.len()) as u64;
+        while finals
+            .get(self.pruned_below as usize)
+            .is_some_and(|f| now >= f.at + slash)
+        {
+            if self.windows.remove(&self.pruned_below).is_some() {
+                self.stats.windows_pruned += 1;
+            }
+            self.pruned_below += 1;
+        }
     }
 
     /// Wraps an output transaction as a call from this node.

@@ -69,7 +69,11 @@ pub fn settle(produced: &[u64], consumed: &[u64], balances: &[u128], price: u128
             s.bought_wh[i] = e as u64;
             s.grid_import_wh[i] = (deficit[i] - e) as u64;
             // INV-FUNDS-003: a payment never exceeds the payer's balance.
-            s.paid[i] = (e * price).min(balances[i]);
+            s.paid[i] = if crate::mutant::active(crate::mutant::Mutant::PayBeyondBalance) {
+                e * price
+            } else {
+                (e * price).min(balances[i])
+            };
         }
         if surplus[i] > 0 {
             let e = mul_div(matched, surplus[i], total_surplus);

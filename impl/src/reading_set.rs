@@ -192,6 +192,11 @@ impl ReadingSet {
                 void: false,
             });
         let pos = match entry.readings.binary_search_by(|(x, _)| x.cmp(&l)) {
+            Ok(_) if crate::mutant::active(crate::mutant::Mutant::CountDuplicateReading) => {
+                self.produced[meter] += p;
+                self.consumed[meter] += c;
+                return Ok(Added::New);
+            }
             Ok(_) => return Err(ReadingError::Duplicate),
             Err(pos) => pos,
         };

@@ -32,7 +32,7 @@ pub struct SignedReading {
 /// What a meter sends on the wire: the signed reading plus the domain it claims to be for,
 /// so that a reading replayed from another chain or contract is refused by name before any
 /// curve work (spec §4.2; the envelope is off-chain only, like EIP-2718's explicit chain id).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ReadingFrame {
     pub chain_id: u64,
     pub contract: Address,
@@ -54,7 +54,7 @@ pub struct WindowResult {
 }
 
 /// A window result with the node signatures that make it a certificate.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SignedResult {
     pub result: WindowResult,
     pub signature: Signature65,

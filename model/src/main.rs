@@ -1,6 +1,8 @@
 //! `diversity`: the command-line program of the DIVERSITY suite.
 //!
 //! - `diversity simulate` runs a micro grid through the nodes and the reference contract.
+//! - `diversity check` model-checks the protocol exhaustively and reports per property.
+//! - `diversity explore` serves stateright's web Explorer for the same configurations.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,8 +10,12 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use diversity::byzantine::Behaviour;
 use diversity::meter::MeterBehaviour;
+use diversity::mutant::{self, Mutant};
 use diversity::simulation::{self, ByzantineSpec, MeterSpec, Scenario};
+use diversity_model::checking::{self, Search};
+use diversity_model::protocol::{DiversityModel, MeterFault, ModelConfig};
 use indicatif::{ProgressBar, ProgressStyle};
+use stateright::Model;
 
 #[derive(Parser)]
 #[command(
@@ -26,6 +32,143 @@ struct Cli {
 enum Command {
     /// Run a micro grid for a year through the nodes and the reference contract.
     Simulate(SimulateArgs),
+    /// Model-check the protocol exhaustively and report per property.
+    Check(CheckArgs),
+    /// Serve stateright's web Explorer on localhost for a configuration.
+    Explore(ExploreArgs),
+}
+
+#[derive(Args, Clone)]
+struct ModelArgs {
+    /// Number of prosumers N.
+    #[arg(long, default_value_t = 2)]
+    nodes: usize,
+    /// Number of windows K.
+    #[arg(long, default_value_t = 1)]
+    windows: u32,
+    /// Slots per window W.
+    #[arg(long, default_value_t = 1)]
+    slots: u64,
+    /// Byzantine nodes, comma separated (default: node 0). Use --all-honest for none.
+    #[arg(long, value_delimiter = ',', default_values_t = vec![0usize])]
+    byzantine: Vec<usize>,
+    /// No Byzantine node.
+    #[arg(long)]
+    all_honest: bool,
+    /// The hardened variant (challenge period > 0).
+    #[arg(long)]
+    hardened: bool,
+    /// The network never loses messages.
+    #[arg(long)]
+    lossless: bool,
+    /// The network may duplicate messages.
+    #[arg(long)]
+    duplicating: bool,
+    /// Messages are delivered (or lost) within this many ticks.
+    #[arg(long, default_value_t = 1)]
+    max_delay: u64,
+    /// Time waits until every message is delivered.
+    #[arg(long)]
+    synchronous: bool,
+    /// Meter M sends nothing for slot 0.
+    #[arg(long, value_name = "M")]
+    silent_meter: Option<usize>,
+    /// Meter M signs two different readings for slot 0.
+    #[arg(long, value_name = "M")]
+    equivocating_meter: Option<usize>,
+    /// A deliberately broken variant that the checker must catch.
+    #[arg(long, value_name = "NAME")]
+    mutant: Option<String>,
+}
+
+impl ModelArgs {
+    fn config(&self) -> Result<ModelConfig, String> {
+        let byzantine = if self.all_honest {
+            Vec::new()
+        } else {
+            self.byzantine.clone()
+        };
+        if self.nodes == 0 || self.nodes > 4 {
+            return Err(format!(
+                "--nodes must be 1..=4 for exhaustive checking, got {}",
+                self.nodes
+            ));
+        }
+        if self.windows == 0 || self.slots == 0 {
+            return Err("--windows and --slots must be at least 1".into());
+        }
+        if let Some(b) = byzantine.iter().find(|b| **b >= self.nodes) {
+            return Err(format!(
+                "Byzantine node {b} does not exist (nodes: {})",
+                self.nodes
+            ));
+        }
+        if byzantine.len() >= self.nodes {
+            return Err("at least one node must be honest (A-HONEST-001)".into());
+        }
+        let meter_fault = match (self.silent_meter, self.equivocating_meter) {
+            (Some(_), Some(_)) => return Err("choose one faulty meter".into()),
+            (Some(m), None) | (None, Some(m)) if m >= self.nodes => {
+                return Err(format!("meter {m} does not exist"))
+            }
+            (Some(m), None) => MeterFault::Silent(m),
+            (None, Some(m)) => MeterFault::Equivocating(m),
+            (None, None) => MeterFault::None,
+        };
+        if let Some(name) = &self.mutant {
+            let m = Mutant::from_name(name).ok_or_else(|| {
+                let all: Vec<&str> = Mutant::ALL.iter().map(|m| m.name()).collect();
+                format!("unknown mutant `{name}`; known: {}", all.join(", "))
+            })?;
+            mutant::select(Some(m));
+        }
+        Ok(ModelConfig {
+            nodes: self.nodes,
+            windows: self.windows,
+            slots_per_window: self.slots,
+            byzantine,
+            hardened: self.hardened,
+            lossy: !self.lossless,
+            duplicating: self.duplicating,
+            max_delay: self.max_delay.max(1),
+            synchronous: self.synchronous,
+            meter_fault,
+        })
+    }
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Breadth-first search: shortest counterexamples, but it keeps the whole frontier in
+    /// memory (about 20 KB a state). The default is depth-first, which keeps only the path.
+    #[arg(long)]
+    bfs: bool,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Give up after this many seconds (the report then says the search is incomplete).
+    #[arg(long)]
+    timeout: Option<u64>,
+    /// Stop at the first violated invariant (always on with --mutant).
+    #[arg(long)]
+    stop_at_first_violation: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// No progress line.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct ExploreArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Address to serve on (localhost only by default).
+    #[arg(long, default_value = "localhost:3000")]
+    address: String,
 }
 
 #[derive(Args)]
@@ -190,8 +333,100 @@ fn simulate(args: SimulateArgs) -> ExitCode {
     }
 }
 
+fn check(args: CheckArgs) -> ExitCode {
+    let config = match args.model.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let quiet = args.quiet || args.json;
+    if !quiet {
+        eprintln!(
+            "Checking DIVERSITY: {} nodes ({} Byzantine), {} windows of {} slot(s), {} variant{}, {} threads",
+            config.nodes,
+            config.byzantine.len(),
+            config.windows,
+            config.slots_per_window,
+            if config.hardened { "hardened" } else { "paper" },
+            mutant::selected().map(|m| format!(", mutant {}", m.name())).unwrap_or_default(),
+            threads
+        );
+    }
+    // A mutant is caught fastest, and explained shortest, breadth first.
+    let search = if args.bfs || args.model.mutant.is_some() {
+        Search::Bfs
+    } else {
+        Search::Dfs
+    };
+    let timeout = args.timeout.map(std::time::Duration::from_secs);
+    let stop = args.stop_at_first_violation || args.model.mutant.is_some();
+    let report = checking::check(config, search, threads, timeout, stop, &mut |n| {
+        if !quiet {
+            eprint!("\r{n} unique states");
+        }
+    });
+    if !quiet {
+        eprintln!();
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serialises")
+        );
+    } else {
+        for p in &report.properties {
+            println!("{:<10} {:<9} {}", p.status, p.kind, p.name);
+            if p.status == "violated" || p.status == "unreached" {
+                for line in p.trace.iter().flatten() {
+                    println!("             {line}");
+                }
+            }
+        }
+        println!(
+            "{} unique states ({} visited), depth {}, {:.1} s, {:.0} states/s{}",
+            report.unique_states,
+            report.states,
+            report.max_depth,
+            report.seconds,
+            report.states_per_second,
+            if report.complete {
+                ""
+            } else {
+                " — INCOMPLETE (timeout)"
+            }
+        );
+    }
+    if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn explore(args: ExploreArgs) -> ExitCode {
+    let config = match args.model.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    eprintln!("Serving the stateright Explorer on http://{}", args.address);
+    DiversityModel::new(config)
+        .checker()
+        .serve(args.address.as_str());
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Simulate(a) => simulate(a),
+        Command::Check(a) => check(a),
+        Command::Explore(a) => explore(a),
     }
 }

@@ -1,0 +1,72 @@
+//! Deliberately broken variants of the protocol ("mutants"), each a one-line weakening at a
+//! named place in this crate. With no mutant selected (the default, always in production) every
+//! hook is a single relaxed atomic load that returns false.
+//!
+//! The model checker (`diversity check --mutant NAME`) and the tests select one to show that
+//! the checks bite: each mutant must be caught with a counterexample. The selection is
+//! process-wide, so tests that select mutants live in their own test binary and run them one
+//! after another.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Mutant {
+    /// `submitWindow` accepts a certificate one signature short (contract.rs).
+    AcceptMissingSignature = 1,
+    /// The window function counts an identical reading every time it is added (reading_set.rs).
+    CountDuplicateReading,
+    /// The reaction charges a buyer the full price even beyond its balance (reaction.rs).
+    PayBeyondBalance,
+    /// An honest node signs again whenever its set changed after freezing (node.rs).
+    HonestSignsTwice,
+    /// `finalizeDispute` does not wait for the dispute deadline (contract.rs).
+    FinalizeDisputeEarly,
+    /// Signature recovery accepts high-s (malleated) signatures (crypto.rs).
+    AcceptHighS,
+}
+
+impl Mutant {
+    pub const ALL: [Mutant; 6] = [
+        Mutant::AcceptMissingSignature,
+        Mutant::CountDuplicateReading,
+        Mutant::PayBeyondBalance,
+        Mutant::HonestSignsTwice,
+        Mutant::FinalizeDisputeEarly,
+        Mutant::AcceptHighS,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutant::AcceptMissingSignature => "accept-missing-signature",
+            Mutant::CountDuplicateReading => "count-duplicate-reading",
+            Mutant::PayBeyondBalance => "pay-beyond-balance",
+            Mutant::HonestSignsTwice => "honest-signs-twice",
+            Mutant::FinalizeDisputeEarly => "finalize-dispute-early",
+            Mutant::AcceptHighS => "accept-high-s",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Mutant> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+static ACTIVE: AtomicU8 = AtomicU8::new(0);
+
+/// Selects a mutant for the whole process (`None`: the real protocol).
+pub fn select(m: Option<Mutant>) {
+    ACTIVE.store(m.map_or(0, |m| m as u8), Ordering::SeqCst);
+}
+
+/// The mutant in force, if any.
+pub fn selected() -> Option<Mutant> {
+    let v = ACTIVE.load(Ordering::Relaxed);
+    Mutant::ALL.into_iter().find(|m| *m as u8 == v)
+}
+
+/// Whether `m` is the mutant in force.
+#[inline]
+pub fn active(m: Mutant) -> bool {
+    ACTIVE.load(Ordering::Relaxed) == m as u8
+}

@@ -1,0 +1,149 @@
+//! Running the model checker and reporting its outcome per property (`diversity check`).
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use stateright::{Checker, Expectation, HasDiscoveries, Model};
+
+use crate::protocol::{DiversityModel, ModelConfig};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Search {
+    Bfs,
+    Dfs,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PropertyOutcome {
+    pub name: String,
+    pub kind: &'static str,
+    /// "holds", "violated", "reached" or "unreached".
+    pub status: &'static str,
+    /// The shortest counterexample or witness, in protocol terms.
+    pub trace: Option<Vec<String>>,
+}
+
+impl PropertyOutcome {
+    /// An invariant that fails, or a witness that is never reached (which would make the
+    /// invariants around it vacuous), is a failure.
+    pub fn ok(&self) -> bool {
+        matches!(self.status, "holds" | "reached")
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    pub unique_states: usize,
+    pub states: usize,
+    pub max_depth: usize,
+    pub seconds: f64,
+    pub states_per_second: f64,
+    pub complete: bool,
+    pub properties: Vec<PropertyOutcome>,
+}
+
+impl CheckReport {
+    pub fn ok(&self) -> bool {
+        self.complete && self.properties.iter().all(|p| p.ok())
+    }
+}
+
+/// Checks `config` exhaustively. `progress` is called about once a second with the number
+/// of unique states so far.
+pub fn check(
+    config: ModelConfig,
+    search: Search,
+    threads: usize,
+    timeout: Option<Duration>,
+    stop_at_first_violation: bool,
+    progress: &mut dyn FnMut(usize),
+) -> CheckReport {
+    let model = DiversityModel::new(config);
+    let started = Instant::now();
+    let mut builder = model.clone().checker().threads(threads.max(1));
+    if stop_at_first_violation {
+        builder = builder.finish_when(HasDiscoveries::AnyFailures);
+    }
+    if let Some(t) = timeout {
+        builder = builder.timeout(t);
+    }
+    match search {
+        Search::Bfs => report(
+            &model,
+            wait(builder.spawn_bfs(), progress),
+            started,
+            timeout,
+        ),
+        Search::Dfs => report(
+            &model,
+            wait(builder.spawn_dfs(), progress),
+            started,
+            timeout,
+        ),
+    }
+}
+
+fn report<C: Checker<DiversityModel>>(
+    model: &DiversityModel,
+    checker: C,
+    started: Instant,
+    timeout: Option<Duration>,
+) -> CheckReport {
+    let seconds = started.elapsed().as_secs_f64();
+    let complete = checker.is_done() && timeout.is_none_or(|t| started.elapsed() < t);
+    let discoveries = checker.discoveries();
+    let properties = model
+        .properties()
+        .into_iter()
+        .map(|p| {
+            let found = discoveries.get(p.name);
+            let (kind, status) = match (p.expectation, found.is_some()) {
+                (Expectation::Always, false) => ("always", "holds"),
+                (Expectation::Always, true) => ("always", "violated"),
+                (Expectation::Sometimes, true) => ("sometimes", "reached"),
+                (Expectation::Sometimes, false) => ("sometimes", "unreached"),
+                (Expectation::Eventually, false) => ("eventually", "holds"),
+                (Expectation::Eventually, true) => ("eventually", "violated"),
+            };
+            let trace = found.map(|path| {
+                let mut lines = Vec::new();
+                let mut last_time = None;
+                for (state, action) in path.clone().into_vec() {
+                    if let Some(a) = action {
+                        if last_time != Some(state.now) {
+                            lines.push(format!("t={}:", state.now));
+                            last_time = Some(state.now);
+                        }
+                        lines.push(format!("  {a}"));
+                    }
+                }
+                lines
+            });
+            PropertyOutcome {
+                name: p.name.to_string(),
+                kind,
+                status,
+                trace,
+            }
+        })
+        .collect();
+    let unique_states = checker.unique_state_count();
+    CheckReport {
+        unique_states,
+        states: checker.state_count(),
+        max_depth: checker.max_depth(),
+        seconds,
+        states_per_second: unique_states as f64 / seconds.max(1e-9),
+        complete,
+        properties,
+    }
+}
+
+fn wait<C: Checker<DiversityModel>>(checker: C, progress: &mut dyn FnMut(usize)) -> C {
+    while !checker.is_done() {
+        std::thread::sleep(Duration::from_millis(200));
+        progress(checker.unique_state_count());
+    }
+    checker.join()
+}

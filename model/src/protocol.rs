@@ -1,0 +1,1334 @@
+//! The stateright model of DIVERSITY (spec §6, §7, §10, properties §12).
+//!
+//! What is modelled, and how:
+//!
+//! - **Shared code.** Honest nodes *are* `diversity::node::Node`, the chain *is*
+//!   `diversity::contract::Contract`, readings and results are the implementation's types and
+//!   the settlement is `diversity::reaction::settle`: nothing of the protocol is re-written
+//!   here. Signatures are real secp256k1 (memoised recovery); the adversary simply has no
+//!   honest key, which is the usual symbolic-cryptography assumption (A-CRYPTO-001).
+//! - **Abstract time.** One `Tick` action advances the clock by one slot; meters emit the
+//!   slot's readings and every honest node takes its clock step, so deadlines (collect, sign,
+//!   challenge, dispute, slash) are real transitions.
+//! - **Network** (A-NET-001). Messages to honest nodes in flight form a set: any one may be
+//!   delivered next (reordering), lost (if lossy) or delivered and kept (duplication, if
+//!   enabled), within `max_delay` ticks of being sent (time cannot advance past that).
+//!   Synchronous: within the tick (A-SYNC-001). The adversary controls the network, so a Byzantine node receives every
+//!   message addressed to it at once (a stronger adversary, and far fewer interleavings).
+//! - **Chain** (A-CHAIN-001). Honest transactions wait in a mempool; the adversary includes
+//!   them in any order, all before the next tick (inclusion within one slot, A-LIVE-001), and
+//!   its own transactions execute the moment it makes them, so it can front-run any of them.
+//! - **Adversary** (§10). A Byzantine node keeps a `Node` as its knowledge but never acts on
+//!   its own: each of its moves is a nondeterministic action. It may sign its view or a lie
+//!   (more production for itself), i.e. equivocate; share or withhold readings; open disputes
+//!   at any time; add any reading it knows, or a malleated copy, as evidence, one at a time;
+//!   submit any certificate it can assemble, whenever it likes; report any fraud it can prove;
+//!   and skip funding (then the honest nodes abort).
+//! - **History variables.** When a window becomes final, the model records the oracle's
+//!   verdict (soundness, completeness, hash link, timing, zero-sum), so properties can speak
+//!   of the past after nodes have pruned.
+//!
+//! Bounds: N nodes, K windows of W slots, fixed small reading values (see [`reading_values`]),
+//! and a time horizon after which nothing happens: the state space is finite.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+
+use diversity::contract::{Call, Contract, Event, Path, Phase, Tx};
+use diversity::crypto::{Secp256k1, SecretKey};
+use diversity::eip712::{sign_reading, sign_result, Domain};
+use diversity::node::{Node, NodeMessage, Output};
+use diversity::params::Params;
+use diversity::types::{Reading, ReadingFrame, SignedReading, SignedResult, WindowResult};
+use diversity::Address;
+use stateright::{Model, Property};
+
+/// A faulty meter, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MeterFault {
+    None,
+    /// This meter sends nothing for slot 0.
+    Silent(usize),
+    /// This meter signs two different readings for slot 0, one to even nodes, one to odd.
+    Equivocating(usize),
+}
+
+/// What is checked: the bounds and the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelConfig {
+    /// Number of prosumers N (each with a meter and a node).
+    pub nodes: usize,
+    /// Number of windows K.
+    pub windows: u32,
+    /// Slots per window W.
+    pub slots_per_window: u64,
+    /// Byzantine nodes (the rest are honest).
+    pub byzantine: Vec<usize>,
+    /// The hardened variant: certified results stay pending for a challenge period.
+    pub hardened: bool,
+    /// The network may lose messages.
+    pub lossy: bool,
+    /// The network may duplicate messages.
+    pub duplicating: bool,
+    /// Every message is delivered (or lost) within this many ticks.
+    pub max_delay: u64,
+    /// Time may not advance while a message is in flight.
+    pub synchronous: bool,
+    pub meter_fault: MeterFault,
+}
+
+impl Default for ModelConfig {
+    /// The configuration CI checks exhaustively: two prosumers, one of them with a Byzantine
+    /// node, one window of one slot, a network that may delay (by up to a slot), reorder or
+    /// lose any message.
+    fn default() -> Self {
+        Self {
+            nodes: 2,
+            windows: 1,
+            slots_per_window: 1,
+            byzantine: vec![0],
+            hardened: false,
+            lossy: true,
+            duplicating: false,
+            max_delay: 1,
+            synchronous: false,
+            meter_fault: MeterFault::None,
+        }
+    }
+}
+
+/// Energy of meter `m` in slot `s`: alternately a producer of 2 Wh and a consumer of 2 Wh,
+/// so every window has a seller and a buyer.
+pub fn reading_values(m: usize, s: u64) -> (u64, u64) {
+    if (m as u64 + s) % 2 == 0 {
+        (2, 0)
+    } else {
+        (0, 2)
+    }
+}
+
+/// Someone who can send a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Sender {
+    Node(usize),
+    Wallet(usize),
+}
+
+/// A message in flight.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Envelope {
+    /// Tick at which it was sent: it must be delivered or lost within `max_delay` ticks.
+    pub sent: u64,
+    pub to: usize,
+    pub from: Option<usize>,
+    pub payload: Payload,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Payload {
+    Frame(ReadingFrame),
+    Peer(NodeMessage),
+}
+
+/// What a Byzantine node may do, as one nondeterministic step.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ByzMove {
+    /// Fund its prosumer's deposit and its own bond (otherwise the grid aborts).
+    Fund,
+    /// Sign the result of its own view of the next window (or a lie) and send it to every
+    /// other node.
+    Sign {
+        lie: bool,
+    },
+    /// Send every reading it holds of the next window to every other node.
+    ShareReadings,
+    OpenDispute,
+    /// Put its own meter's readings on chain as evidence (partial evidence: honest nodes add
+    /// the rest, so adding more could only help them).
+    AddEvidence,
+    /// Put the high-s twin of a reading it knows on chain.
+    AddMalleated,
+    /// Try to finalise the open dispute or pending result now.
+    Finalize,
+    /// Submit a certificate it can assemble (possibly late, possibly to close a dispute).
+    SubmitCertificate {
+        result: WindowResult,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    Tick,
+    Deliver(Envelope),
+    /// Deliver a copy and keep the message in flight.
+    Duplicate(Envelope),
+    Drop(Envelope),
+    Include {
+        sender: Sender,
+        tx: Tx,
+    },
+    Withdraw(Address),
+    Byzantine {
+        node: usize,
+        step: ByzMove,
+    },
+}
+
+/// The verdict recorded when a window became final.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Verdict {
+    pub window: u32,
+    pub path: Path,
+    /// Totals are `f` of a set of genuine readings of the window (INV-SOUND-001).
+    pub sound: bool,
+    /// That set contains every reading any honest node froze (INV-COMPLETE-001).
+    pub complete: bool,
+    /// Linked to the previous final result and not before the window's end
+    /// (INV-WINDOW-002, INV-WINDOW-003).
+    pub ordered: bool,
+    /// Zero-sum, and no payment above a balance (INV-FUNDS-002, INV-FUNDS-003).
+    pub funds: bool,
+    /// A challenged pending result was replaced by a different outcome (REACH-LATE-001).
+    pub late_reading_counted: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct State {
+    pub now: u64,
+    pub chain: Contract<Secp256k1>,
+    /// Honest nodes, and the Byzantine nodes' knowledge.
+    pub nodes: Vec<Node<Secp256k1>>,
+    pub net: BTreeSet<Envelope>,
+    pub mempool: BTreeSet<(Sender, Tx)>,
+    /// Moves each Byzantine node has made (each at most once).
+    pub byz_done: Vec<BTreeSet<(u32, ByzMove)>>,
+    pub verdicts: Vec<Verdict>,
+    /// Hashes of final windows as first seen (INV-WINDOW-001).
+    pub finals_seen: Vec<diversity::B256>,
+}
+
+/// The model: configuration plus everything derived from it once.
+#[derive(Clone)]
+pub struct DiversityModel {
+    pub config: ModelConfig,
+    pub params: Arc<Params>,
+    pub domain: Domain,
+    recover: Secp256k1,
+    node_keys: Vec<SecretKey>,
+    /// The frames each slot's meters send: (destination node, frame).
+    frames: Vec<Vec<(usize, ReadingFrame)>>,
+    /// Every reading a meter signs: the ground truth.
+    genuine: BTreeSet<SignedReading>,
+}
+
+impl DiversityModel {
+    pub fn new(config: ModelConfig) -> Self {
+        let n = config.nodes;
+        let meter_keys: Vec<SecretKey> = (0..n)
+            .map(|i| SecretKey::from_label(&format!("model/meter/{i}")))
+            .collect();
+        let node_keys: Vec<SecretKey> = (0..n)
+            .map(|i| SecretKey::from_label(&format!("model/node/{i}")))
+            .collect();
+        let params = Params {
+            chain_id: 31337,
+            contract: Address::repeat_byte(0xd1),
+            start: 1,
+            slot_secs: 1,
+            slots_per_window: config.slots_per_window,
+            windows: config.windows,
+            nodes: node_keys.iter().map(|k| k.address()).collect(),
+            meters: meter_keys.iter().map(|k| k.address()).collect(),
+            wallets: (0..n)
+                .map(|i| Address::repeat_byte(0x40 + i as u8))
+                .collect(),
+            // Small deposits so that a buyer's payment is capped by its balance.
+            deposits: vec![1; n],
+            bond: 2,
+            price_wei_per_wh: 1,
+            dust_recipient: Address::repeat_byte(0xdd),
+            collect_period: 1,
+            sign_period: 1,
+            challenge_period: if config.hardened { 2 } else { 0 },
+            dispute_period: 2,
+            slash_period: 1,
+        };
+        params.validate().expect("model parameters are valid");
+        let domain = Domain::of(&params);
+        let total_slots = params.total_slots();
+        let mut frames = Vec::new();
+        let mut genuine = BTreeSet::new();
+        for slot in 0..total_slots {
+            let mut out = Vec::new();
+            for (m, key) in meter_keys.iter().enumerate() {
+                let (p, c) = reading_values(m, slot);
+                let reading = Reading {
+                    meter: key.address(),
+                    slot,
+                    produced_wh: p,
+                    consumed_wh: c,
+                };
+                let frame = |r: Reading| {
+                    let signed = sign_reading(key, &domain, r);
+                    ReadingFrame {
+                        chain_id: domain.chain_id,
+                        contract: domain.contract,
+                        signed,
+                    }
+                };
+                match config.meter_fault {
+                    MeterFault::Silent(s) if s == m && slot == 0 => {}
+                    MeterFault::Equivocating(e) if e == m && slot == 0 => {
+                        let a = frame(reading);
+                        let b = frame(Reading {
+                            produced_wh: p + 1,
+                            ..reading
+                        });
+                        genuine.insert(a.signed);
+                        genuine.insert(b.signed);
+                        for j in 0..n {
+                            out.push((j, if j % 2 == 0 { a } else { b }));
+                        }
+                    }
+                    _ => {
+                        let f = frame(reading);
+                        genuine.insert(f.signed);
+                        for j in 0..n {
+                            out.push((j, f));
+                        }
+                    }
+                }
+            }
+            frames.push(out);
+        }
+        Self {
+            config,
+            params: Arc::new(params),
+            domain,
+            recover: Secp256k1::cached(),
+            node_keys,
+            frames,
+            genuine,
+        }
+    }
+
+    pub fn is_honest(&self, j: usize) -> bool {
+        !self.config.byzantine.contains(&j)
+    }
+
+    fn honest(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.config.nodes).filter(|j| self.is_honest(*j))
+    }
+
+    /// LIV-FINAL-001 deadline of window `w`: a window cannot start signing before the
+    /// previous one is final, hence the recursion.
+    pub fn final_deadline(&self, w: u32) -> u64 {
+        let p = &self.params;
+        let prev = if w == 0 {
+            0
+        } else {
+            self.final_deadline(w - 1)
+        };
+        p.window_end(w).max(prev)
+            + p.collect_period
+            + p.sign_period
+            + p.challenge_period
+            + 2 * p.dispute_period
+            + 2
+    }
+
+    /// LIV-CLOSE-001 deadline.
+    pub fn close_deadline(&self) -> u64 {
+        self.final_deadline(self.params.windows - 1) + self.params.slash_period + 1
+    }
+
+    /// Nothing happens after this time: the state space is finite.
+    pub fn horizon(&self) -> u64 {
+        self.close_deadline() + 1
+    }
+
+    fn address(&self, s: Sender) -> Address {
+        match s {
+            Sender::Node(j) => self.params.nodes[j],
+            Sender::Wallet(i) => self.params.wallets[i],
+        }
+    }
+
+    /// Sends a message. The adversary controls the network, so a Byzantine node learns
+    /// every message addressed to it at once; messages to honest nodes travel the network.
+    fn send(&self, state: &mut State, env: Envelope) {
+        if self.is_honest(env.to) {
+            state.net.insert(env);
+        } else {
+            self.deliver(state, &env);
+        }
+    }
+
+    /// Routes one node's outputs: messages into the network, transactions to the mempool.
+    fn route(&self, state: &mut State, from: usize, outputs: Vec<Output>) {
+        for o in outputs {
+            match o {
+                Output::Send { to, msg } => {
+                    self.send(
+                        state,
+                        Envelope {
+                            sent: state.now,
+                            to,
+                            from: Some(from),
+                            payload: Payload::Peer(msg),
+                        },
+                    );
+                }
+                Output::Submit(tx) => {
+                    state.mempool.insert((Sender::Node(from), tx));
+                }
+            }
+        }
+    }
+
+    fn deliver(&self, state: &mut State, env: &Envelope) {
+        let j = env.to;
+        let (now, chain) = (state.now, &state.chain);
+        let out = match &env.payload {
+            Payload::Frame(f) => state.nodes[j]
+                .handle_frame(f, now, chain)
+                .unwrap_or_default(),
+            Payload::Peer(m) => state.nodes[j]
+                .handle_message(
+                    env.from.expect("peer messages have a sender"),
+                    m,
+                    now,
+                    chain,
+                )
+                .unwrap_or_default(),
+        };
+        // A Byzantine node learns, but acts only through its own moves.
+        if self.is_honest(j) {
+            self.route(state, j, out);
+        }
+    }
+
+    /// Executes a transaction; `false` if the contract refused it (nothing changed).
+    fn include(&self, state: &mut State, sender: Sender, tx: &Tx) -> bool {
+        let call = Call {
+            from: self.address(sender),
+            value: 0,
+            tx: tx.clone(),
+        };
+        let before = state.chain.clone();
+        let Ok(events) = state.chain.execute(&call, state.now) else {
+            return false;
+        };
+        for e in events {
+            if let Event::WindowFinalized {
+                window,
+                hash,
+                path,
+                settlement,
+            } = e
+            {
+                let verdict = self.judge(state, &before, window, hash, path, &settlement);
+                state.verdicts.push(verdict);
+                state.finals_seen.push(hash);
+            }
+        }
+        // What the adversary did for windows now final no longer matters.
+        let next = state.chain.next_window();
+        let active = state.chain.phase() != Phase::Funding;
+        for done in &mut state.byz_done {
+            done.retain(|(w, m)| {
+                if *m == ByzMove::Fund {
+                    !active
+                } else {
+                    *w >= next
+                }
+            });
+        }
+        true
+    }
+
+    /// The oracle: what the window's final result commits to, and whether it is right.
+    fn judge(
+        &self,
+        state: &State,
+        before: &Contract<Secp256k1>,
+        window: u32,
+        hash: diversity::B256,
+        path: Path,
+        s: &diversity::reaction::Settlement,
+    ) -> Verdict {
+        let fin = &state.chain.finals()[window as usize];
+        // The committed set: the dispute's evidence, or the set an honest node froze and
+        // signed (a certificate holds every node's signature, so an honest one's).
+        let committed: Option<Vec<SignedReading>> = match path {
+            Path::Dispute => before
+                .dispute()
+                .map(|d| d.evidence.iter().map(|(_, r)| *r).collect()),
+            Path::FastPath => self.honest().find_map(|j| {
+                state.nodes[j]
+                    .window(window)
+                    .and_then(|w| w.frozen.as_ref())
+                    .filter(|f| f.hash == hash)
+                    .map(|f| f.set.iter().map(|(_, r)| *r).collect())
+            }),
+        };
+        let sound = committed.as_ref().is_some_and(|set| {
+            set.iter().all(|r| {
+                self.genuine.contains(r)
+                    && self.params.window_of_slot(r.reading.slot) == Some(window)
+            }) && spec_totals(&self.params, set) == (fin.produced.clone(), fin.consumed.clone())
+        });
+        let complete = committed.as_ref().is_some_and(|set| {
+            let set: BTreeSet<&SignedReading> = set.iter().collect();
+            self.honest().all(|j| {
+                state.nodes[j]
+                    .window(window)
+                    .and_then(|w| w.frozen.as_ref())
+                    .is_none_or(|f| f.set.iter().all(|(_, r)| set.contains(r)))
+            })
+        });
+        let prev_hash = if window == 0 {
+            self.params.genesis_hash()
+        } else {
+            state.chain.finals()[window as usize - 1].hash
+        };
+        let linked = match path {
+            Path::FastPath => before
+                .pending()
+                .map(|p| p.result.prev_hash)
+                .or_else(|| committed_result_prev(state, self, window, hash))
+                .is_none_or(|h| h == prev_hash),
+            Path::Dispute => before.last_hash() == prev_hash,
+        };
+        let ordered = linked
+            && fin.at >= self.params.window_end(window)
+            && window as usize == state.chain.finals().len() - 1;
+        let paid: u128 = s.paid.iter().sum();
+        let received: u128 = s.received.iter().sum();
+        let funds = paid == received + s.dust
+            && (0..self.config.nodes).all(|i| s.paid[i] <= before.balances()[i]);
+        let late_reading_counted = path == Path::Dispute
+            && before
+                .dispute()
+                .and_then(|d| d.challenged)
+                .is_some_and(|h| h != hash);
+        Verdict {
+            window,
+            path,
+            sound,
+            complete,
+            ordered,
+            funds,
+            late_reading_counted,
+        }
+    }
+}
+
+fn committed_result_prev(
+    state: &State,
+    model: &DiversityModel,
+    window: u32,
+    hash: diversity::B256,
+) -> Option<diversity::B256> {
+    model.honest().find_map(|j| {
+        state.nodes[j]
+            .window(window)
+            .and_then(|w| w.frozen.as_ref())
+            .filter(|f| f.hash == hash)
+            .map(|f| f.result.prev_hash)
+    })
+}
+
+/// The window function as the spec states it (§5.2), written independently of
+/// `ReadingSet` so that a bug planted there is caught: group readings by (meter, slot);
+/// one distinct value counts once, two or more distinct values count zero.
+pub fn spec_totals(params: &Params, readings: &[SignedReading]) -> (Vec<u64>, Vec<u64>) {
+    let n = params.prosumers();
+    let mut by_key: std::collections::BTreeMap<(usize, u64), BTreeSet<(u64, u64)>> =
+        Default::default();
+    for r in readings {
+        let m = params
+            .meter_index(&r.reading.meter)
+            .expect("registered meter");
+        by_key
+            .entry((m, r.reading.slot))
+            .or_default()
+            .insert(r.reading.values());
+    }
+    let (mut p, mut c) = (vec![0; n], vec![0; n]);
+    for ((m, _), values) in by_key {
+        if values.len() == 1 {
+            let (vp, vc) = values.into_iter().next().expect("one value");
+            p[m] += vp;
+            c[m] += vc;
+        }
+    }
+    (p, c)
+}
+
+impl Model for DiversityModel {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        let mut chain =
+            Contract::open((*self.params).clone(), self.recover.clone()).expect("valid");
+        // Honest prosumers fund before start; Byzantine ones may not (a move of theirs).
+        for i in self.honest() {
+            chain
+                .execute(
+                    &Call {
+                        from: self.params.wallets[i],
+                        value: self.params.deposits[i],
+                        tx: Tx::Deposit,
+                    },
+                    0,
+                )
+                .expect("deposit");
+            chain
+                .execute(
+                    &Call {
+                        from: self.params.nodes[i],
+                        value: self.params.bond,
+                        tx: Tx::PostBond,
+                    },
+                    0,
+                )
+                .expect("bond");
+        }
+        let nodes = self
+            .node_keys
+            .iter()
+            .enumerate()
+            .map(|(j, k)| Node::new(j, k.clone(), (*self.params).clone(), self.recover.clone()))
+            .collect();
+        vec![State {
+            now: 0,
+            chain,
+            nodes,
+            net: BTreeSet::new(),
+            mempool: BTreeSet::new(),
+            byz_done: vec![BTreeSet::new(); self.config.nodes],
+            verdicts: Vec::new(),
+            finals_seen: Vec::new(),
+        }]
+    }
+
+    fn actions(&self, state: &State, actions: &mut Vec<Action>) {
+        for (sender, tx) in &state.mempool {
+            actions.push(Action::Include {
+                sender: *sender,
+                tx: tx.clone(),
+            });
+        }
+        for env in &state.net {
+            actions.push(Action::Deliver(env.clone()));
+            if self.config.duplicating {
+                actions.push(Action::Duplicate(env.clone()));
+            }
+            if self.config.lossy {
+                actions.push(Action::Drop(env.clone()));
+            }
+        }
+        // Time advances once every transaction is included (A-LIVE-001) and no message would
+        // outlive its delay bound (A-NET-001); synchronous: once nothing is in flight.
+        let delay = if self.config.synchronous {
+            0
+        } else {
+            self.config.max_delay
+        };
+        let can_tick = state.now < self.horizon()
+            && state.mempool.is_empty()
+            && state.net.iter().all(|e| state.now + 1 - e.sent <= delay);
+        if can_tick {
+            actions.push(Action::Tick);
+        }
+        if matches!(state.chain.phase(), Phase::Closed | Phase::Aborted) {
+            // Pull payments are independent of each other: one canonical order suffices.
+            if let Some(addr) = state.chain.owed().keys().next() {
+                actions.push(Action::Withdraw(*addr));
+            }
+        }
+        for &j in &self.config.byzantine {
+            for step in self.byzantine_moves(state, j) {
+                actions.push(Action::Byzantine { node: j, step });
+            }
+        }
+    }
+
+    fn next_state(&self, last: &State, action: Action) -> Option<State> {
+        let mut state = last.clone();
+        match action {
+            Action::Tick => {
+                state.now += 1;
+                let now = state.now;
+                // The slot that just ended: its readings exist from now on.
+                if now > self.params.start {
+                    let slot = now - self.params.start - 1;
+                    if let Some(frames) = self.frames.get(slot as usize) {
+                        for (to, f) in frames {
+                            self.send(
+                                &mut state,
+                                Envelope {
+                                    sent: now,
+                                    to: *to,
+                                    from: None,
+                                    payload: Payload::Frame(*f),
+                                },
+                            );
+                        }
+                    }
+                }
+                for j in 0..self.config.nodes {
+                    let out = state.nodes[j].tick(now, &state.chain);
+                    // A Byzantine node's knowledge keeps time (and prunes) but never acts.
+                    if self.is_honest(j) {
+                        self.route(&mut state, j, out);
+                    }
+                }
+            }
+            Action::Deliver(env) => {
+                state.net.remove(&env);
+                self.deliver(&mut state, &env);
+            }
+            Action::Duplicate(env) => self.deliver(&mut state, &env),
+            Action::Drop(env) => {
+                state.net.remove(&env);
+            }
+            Action::Include { sender, tx } => {
+                state.mempool.remove(&(sender, tx.clone()));
+                let _ = self.include(&mut state, sender, &tx);
+            }
+            Action::Withdraw(addr) => {
+                let _ = state.chain.execute(
+                    &Call {
+                        from: addr,
+                        value: 0,
+                        tx: Tx::Withdraw,
+                    },
+                    state.now,
+                );
+            }
+            Action::Byzantine { node, step } => {
+                if !self.apply_byzantine(&mut state, node, step) {
+                    return None;
+                }
+            }
+        }
+        Some(state)
+    }
+
+    fn within_boundary(&self, state: &State) -> bool {
+        state.now <= self.horizon()
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        properties(self)
+    }
+}
+
+impl DiversityModel {
+    fn next_window_or_none(&self, state: &State) -> Option<u32> {
+        let w = state.chain.next_window();
+        (state.chain.phase() == Phase::Active && w < self.params.windows).then_some(w)
+    }
+
+    /// The Byzantine node's view of the next window, as a result it could sign.
+    fn view(&self, state: &State, j: usize, w: u32, lie: bool) -> WindowResult {
+        let n = self.config.nodes;
+        let (mut produced, consumed, root) = match state.nodes[j].window(w) {
+            Some(nw) => (
+                nw.set.produced().to_vec(),
+                nw.set.consumed().to_vec(),
+                nw.set.root(),
+            ),
+            None => (vec![0; n], vec![0; n], diversity::B256::ZERO),
+        };
+        if lie {
+            produced[j] += 1;
+        }
+        WindowResult {
+            window: w,
+            prev_hash: state.chain.last_hash(),
+            produced,
+            consumed,
+            readings_root: root,
+        }
+    }
+
+    fn byzantine_moves(&self, state: &State, j: usize) -> Vec<ByzMove> {
+        let mut moves = Vec::new();
+        let done = &state.byz_done[j];
+        if state.chain.phase() == Phase::Funding {
+            if state.now < self.params.start && !done.contains(&(0, ByzMove::Fund)) {
+                moves.push(ByzMove::Fund);
+            }
+            return moves;
+        }
+        let Some(w) = self.next_window_or_none(state) else {
+            return moves;
+        };
+        if state.now < self.params.window_end(w) {
+            return moves;
+        }
+        let mut push = |m: ByzMove| {
+            if !done.contains(&(w, m.clone())) {
+                moves.push(m);
+            }
+        };
+        push(ByzMove::Sign { lie: false });
+        push(ByzMove::Sign { lie: true });
+        if state.nodes[j]
+            .window(w)
+            .is_some_and(|nw| !nw.set.is_empty())
+        {
+            push(ByzMove::ShareReadings);
+        }
+        if state.chain.dispute().is_none() {
+            push(ByzMove::OpenDispute);
+        }
+        if state.chain.dispute().is_some()
+            && state.nodes[j]
+                .window(w)
+                .is_some_and(|nw| !nw.set.is_empty())
+        {
+            push(ByzMove::AddEvidence);
+            push(ByzMove::AddMalleated);
+        }
+        // Finalising is free to try: a refused attempt changes nothing and adds no state.
+        if state.chain.dispute().is_some() || state.chain.pending().is_some() {
+            push(ByzMove::Finalize);
+        }
+        // Certificates: any result it holds signatures for, completed with its own
+        // signature (the contract decides whether that is enough).
+        if let Some(nw) = state.nodes[j].window(w) {
+            for (result, _) in nw.signatures.values() {
+                push(ByzMove::SubmitCertificate {
+                    result: result.clone(),
+                });
+            }
+        }
+        moves
+    }
+
+    /// Applies a Byzantine move; `false` if it changed nothing (a refused transaction).
+    fn apply_byzantine(&self, state: &mut State, j: usize, step: ByzMove) -> bool {
+        let w = state.chain.next_window();
+        let me = Sender::Node(j);
+        let changed = match step.clone() {
+            ByzMove::Fund => {
+                let deposit = Call {
+                    from: self.params.wallets[j],
+                    value: self.params.deposits[j],
+                    tx: Tx::Deposit,
+                };
+                let bond = Call {
+                    from: self.params.nodes[j],
+                    value: self.params.bond,
+                    tx: Tx::PostBond,
+                };
+                state
+                    .chain
+                    .execute(&deposit, state.now)
+                    .expect("deposit before start");
+                state
+                    .chain
+                    .execute(&bond, state.now)
+                    .expect("bond before start");
+                true
+            }
+            ByzMove::Sign { lie } => {
+                let result = self.view(state, j, w, lie);
+                let signed = SignedResult {
+                    signature: sign_result(&self.node_keys[j], &self.domain, &result),
+                    result,
+                };
+                // Its own knowledge records the signature, so it can build certificates.
+                let chain = state.chain.clone();
+                let _ = state.nodes[j].handle_message(
+                    j,
+                    &NodeMessage::Signed(signed.clone()),
+                    state.now,
+                    &chain,
+                );
+                for to in (0..self.config.nodes).filter(|k| *k != j) {
+                    let msg = NodeMessage::Signed(signed.clone());
+                    self.send(
+                        state,
+                        Envelope {
+                            sent: state.now,
+                            to,
+                            from: Some(j),
+                            payload: Payload::Peer(msg),
+                        },
+                    );
+                }
+                true
+            }
+            ByzMove::ShareReadings => {
+                let readings: Vec<SignedReading> = state.nodes[j]
+                    .window(w)
+                    .map(|nw| nw.set.iter().map(|(_, r)| *r).collect())
+                    .unwrap_or_default();
+                for to in (0..self.config.nodes).filter(|k| *k != j) {
+                    let msg = NodeMessage::Readings {
+                        window: w,
+                        readings: readings.clone(),
+                    };
+                    self.send(
+                        state,
+                        Envelope {
+                            sent: state.now,
+                            to,
+                            from: Some(j),
+                            payload: Payload::Peer(msg),
+                        },
+                    );
+                }
+                true
+            }
+            ByzMove::OpenDispute => self.include(state, me, &Tx::OpenDispute { window: w }),
+            ByzMove::AddEvidence => {
+                let mine = self.params.meters[j];
+                let readings: Vec<SignedReading> = state.nodes[j]
+                    .window(w)
+                    .map(|nw| {
+                        nw.set
+                            .iter()
+                            .map(|(_, r)| *r)
+                            .filter(|r| r.reading.meter == mine)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                !readings.is_empty()
+                    && self.include(
+                        state,
+                        me,
+                        &Tx::AddEvidence {
+                            window: w,
+                            readings,
+                        },
+                    )
+            }
+            ByzMove::AddMalleated => {
+                match state.nodes[j].window(w).and_then(|nw| nw.set.iter().next()) {
+                    Some((_, r)) => {
+                        let mut r = *r;
+                        r.signature = r.signature.malleate();
+                        self.include(
+                            state,
+                            me,
+                            &Tx::AddEvidence {
+                                window: w,
+                                readings: vec![r],
+                            },
+                        )
+                    }
+                    None => false,
+                }
+            }
+            ByzMove::Finalize => {
+                self.include(state, me, &Tx::FinalizeDispute { window: w })
+                    || self.include(state, me, &Tx::FinalizePending { window: w })
+            }
+            ByzMove::SubmitCertificate { result } => {
+                let hash = self.domain.result_digest(&result);
+                let own = sign_result(&self.node_keys[j], &self.domain, &result);
+                let signers = state.nodes[j]
+                    .window(w)
+                    .and_then(|nw| nw.signatures.get(&hash))
+                    .map(|(_, s)| s.clone())
+                    .unwrap_or_default();
+                let signatures = (0..self.config.nodes)
+                    .filter_map(|k| {
+                        if k == j {
+                            Some(own)
+                        } else {
+                            signers.get(&k).copied()
+                        }
+                    })
+                    .collect();
+                self.include(state, me, &Tx::SubmitWindow { result, signatures })
+            }
+        };
+        if changed && step != ByzMove::Finalize {
+            state.byz_done[j].insert((if step == ByzMove::Fund { 0 } else { w }, step));
+        }
+        changed
+    }
+}
+
+/// Every property, named by its spec id.
+fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
+    let mut props = vec![
+        Property::always("INV-FUNDS-001 conservation", |_, s: &State| {
+            s.chain.check_conservation().is_ok()
+        }),
+        Property::always(
+            "INV-FUNDS-002/003 zero-sum, no overdraft",
+            |_, s: &State| s.verdicts.iter().all(|v| v.funds),
+        ),
+        Property::always("INV-FUNDS-004 nothing paid before close", |_, s: &State| {
+            matches!(s.chain.phase(), Phase::Closed | Phase::Aborted) || s.chain.flows().1 == 0
+        }),
+        Property::always(
+            "INV-FUNDS-005 abort refunds exactly",
+            |m: &DiversityModel, s: &State| {
+                s.chain.phase() != Phase::Aborted || {
+                    let (paid_in, paid_out) = s.chain.flows();
+                    paid_in == paid_out + s.chain.owed().values().sum::<u128>()
+                        && s.chain.owed().iter().all(|(a, v)| {
+                            let i = m
+                                .params
+                                .wallet_index(a)
+                                .map(|i| m.params.deposits[i])
+                                .unwrap_or(0);
+                            let b = m.params.node_index(a).map(|_| m.params.bond).unwrap_or(0);
+                            *v == i + b
+                        })
+                }
+            },
+        ),
+        Property::always(
+            "INV-WINDOW-001 final once, never changes",
+            |_, s: &State| {
+                s.finals_seen.len() == s.chain.finals().len()
+                    && s.finals_seen
+                        .iter()
+                        .zip(s.chain.finals())
+                        .all(|(a, b)| *a == b.hash)
+            },
+        ),
+        Property::always(
+            "INV-WINDOW-002/003 in order, linked, not early",
+            |_, s: &State| s.verdicts.iter().all(|v| v.ordered),
+        ),
+        Property::always("INV-SOUND-001 honest-minority soundness", |_, s: &State| {
+            s.verdicts.iter().all(|v| v.sound)
+        }),
+        Property::always("INV-COMPLETE-001 completeness", |_, s: &State| {
+            s.verdicts.iter().all(|v| v.complete)
+        }),
+        Property::always(
+            "INV-SIGN-001 honest nodes sign once per window",
+            |m: &DiversityModel, s: &State| {
+                m.honest().all(|j| {
+                    let me = j;
+                    (0..m.params.windows).all(|w| {
+                        s.nodes[j]
+                            .window(w)
+                            .is_none_or(|nw| nw.signed_by.get(&me).is_none_or(|v| v.len() <= 1))
+                    })
+                })
+            },
+        ),
+        Property::always(
+            "INV-SLASH-001 honest nodes never slashed",
+            |m: &DiversityModel, s: &State| m.honest().all(|j| !s.chain.is_slashed(j)),
+        ),
+        Property::always(
+            "INV-REPLAY-001 no malleated signature accepted",
+            |_, s: &State| {
+                s.chain.dispute().is_none_or(|d| {
+                    d.evidence.iter().all(|(_, r)| {
+                        diversity::U256::from_be_bytes(r.signature.s().0)
+                            <= diversity::crypto::SECP256K1_HALF_ORDER
+                    })
+                })
+            },
+        ),
+        Property::always(
+            "INV-PRUNE-001 no honest node needs pruned data",
+            |m: &DiversityModel, s: &State| {
+                m.honest().all(|j| {
+                    !s.nodes[j].touched_pruned()
+                        && (0..s.nodes[j].pruned_below()).all(|w| {
+                            s.chain
+                                .finals()
+                                .get(w as usize)
+                                .is_some_and(|f| s.now >= f.at + m.params.slash_period)
+                        })
+                })
+            },
+        ),
+        Property::always(
+            "INV-CLOSE-001 closed only when every window is final",
+            |m: &DiversityModel, s: &State| {
+                s.chain.phase() != Phase::Closed || s.chain.next_window() == m.params.windows
+            },
+        ),
+        Property::always(
+            "LIV-FINAL-001 every window final by its deadline",
+            |m: &DiversityModel, s: &State| {
+                s.chain.phase() == Phase::Aborted
+                    || (0..m.params.windows)
+                        .all(|w| s.now <= m.final_deadline(w) || s.chain.next_window() > w)
+            },
+        ),
+        Property::always(
+            "LIV-CLOSE-001 closed by the deadline",
+            |m: &DiversityModel, s: &State| {
+                s.now <= m.close_deadline()
+                    || matches!(s.chain.phase(), Phase::Closed | Phase::Aborted)
+            },
+        ),
+        Property::sometimes("REACH-FAST-001 fast-path finalisation", |_, s: &State| {
+            s.verdicts.iter().any(|v| v.path == Path::FastPath)
+        }),
+        Property::sometimes("REACH-CLOSE-001 closed and paid out", |_, s: &State| {
+            s.chain.phase() == Phase::Closed && s.chain.owed().is_empty()
+        }),
+    ];
+    let c = &model.config;
+    let faultless =
+        c.byzantine.is_empty() && c.synchronous && !c.lossy && c.meter_fault == MeterFault::None;
+    if faultless {
+        props.push(Property::always(
+            "LIV-FAST-001 no dispute when all are honest and in sync",
+            |_, s: &State| {
+                s.verdicts.iter().all(|v| v.path == Path::FastPath) && s.chain.dispute().is_none()
+            },
+        ));
+    } else {
+        props.push(Property::sometimes(
+            "REACH-DISPUTE-001 dispute finalisation",
+            |_, s: &State| s.verdicts.iter().any(|v| v.path == Path::Dispute),
+        ));
+    }
+    if !c.byzantine.is_empty() {
+        props.push(Property::sometimes(
+            "REACH-SLASH-001 a node is slashed",
+            |_, s: &State| s.chain.slashed().iter().any(|x| *x),
+        ));
+        props.push(Property::sometimes(
+            "REACH-ABORT-001 aborted and refunded",
+            |_, s: &State| {
+                s.chain.phase() == Phase::Aborted
+                    && s.chain.owed().is_empty()
+                    && s.chain.flows().0 > 0
+            },
+        ));
+    }
+    if c.hardened {
+        props.push(Property::sometimes(
+            "REACH-LATE-001 a challenge changes the outcome",
+            |_, s: &State| s.verdicts.iter().any(|v| v.late_reading_counted),
+        ));
+    }
+    props
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn who(from: Option<usize>) -> String {
+            from.map_or("meter".into(), |j| format!("node {j}"))
+        }
+        fn payload(p: &Payload) -> String {
+            match p {
+                Payload::Frame(fr) => {
+                    let r = fr.signed.reading;
+                    format!(
+                        "reading (slot {}, {} Wh produced, {} Wh consumed)",
+                        r.slot, r.produced_wh, r.consumed_wh
+                    )
+                }
+                Payload::Peer(NodeMessage::Inventory { window, .. }) => {
+                    format!("inventory of window {window}")
+                }
+                Payload::Peer(NodeMessage::Readings { window, readings }) => {
+                    format!("{} readings of window {window}", readings.len())
+                }
+                Payload::Peer(NodeMessage::Signed(sr)) => {
+                    format!("signed result {}", result(&sr.result))
+                }
+            }
+        }
+        fn result(r: &WindowResult) -> String {
+            format!(
+                "(window {}, produced {:?}, consumed {:?})",
+                r.window, r.produced, r.consumed
+            )
+        }
+        fn tx(t: &Tx) -> String {
+            match t {
+                Tx::SubmitWindow {
+                    result: r,
+                    signatures,
+                } => format!(
+                    "submitWindow {} with {} signatures",
+                    result(r),
+                    signatures.len()
+                ),
+                Tx::AddEvidence { window, readings } => {
+                    format!("addEvidence window {window}: {} reading(s)", readings.len())
+                }
+                Tx::ReportEquivocation { .. } => "reportEquivocation".into(),
+                Tx::ReportInconsistency { .. } => "reportInconsistency".into(),
+                other => format!("{other:?}"),
+            }
+        }
+        match self {
+            Action::Tick => write!(f, "time advances one slot"),
+            Action::Deliver(e) => write!(
+                f,
+                "deliver to node {}: {} from {}",
+                e.to,
+                payload(&e.payload),
+                who(e.from)
+            ),
+            Action::Duplicate(e) => write!(
+                f,
+                "deliver a copy to node {}: {} from {}",
+                e.to,
+                payload(&e.payload),
+                who(e.from)
+            ),
+            Action::Drop(e) => write!(
+                f,
+                "lose message to node {}: {} from {}",
+                e.to,
+                payload(&e.payload),
+                who(e.from)
+            ),
+            Action::Include { sender, tx: t } => {
+                write!(f, "chain includes from {sender:?}: {}", tx(t))
+            }
+            Action::Withdraw(a) => write!(f, "{a} withdraws"),
+            Action::Byzantine { node, step } => match step {
+                ByzMove::Sign { lie } => write!(
+                    f,
+                    "Byzantine node {node} signs {}",
+                    if *lie { "a lie" } else { "its view" }
+                ),
+                ByzMove::AddEvidence => write!(
+                    f,
+                    "Byzantine node {node} puts only its own meter's readings on chain as evidence"
+                ),
+                ByzMove::AddMalleated => write!(
+                    f,
+                    "Byzantine node {node} puts a malleated reading on chain as evidence"
+                ),
+                ByzMove::SubmitCertificate { result: r } => write!(
+                    f,
+                    "Byzantine node {node} submits a certificate for {}",
+                    result(r)
+                ),
+                other => write!(f, "Byzantine node {node}: {other:?}"),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Exhaustive checks with pinned state counts: a count that changes means the model or
+    //! the protocol changed, and the change must be looked at.
+
+    use super::*;
+    use crate::checking::{check, CheckReport, Search};
+
+    fn exhaustive(config: ModelConfig) -> CheckReport {
+        let report = check(config, Search::Dfs, 2, None, false, &mut |_| {});
+        for p in &report.properties {
+            assert!(p.ok(), "{} {}: {:?}", p.status, p.name, p.trace);
+        }
+        assert!(report.complete);
+        report
+    }
+
+    /// The CI configuration: 2 prosumers, node 0 Byzantine, 1 window of 1 slot, a network
+    /// that delays, reorders and loses. Every invariant holds and every witness is reached.
+    #[test]
+    fn default_configuration() {
+        let r = exhaustive(ModelConfig::default());
+        assert_eq!(r.unique_states, 156_734);
+    }
+
+    /// The hardened variant: a certified result stays pending and can be challenged; a late
+    /// reading then changes the outcome (REACH-LATE-001).
+    #[test]
+    fn hardened_variant() {
+        let r = exhaustive(ModelConfig {
+            hardened: true,
+            ..ModelConfig::default()
+        });
+        assert!(r
+            .properties
+            .iter()
+            .any(|p| p.name.starts_with("REACH-LATE-001") && p.status == "reached"));
+        assert_eq!(r.unique_states, 656_520);
+    }
+
+    /// All honest, no loss, synchronous: every window of two settles on the fast path
+    /// (LIV-FAST-001), in order and linked (INV-WINDOW-002).
+    #[test]
+    fn all_honest_synchronous_two_windows_take_the_fast_path() {
+        let r = exhaustive(ModelConfig {
+            windows: 2,
+            byzantine: vec![],
+            synchronous: true,
+            lossy: false,
+            ..ModelConfig::default()
+        });
+        assert!(r
+            .properties
+            .iter()
+            .any(|p| p.name.starts_with("LIV-FAST-001") && p.status == "holds"));
+        assert_eq!(r.unique_states, 540);
+    }
+
+    /// All honest on a lossy synchronous network, two windows: disputes happen, and every
+    /// window is still final in order and by its deadline.
+    #[test]
+    fn all_honest_lossy_two_windows() {
+        let r = exhaustive(ModelConfig {
+            windows: 2,
+            byzantine: vec![],
+            synchronous: true,
+            ..ModelConfig::default()
+        });
+        assert_eq!(r.unique_states, 58_779);
+    }
+
+    /// A meter signs two different readings for one slot: the slot is voided, never counted
+    /// twice (INV-COUNT-001), whatever the Byzantine node does.
+    #[test]
+    fn equivocating_meter() {
+        let r = exhaustive(ModelConfig {
+            meter_fault: MeterFault::Equivocating(1),
+            ..ModelConfig::default()
+        });
+        assert_eq!(r.unique_states, 247_078);
+    }
+
+    #[test]
+    fn silent_meter() {
+        let r = exhaustive(ModelConfig {
+            meter_fault: MeterFault::Silent(1),
+            ..ModelConfig::default()
+        });
+        assert_eq!(r.unique_states, 43_460);
+    }
+
+    /// The oracle's own window function agrees with the implementation's on sets without
+    /// planted bugs.
+    #[test]
+    fn spec_totals_agree_with_reading_set() {
+        let m = DiversityModel::new(ModelConfig {
+            meter_fault: MeterFault::Equivocating(1),
+            ..ModelConfig::default()
+        });
+        let all: Vec<SignedReading> = m.genuine.iter().copied().collect();
+        let mut set = diversity::reading_set::ReadingSet::new(0, 2);
+        for r in &all {
+            set.add(m.params.meter_index(&r.reading.meter).unwrap(), *r)
+                .unwrap();
+        }
+        assert_eq!(
+            spec_totals(&m.params, &all),
+            (set.produced().to_vec(), set.consumed().to_vec())
+        );
+        assert_eq!(set.flagged_meters().len(), 1);
+    }
+}
