@@ -141,8 +141,8 @@ impl ModelArgs {
 struct CheckArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// Breadth-first search: shortest counterexamples, but it keeps the whole frontier in
-    /// memory (about 20 KB a state). The default is depth-first, which keeps only the path.
+    /// Breadth-first search: shortest counterexamples, but it keeps the frontier in memory
+    /// (several KB a state). The default is depth-first, which keeps only the path.
     #[arg(long)]
     bfs: bool,
     /// Worker threads (default: every core).
