@@ -24,16 +24,20 @@ pub enum Mutant {
     FinalizeDisputeEarly,
     /// Signature recovery accepts high-s (malleated) signatures (crypto.rs).
     AcceptHighS,
+    /// `reportInconsistency` does not check that the readings hash to the claimed root
+    /// (contract.rs).
+    SkipRootCheck,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 6] = [
+    pub const ALL: [Mutant; 7] = [
         Mutant::AcceptMissingSignature,
         Mutant::CountDuplicateReading,
         Mutant::PayBeyondBalance,
         Mutant::HonestSignsTwice,
         Mutant::FinalizeDisputeEarly,
         Mutant::AcceptHighS,
+        Mutant::SkipRootCheck,
     ];
 
     pub fn name(self) -> &'static str {
@@ -44,6 +48,7 @@ impl Mutant {
             Mutant::HonestSignsTwice => "honest-signs-twice",
             Mutant::FinalizeDisputeEarly => "finalize-dispute-early",
             Mutant::AcceptHighS => "accept-high-s",
+            Mutant::SkipRootCheck => "skip-root-check",
         }
     }
 

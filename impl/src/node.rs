@@ -128,9 +128,9 @@ pub struct Node<R> {
     pruned_below: u32,
     /// Set if the node ever touched a window it had pruned (INV-PRUNE-001 says never).
     touched_pruned: bool,
-    /// A memo, not protocol state: (window, dispute deadline, evidence size, own set size)
-    /// when the node last compared its readings with the on-chain evidence. It only spares
-    /// recomputing an unchanged answer, so it is left out of equality and hashing.
+    /// A memo: (window, dispute deadline, evidence size, own set size) when the node last
+    /// compared its readings with the on-chain evidence. It decides whether the node looks
+    /// again, so it is part of equality and hashing like any other state.
     evidence_memo: Option<(u32, u64, usize, usize)>,
     pub stats: NodeStats,
 }

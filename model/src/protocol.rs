@@ -151,6 +151,13 @@ pub enum ByzMove {
     AddMalleated,
     /// Try to finalise the open dispute or pending result now.
     Finalize,
+    /// Accuse another node of an inconsistent result, with the readings it knows (in
+    /// canonical order) or with none: a true accusation must be impossible against an honest
+    /// node (INV-SLASH-001).
+    Accuse {
+        claim: SignedResult,
+        with_readings: bool,
+    },
     /// Submit a certificate it can assemble (possibly late, possibly to close a dispute).
     SubmitCertificate {
         result: WindowResult,
@@ -321,26 +328,23 @@ impl DiversityModel {
         (0..self.config.nodes).filter(|j| self.is_honest(*j))
     }
 
-    /// LIV-FINAL-001 deadline of window `w`: a window cannot start signing before the
-    /// previous one is final, hence the recursion.
+    /// LIV-FINAL-001 bound `B(w)` of spec §12 with `Δ_inc = 0` (every transaction is
+    /// included before the next tick). A window starts signing at the first tick after the
+    /// previous one became final, hence `B(w−1) + 1`.
     pub fn final_deadline(&self, w: u32) -> u64 {
         let p = &self.params;
-        let prev = if w == 0 {
-            0
+        let k = if p.challenge_period > 0 { 2 } else { 1 };
+        let start = if w == 0 {
+            p.window_end(0) + p.collect_period
         } else {
-            self.final_deadline(w - 1)
+            (p.window_end(w) + p.collect_period).max(self.final_deadline(w - 1) + 1)
         };
-        p.window_end(w).max(prev)
-            + p.collect_period
-            + p.sign_period
-            + p.challenge_period
-            + 2 * p.dispute_period
-            + 2
+        start + p.sign_period + p.challenge_period + k * p.dispute_period
     }
 
-    /// LIV-CLOSE-001 deadline.
+    /// LIV-CLOSE-001 deadline, for the horizon: the last window's bound plus the slash period.
     pub fn close_deadline(&self) -> u64 {
-        self.final_deadline(self.params.windows - 1) + self.params.slash_period + 1
+        self.final_deadline(self.params.windows - 1) + self.params.slash_period
     }
 
     /// Nothing happens after this time: the state space is finite.
@@ -508,11 +512,23 @@ impl DiversityModel {
         let received: u128 = s.received.iter().sum();
         let funds = paid == received + s.dust
             && (0..self.config.nodes).all(|i| s.paid[i] <= before.balances()[i]);
+        // A challenge by an honest node that changed the totals of the challenged result.
         let late_reading_counted = path == Path::Dispute
-            && before
-                .dispute()
-                .and_then(|d| d.challenged)
-                .is_some_and(|h| h != hash);
+            && before.dispute().is_some_and(|d| {
+                self.is_honest(d.opened_by)
+                    && d.challenged.is_some_and(|h| {
+                        self.honest().any(|j| {
+                            state.nodes[j]
+                                .window(window)
+                                .and_then(|nw| nw.frozen.as_ref())
+                                .is_some_and(|f| {
+                                    f.hash == h
+                                        && (f.result.produced != fin.produced
+                                            || f.result.consumed != fin.consumed)
+                                })
+                        })
+                    })
+            });
         Verdict {
             window,
             path,
@@ -639,6 +655,7 @@ impl Model for DiversityModel {
             self.config.max_delay
         };
         let can_tick = state.now < self.horizon()
+            && !matches!(state.chain.phase(), Phase::Closed | Phase::Aborted)
             && state.mempool.is_empty()
             && state.net.iter().all(|e| state.now + 1 - e.sent <= delay);
         if can_tick {
@@ -800,6 +817,27 @@ impl DiversityModel {
         if state.chain.dispute().is_some() || state.chain.pending().is_some() {
             push(ByzMove::Finalize);
         }
+        // Accusations against every other node's signed results.
+        for w2 in 0..self.params.windows {
+            let Some(nw) = state.nodes[j].window(w2) else {
+                continue;
+            };
+            for (k, results) in &nw.signed_by {
+                if *k == j {
+                    continue;
+                }
+                for claim in results {
+                    push(ByzMove::Accuse {
+                        claim: claim.clone(),
+                        with_readings: true,
+                    });
+                    push(ByzMove::Accuse {
+                        claim: claim.clone(),
+                        with_readings: false,
+                    });
+                }
+            }
+        }
         // Certificates: any result it holds signatures for, completed with its own
         // signature (the contract decides whether that is enough).
         if let Some(nw) = state.nodes[j].window(w) {
@@ -931,6 +969,20 @@ impl DiversityModel {
             ByzMove::Finalize => {
                 self.include(state, me, &Tx::FinalizeDispute { window: w })
                     || self.include(state, me, &Tx::FinalizePending { window: w })
+            }
+            ByzMove::Accuse {
+                claim,
+                with_readings,
+            } => {
+                let readings = if with_readings {
+                    state.nodes[j]
+                        .window(claim.result.window)
+                        .map(|nw| nw.set.iter().map(|(_, r)| *r).collect())
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                self.include(state, me, &Tx::ReportInconsistency { claim, readings })
             }
             ByzMove::SubmitCertificate { result } => {
                 let hash = self.domain.result_digest(&result);
@@ -1069,8 +1121,12 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
         Property::always(
             "LIV-CLOSE-001 closed by the deadline",
             |m: &DiversityModel, s: &State| {
-                s.now <= m.close_deadline()
-                    || matches!(s.chain.phase(), Phase::Closed | Phase::Aborted)
+                // Once every window is final, close follows the slash period at once.
+                s.chain.phase() != Phase::Active
+                    || s.chain.next_window() < m.params.windows
+                    || s.chain
+                        .last_final_at()
+                        .is_some_and(|t| s.now <= t + m.params.slash_period)
             },
         ),
         Property::sometimes("REACH-FAST-001 fast-path finalisation", |_, s: &State| {
@@ -1242,7 +1298,7 @@ mod tests {
     #[test]
     fn default_configuration() {
         let r = exhaustive(ModelConfig::default());
-        assert_eq!(r.unique_states, 156_734);
+        assert_eq!(r.unique_states, 154_826);
     }
 
     /// The hardened variant: a certified result stays pending and can be challenged; a late
@@ -1257,7 +1313,7 @@ mod tests {
             .properties
             .iter()
             .any(|p| p.name.starts_with("REACH-LATE-001") && p.status == "reached"));
-        assert_eq!(r.unique_states, 656_520);
+        assert_eq!(r.unique_states, 656_229);
     }
 
     /// All honest, no loss, synchronous: every window of two settles on the fast path
@@ -1275,7 +1331,7 @@ mod tests {
             .properties
             .iter()
             .any(|p| p.name.starts_with("LIV-FAST-001") && p.status == "holds"));
-        assert_eq!(r.unique_states, 540);
+        assert_eq!(r.unique_states, 476);
     }
 
     /// All honest on a lossy synchronous network, two windows: disputes happen, and every
@@ -1288,7 +1344,7 @@ mod tests {
             synchronous: true,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 58_779);
+        assert_eq!(r.unique_states, 54_983);
     }
 
     /// A meter signs two different readings for one slot: the slot is voided, never counted
@@ -1299,7 +1355,7 @@ mod tests {
             meter_fault: MeterFault::Equivocating(1),
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 247_078);
+        assert_eq!(r.unique_states, 244_543);
     }
 
     #[test]
@@ -1308,7 +1364,7 @@ mod tests {
             meter_fault: MeterFault::Silent(1),
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 43_460);
+        assert_eq!(r.unique_states, 42_464);
     }
 
     /// The oracle's own window function agrees with the implementation's on sets without
