@@ -257,6 +257,13 @@ pub enum ContractError {
     NothingToWithdraw(Address),
 }
 
+/// The two kinds of funding payment.
+#[derive(Clone, Copy)]
+enum Payment {
+    Deposit,
+    Bond,
+}
+
 /// A result submitted with a full certificate, waiting out the challenge period.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Pending {
@@ -525,20 +532,9 @@ impl<R: Recover> Contract<R> {
             .params
             .wallet_index(&from)
             .ok_or(ContractError::NotAWallet(from))?;
-        self.funding_open(now)?;
-        if self.deposited[i] {
-            return Err(ContractError::AlreadyPaid);
-        }
         let expected = self.params.deposits[i];
-        if value != expected {
-            return Err(ContractError::WrongAmount {
-                expected,
-                got: value,
-            });
-        }
-        self.deposited[i] = true;
+        self.pay_in(Payment::Deposit, i, expected, value, now)?;
         self.balances[i] = value;
-        self.receive(value);
         let mut ev = vec![Event::Deposited {
             prosumer: i,
             amount: value,
@@ -558,25 +554,45 @@ impl<R: Recover> Contract<R> {
             .params
             .node_index(&from)
             .ok_or(ContractError::NotANode(from))?;
-        self.funding_open(now)?;
-        if self.bonded[j] {
-            return Err(ContractError::AlreadyPaid);
-        }
-        if value != self.params.bond {
-            return Err(ContractError::WrongAmount {
-                expected: self.params.bond,
-                got: value,
-            });
-        }
-        self.bonded[j] = true;
+        let expected = self.params.bond;
+        self.pay_in(Payment::Bond, j, expected, value, now)?;
         self.bonds[j] = value;
-        self.receive(value);
         let mut ev = vec![Event::Bonded {
             node: j,
             amount: value,
         }];
         ev.extend(self.activate_if_funded());
         Ok(ev)
+    }
+
+    /// The checks and bookkeeping every funding payment shares (§7.2), after the phase and
+    /// the payer: before start, once, and the exact amount.
+
+    fn pay_in(
+        &mut self,
+        kind: Payment,
+        who: ProsumerIndex,
+        expected: u128,
+        value: u128,
+        now: u64,
+    ) -> Result<(), ContractError> {
+        self.funding_open(now)?;
+        let paid = match kind {
+            Payment::Deposit => &mut self.deposited[who],
+            Payment::Bond => &mut self.bonded[who],
+        };
+        if *paid {
+            return Err(ContractError::AlreadyPaid);
+        }
+        if value != expected {
+            return Err(ContractError::WrongAmount {
+                expected,
+                got: value,
+            });
+        }
+        *paid = true;
+        self.receive(value);
+        Ok(())
     }
 
     fn funding_open(&self, now: u64) -> Result<(), ContractError> {

@@ -812,6 +812,25 @@ fn dust_paid(r: &Report) -> u128 {
     paid - received
 }
 
+/// Records one injected bad input: the error it got (by name) and whether state changed.
+fn record_bad_input<T, E: Serialize>(
+    report: &mut Report,
+    name: &str,
+    expected: &str,
+    got: Result<T, E>,
+    state_unchanged: bool,
+) {
+    report.bad_inputs.push(BadInputReport {
+        name: name.into(),
+        expected: expected.into(),
+        got: got
+            .err()
+            .map(|e| error_name(&e))
+            .unwrap_or_else(|| "accepted".into()),
+        state_unchanged,
+    });
+}
+
 /// Feeds one of each kind of bad input to an honest node and to the contract, and records
 /// whether each was refused with its own error and changed nothing (spec §6.2, §7).
 fn inject_bad_inputs(run: &mut Run, h: usize, now: u64) {
@@ -923,15 +942,7 @@ fn inject_bad_inputs(run: &mut Run, h: usize, now: u64) {
             Actor::Byzantine(_) => unreachable!("h is honest"),
         };
         let after = run.actors[h].node().window(w).cloned();
-        run.report.bad_inputs.push(BadInputReport {
-            name: name.into(),
-            expected: expected.into(),
-            got: got
-                .err()
-                .map(|e| error_name(&e))
-                .unwrap_or_else(|| "accepted".into()),
-            state_unchanged: before == after,
-        });
+        record_bad_input(&mut run.report, name, expected, got, before == after);
     }
 
     // Malformed peer messages.
@@ -969,15 +980,7 @@ fn inject_bad_inputs(run: &mut Run, h: usize, now: u64) {
             Actor::Byzantine(_) => unreachable!(),
         };
         let after = run.actors[h].node().window(w).cloned();
-        run.report.bad_inputs.push(BadInputReport {
-            name: name.into(),
-            expected: expected.into(),
-            got: got
-                .err()
-                .map(|e| error_name(&e))
-                .unwrap_or_else(|| "accepted".into()),
-            state_unchanged: before == after,
-        });
+        record_bad_input(&mut run.report, name, expected, got, before == after);
     }
 
     // Bad transactions.
@@ -1149,15 +1152,8 @@ fn inject_bad_inputs(run: &mut Run, h: usize, now: u64) {
     for (name, expected, call) in txs {
         let before = run.chain.clone();
         let got = run.transact(call, now);
-        run.report.bad_inputs.push(BadInputReport {
-            name: name.into(),
-            expected: expected.into(),
-            got: got
-                .err()
-                .map(|e| error_name(&e))
-                .unwrap_or_else(|| "accepted".into()),
-            state_unchanged: before == run.chain,
-        });
+        let unchanged = before == run.chain;
+        record_bad_input(&mut run.report, name, expected, got, unchanged);
     }
 }
 
