@@ -567,7 +567,6 @@ impl<R: Recover> Contract<R> {
 
     /// The checks and bookkeeping every funding payment shares (§7.2), after the phase and
     /// the payer: before start, once, and the exact amount.
-
     fn pay_in(
         &mut self,
         kind: Payment,
