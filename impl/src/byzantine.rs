@@ -168,3 +168,121 @@ impl<R: Recover> ByzantineNode<R> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{Secp256k1, SecretKey};
+    use crate::node::NodeMessage;
+    use crate::params::Params;
+    use alloy_primitives::{Address, B256};
+
+    fn node() -> (ByzantineNode<Secp256k1>, Contract<Secp256k1>) {
+        let keys: Vec<SecretKey> = (0..2)
+            .map(|i| SecretKey::from_label(&format!("byz-test/{i}")))
+            .collect();
+        let params = Params {
+            chain_id: 1,
+            contract: Address::repeat_byte(0xc0),
+            start: 100,
+            slot_secs: 900,
+            slots_per_window: 4,
+            windows: 1,
+            nodes: keys.iter().map(|k| k.address()).collect(),
+            meters: vec![Address::repeat_byte(1), Address::repeat_byte(2)],
+            wallets: vec![Address::repeat_byte(3), Address::repeat_byte(4)],
+            deposits: vec![0, 0],
+            bond: 0,
+            price_wei_per_wh: 1,
+            dust_recipient: Address::repeat_byte(5),
+            collect_period: 900,
+            sign_period: 900,
+            challenge_period: 0,
+            dispute_period: 1_800,
+            slash_period: 900,
+        };
+        let chain = Contract::open(params.clone(), Secp256k1::new()).unwrap();
+        let inner = Node::new(0, keys[0].clone(), params, Secp256k1::new());
+        (ByzantineNode::new(inner, Behaviour::all(0)), chain)
+    }
+
+    fn signed(result: WindowResult, byz: &ByzantineNode<Secp256k1>) -> SignedResult {
+        let domain = crate::eip712::Domain::of(byz.inner.params());
+        SignedResult {
+            signature: sign_result(byz.inner.key(), &domain, &result),
+            result,
+        }
+    }
+
+    #[test]
+    fn withholding_drops_readings_and_inventories_but_keeps_other_messages() {
+        let (mut b, chain) = node();
+        let out = vec![
+            Output::Send {
+                to: 1,
+                msg: NodeMessage::Inventory {
+                    window: 0,
+                    have: vec![],
+                },
+            },
+            Output::Send {
+                to: 1,
+                msg: NodeMessage::Readings {
+                    window: 0,
+                    readings: vec![],
+                },
+            },
+            Output::Submit(Tx::Close),
+        ];
+        assert_eq!(b.filter(out, &chain), vec![Output::Submit(Tx::Close)]);
+    }
+
+    #[test]
+    fn a_liar_inflates_its_beneficiary_over_the_same_root() {
+        let (b, _) = node();
+        let honest = WindowResult {
+            window: 0,
+            prev_hash: B256::ZERO,
+            produced: vec![5, 6],
+            consumed: vec![1, 1],
+            readings_root: B256::repeat_byte(7),
+        };
+        let lie = b.lie(&honest, 0);
+        assert_eq!(lie.result.produced, vec![1_000_005, 6]);
+        assert_eq!(lie.result.readings_root, honest.readings_root);
+        let other = b.lie(&honest, 1);
+        assert_ne!(
+            other.result.readings_root, honest.readings_root,
+            "an equivocation differs in root"
+        );
+        assert_ne!(signed(honest, &b), lie);
+    }
+
+    #[test]
+    fn reports_against_accomplices_are_suppressed() {
+        let (mut b, chain) = node();
+        let out = vec![Output::Submit(Tx::ReportEquivocation {
+            first: signed(
+                WindowResult {
+                    window: 0,
+                    prev_hash: B256::ZERO,
+                    produced: vec![],
+                    consumed: vec![],
+                    readings_root: B256::ZERO,
+                },
+                &b,
+            ),
+            second: signed(
+                WindowResult {
+                    window: 0,
+                    prev_hash: B256::ZERO,
+                    produced: vec![1],
+                    consumed: vec![],
+                    readings_root: B256::ZERO,
+                },
+                &b,
+            ),
+        })];
+        assert!(b.filter(out, &chain).is_empty());
+    }
+}

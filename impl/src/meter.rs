@@ -99,3 +99,64 @@ impl Meter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::recover_secp256k1;
+    use alloy_primitives::Address;
+
+    fn meter(behaviour: MeterBehaviour) -> (Meter, Domain) {
+        let domain = Domain::new(1, Address::repeat_byte(0xc0));
+        (
+            Meter::new(0, SecretKey::from_label("meter-test"), domain, behaviour),
+            domain,
+        )
+    }
+
+    #[test]
+    fn an_honest_meter_sends_one_signed_reading_to_every_node() {
+        let (m, d) = meter(MeterBehaviour::Honest);
+        let out = m.emit(7, 120, 30, 3);
+        assert_eq!(
+            out.iter().map(|(j, _)| *j).collect::<Vec<_>>(),
+            vec![0, 1, 2]
+        );
+        let f = out[0].1;
+        assert!(out.iter().all(|(_, g)| *g == f));
+        assert_eq!((f.chain_id, f.contract), (d.chain_id, d.contract));
+        assert_eq!(f.signed.reading.values(), (120, 30));
+        let digest = d.reading_digest(&f.signed.reading);
+        assert_eq!(
+            recover_secp256k1(&digest, &f.signed.signature),
+            Ok(m.address())
+        );
+    }
+
+    #[test]
+    fn a_silent_meter_sends_nothing_in_its_span() {
+        let (m, _) = meter(MeterBehaviour::Silent {
+            from_slot: 5,
+            to_slot: 8,
+        });
+        assert!(m.emit(5, 1, 1, 2).is_empty());
+        assert!(m.emit(7, 1, 1, 2).is_empty());
+        assert_eq!(m.emit(8, 1, 1, 2).len(), 2);
+    }
+
+    #[test]
+    fn an_equivocating_meter_splits_the_nodes() {
+        let (m, _) = meter(MeterBehaviour::Equivocating { every: 4 });
+        let out = m.emit(8, 10, 0, 4);
+        assert_eq!(out[0].1, out[2].1);
+        assert_eq!(out[1].1, out[3].1);
+        assert_ne!(
+            out[0].1.signed.reading.values(),
+            out[1].1.signed.reading.values()
+        );
+        assert_eq!(out[1].1.signed.reading.produced_wh, 11);
+        // Other slots are honest.
+        let out = m.emit(9, 10, 0, 4);
+        assert!(out.iter().all(|(_, f)| *f == out[0].1));
+    }
+}
