@@ -96,6 +96,21 @@ impl Grid {
         }
     }
 
+    /// `submitWindow` of `r` with every node's signature.
+    fn submit(&self, node: usize, r: &WindowResult) -> Call {
+        self.submit_with(node, r, self.certificate(r))
+    }
+
+    fn submit_with(&self, node: usize, r: &WindowResult, signatures: Vec<Signature65>) -> Call {
+        self.call(
+            node,
+            Tx::SubmitWindow {
+                result: r.clone(),
+                signatures,
+            },
+        )
+    }
+
     fn reading(&self, m: usize, slot: u64, p: u64, c: u64) -> SignedReading {
         sign_reading(
             &self.meters[m],
@@ -263,17 +278,7 @@ fn fast_path_settles_and_closes() {
     // Certificate checks.
     let mut short = sigs.clone();
     short.pop();
-    let e = refused(
-        &mut c,
-        &g.call(
-            0,
-            Tx::SubmitWindow {
-                result: r0.clone(),
-                signatures: short,
-            },
-        ),
-        end0,
-    );
+    let e = refused(&mut c, &g.submit_with(0, &r0, short), end0);
     assert_eq!(
         e,
         ContractError::WrongSignatureCount {
@@ -284,33 +289,13 @@ fn fast_path_settles_and_closes() {
     let mut dup = sigs.clone();
     dup[2] = dup[0];
     assert!(matches!(
-        refused(
-            &mut c,
-            &g.call(
-                0,
-                Tx::SubmitWindow {
-                    result: r0.clone(),
-                    signatures: dup
-                }
-            ),
-            end0
-        ),
+        refused(&mut c, &g.submit_with(0, &r0, dup), end0),
         ContractError::DuplicateSigner(_)
     ));
     let mut mall = sigs.clone();
     mall[1] = mall[1].malleate();
     assert!(matches!(
-        refused(
-            &mut c,
-            &g.call(
-                0,
-                Tx::SubmitWindow {
-                    result: r0.clone(),
-                    signatures: mall
-                }
-            ),
-            end0
-        ),
+        refused(&mut c, &g.submit_with(0, &r0, mall), end0),
         ContractError::BadSignature {
             index: 1,
             error: SignatureError::HighS
@@ -319,17 +304,7 @@ fn fast_path_settles_and_closes() {
     let mut meter_signed = sigs.clone();
     meter_signed[2] = sign_result(&g.meters[0], &g.domain, &r0);
     assert!(matches!(
-        refused(
-            &mut c,
-            &g.call(
-                0,
-                Tx::SubmitWindow {
-                    result: r0.clone(),
-                    signatures: meter_signed
-                }
-            ),
-            end0
-        ),
+        refused(&mut c, &g.submit_with(0, &r0, meter_signed), end0),
         ContractError::UnknownSigner { index: 2, .. }
     ));
     // A certificate from another contract is worthless here (INV-REPLAY-001).
@@ -340,17 +315,7 @@ fn fast_path_settles_and_closes() {
         .map(|k| sign_result(k, &other, &r0))
         .collect();
     assert!(matches!(
-        refused(
-            &mut c,
-            &g.call(
-                0,
-                Tx::SubmitWindow {
-                    result: r0.clone(),
-                    signatures: foreign
-                }
-            ),
-            end0
-        ),
+        refused(&mut c, &g.submit_with(0, &r0, foreign), end0),
         ContractError::UnknownSigner { .. }
     ));
 
@@ -380,44 +345,14 @@ fn fast_path_settles_and_closes() {
     ));
     // INV-WINDOW-002: window 1 must link to window 0's hash.
     let stale = g.result(1, r0.prev_hash, &g.window_readings(1));
-    let e = refused(
-        &mut c,
-        &g.call(
-            1,
-            Tx::SubmitWindow {
-                result: stale.clone(),
-                signatures: g.certificate(&stale),
-            },
-        ),
-        g.params.window_end(1),
-    );
+    let e = refused(&mut c, &g.submit(1, &stale), g.params.window_end(1));
     assert!(matches!(e, ContractError::PrevHashMismatch { .. }));
     let r1 = g.result(1, c.last_hash(), &g.window_readings(1));
     let end1 = g.params.window_end(1);
-    c.execute(
-        &g.call(
-            1,
-            Tx::SubmitWindow {
-                result: r1.clone(),
-                signatures: g.certificate(&r1),
-            },
-        ),
-        end1,
-    )
-    .unwrap();
+    c.execute(&g.submit(1, &r1), end1).unwrap();
     assert_eq!(c.next_window(), 2);
     assert_eq!(
-        refused(
-            &mut c,
-            &g.call(
-                1,
-                Tx::SubmitWindow {
-                    result: r1.clone(),
-                    signatures: g.certificate(&r1)
-                }
-            ),
-            end1
-        ),
+        refused(&mut c, &g.submit(1, &r1), end1),
         ContractError::AllWindowsFinal
     );
     // Close waits for the slash period.
@@ -640,17 +575,7 @@ fn certificate_closes_a_dispute_early() {
     c.execute(&g.call(2, Tx::OpenDispute { window: 0 }), end0)
         .unwrap();
     let r0 = g.result(0, c.last_hash(), &g.window_readings(0));
-    c.execute(
-        &g.call(
-            0,
-            Tx::SubmitWindow {
-                result: r0.clone(),
-                signatures: g.certificate(&r0),
-            },
-        ),
-        end0 + 10,
-    )
-    .unwrap();
+    c.execute(&g.submit(0, &r0), end0 + 10).unwrap();
     assert_eq!(c.next_window(), 1);
     assert!(c.dispute().is_none());
 }
@@ -666,13 +591,7 @@ fn hardened_variant_challenge_adds_a_late_reading() {
     let mut readings = g.window_readings(0);
     let late = readings.pop().unwrap();
     let r0 = g.result(0, c.last_hash(), &readings);
-    let cert = g.call(
-        0,
-        Tx::SubmitWindow {
-            result: r0.clone(),
-            signatures: g.certificate(&r0),
-        },
-    );
+    let cert = g.submit(0, &r0);
     let ev = c.execute(&cert, end0).unwrap();
     assert!(matches!(ev[0], Event::WindowPending { until, .. } if until == end0 + 500));
     assert!(matches!(
@@ -735,17 +654,7 @@ fn pending_result_finalises_after_an_unchallenged_period() {
     let mut c = g.funded();
     let end0 = g.params.window_end(0);
     let r0 = g.result(0, c.last_hash(), &g.window_readings(0));
-    c.execute(
-        &g.call(
-            0,
-            Tx::SubmitWindow {
-                result: r0.clone(),
-                signatures: g.certificate(&r0),
-            },
-        ),
-        end0,
-    )
-    .unwrap();
+    c.execute(&g.submit(0, &r0), end0).unwrap();
     assert!(matches!(
         refused(
             &mut c,
@@ -918,33 +827,13 @@ fn malformed_results_are_refused() {
     let mut r = g.result(0, c.last_hash(), &g.window_readings(0));
     r.consumed.push(1);
     assert!(matches!(
-        refused(
-            &mut c,
-            &g.call(
-                0,
-                Tx::SubmitWindow {
-                    result: r.clone(),
-                    signatures: g.certificate(&r)
-                }
-            ),
-            end0
-        ),
+        refused(&mut c, &g.submit(0, &r), end0),
         ContractError::MalformedResult(_)
     ));
     r.consumed.pop();
     r.produced[0] = W * crate::params::MAX_READING_WH + 1;
     assert!(matches!(
-        refused(
-            &mut c,
-            &g.call(
-                0,
-                Tx::SubmitWindow {
-                    result: r.clone(),
-                    signatures: g.certificate(&r)
-                }
-            ),
-            end0
-        ),
+        refused(&mut c, &g.submit(0, &r), end0),
         ContractError::MalformedResult(_)
     ));
 }

@@ -1010,86 +1010,52 @@ fn inject_bad_inputs(run: &mut Run, h: usize, now: u64) {
         ..good.clone()
     };
     let node0 = params.nodes[0];
+    let submit = |result: &WindowResult, signatures| Call {
+        from: node0,
+        value: 0,
+        tx: Tx::SubmitWindow {
+            result: result.clone(),
+            signatures,
+        },
+    };
     let txs: Vec<(&str, &str, Call)> = vec![
         (
             "certificate one signature short",
             "WrongSignatureCount",
-            Call {
-                from: node0,
-                value: 0,
-                tx: Tx::SubmitWindow {
-                    result: good.clone(),
-                    signatures: sigs(&good, n - 1),
-                },
-            },
+            submit(&good, sigs(&good, n - 1)),
         ),
         (
             "certificate with a duplicated signer",
             "DuplicateSigner",
-            Call {
-                from: node0,
-                value: 0,
-                tx: Tx::SubmitWindow {
-                    result: good.clone(),
-                    signatures: {
-                        let mut v = sigs(&good, n);
-                        v[n - 1] = v[0];
-                        v
-                    },
-                },
-            },
+            submit(&good, {
+                let mut v = sigs(&good, n);
+                v[n - 1] = v[0];
+                v
+            }),
         ),
         (
             "certificate with a stranger's signature",
             "UnknownSigner",
-            Call {
-                from: node0,
-                value: 0,
-                tx: Tx::SubmitWindow {
-                    result: good.clone(),
-                    signatures: {
-                        let mut v = sigs(&good, n);
-                        v[n - 1] = sign_result(&node_key, &domain, &good);
-                        v
-                    },
-                },
-            },
+            submit(&good, {
+                let mut v = sigs(&good, n);
+                v[n - 1] = sign_result(&node_key, &domain, &good);
+                v
+            }),
         ),
         (
             "result with a wrong previous hash",
             "PrevHashMismatch",
-            Call {
-                from: node0,
-                value: 0,
-                tx: Tx::SubmitWindow {
-                    result: wrong_prev.clone(),
-                    signatures: sigs(&wrong_prev, n),
-                },
-            },
+            submit(&wrong_prev, sigs(&wrong_prev, n)),
         ),
         (
             "result with too few totals",
             "MalformedResult",
-            Call {
-                from: node0,
-                value: 0,
-                tx: Tx::SubmitWindow {
-                    result: short.clone(),
-                    signatures: sigs(&short, n),
-                },
-            },
+            submit(&short, sigs(&short, n)),
         ),
         (
             "result for a later window",
             "WindowNotNext",
-            Call {
-                from: node0,
-                value: 0,
-                tx: Tx::SubmitWindow {
-                    result: next.clone(),
-                    signatures: sigs(&next, n),
-                },
-            },
+            submit(&next, sigs(&next, n)),
         ),
         (
             "deposit after funding",

@@ -293,10 +293,7 @@ impl SimulateArgs {
 fn simulate(args: SimulateArgs) -> ExitCode {
     let scenario = match args.scenario() {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return usage_error(&e),
     };
     let bar = if args.quiet || args.json {
         ProgressBar::hidden()
@@ -313,10 +310,7 @@ fn simulate(args: SimulateArgs) -> ExitCode {
     bar.finish_and_clear();
     let report = match report {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return usage_error(&e),
     };
     if args.json {
         println!(
@@ -333,13 +327,16 @@ fn simulate(args: SimulateArgs) -> ExitCode {
     }
 }
 
+/// A bad command line or input: say what is wrong, exit 2.
+fn usage_error(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
+}
+
 fn check(args: CheckArgs) -> ExitCode {
     let config = match args.model.config() {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return usage_error(&e),
     };
     let threads = args
         .threads
@@ -411,10 +408,7 @@ fn check(args: CheckArgs) -> ExitCode {
 fn explore(args: ExploreArgs) -> ExitCode {
     let config = match args.model.config() {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return usage_error(&e),
     };
     eprintln!("Serving the stateright Explorer on http://{}", args.address);
     DiversityModel::new(config)
