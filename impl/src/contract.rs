@@ -159,11 +159,14 @@ pub enum Event {
         deadline: u64,
         challenged: Option<B256>,
     },
+    /// `counted`: readings that now count for their slot; `voided`: readings that voided
+    /// their slot (meter equivocation); `ignored`: readings that changed nothing (already
+    /// held, same values as the slot's counted reading, or the slot already void).
     EvidenceAdded {
         window: u32,
-        added: u32,
-        duplicates: u32,
+        counted: u32,
         voided: u32,
+        ignored: u32,
     },
     Slashed {
         node: ProsumerIndex,
@@ -904,23 +907,21 @@ impl<R: Recover> Contract<R> {
             checked.push((m, *sr));
         }
         let d = self.dispute.as_mut().expect("checked");
-        let (mut added, mut duplicates, mut voided) = (0, 0, 0);
+        let (mut counted, mut voided, mut ignored) = (0, 0, 0);
         for (m, sr) in checked {
             match d.evidence.add(m, sr) {
-                Ok(Added::Equivocation) => {
-                    added += 1;
-                    voided += 1
-                }
-                Ok(_) => added += 1,
-                // INV-CONFLUENCE-001: duplicates are ignored; the outcome depends on the set.
-                Err(_) => duplicates += 1,
+                Ok(Added::New) => counted += 1,
+                Ok(Added::Equivocation) => voided += 1,
+                // INV-CONFLUENCE-001: what changes no total is ignored; the outcome depends
+                // only on the set.
+                Ok(Added::SameValues | Added::AlreadyVoid) | Err(_) => ignored += 1,
             }
         }
         Ok(vec![Event::EvidenceAdded {
             window,
-            added,
-            duplicates,
+            counted,
             voided,
+            ignored,
         }])
     }
 

@@ -504,9 +504,9 @@ fn dispute_recomputes_from_evidence() {
         ev,
         vec![Event::EvidenceAdded {
             window: 0,
-            added: first.len() as u32,
-            duplicates: second.len() as u32,
-            voided: 0
+            counted: first.len() as u32,
+            voided: 0,
+            ignored: second.len() as u32
         }]
     );
     // Meter 2 equivocates on slot 0: the slot is voided.
@@ -526,9 +526,9 @@ fn dispute_recomputes_from_evidence() {
         ev,
         vec![Event::EvidenceAdded {
             window: 0,
-            added: 1,
-            duplicates: 0,
-            voided: 1
+            counted: 0,
+            voided: 1,
+            ignored: 0
         }]
     );
     let deadline = end0 + 1_000;

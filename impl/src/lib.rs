@@ -29,6 +29,7 @@ pub mod byzantine;
 pub mod contract;
 pub mod crypto;
 pub mod eip712;
+pub mod evm;
 pub mod meter;
 pub mod mutant;
 pub mod network;

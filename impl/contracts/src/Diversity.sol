@@ -1,0 +1,1067 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity 0.8.37;
+
+/// @title DIVERSITY escrow contract (specs/protocol.md §7)
+/// @notice Holds the prosumers' deposits and the nodes' bonds, settles one window per
+/// transaction when all N nodes sign (the "SA" strategy), recomputes a window from
+/// meter-signed evidence when they do not, slashes provable misbehaviour, and pays out by
+/// pull payments after close.
+/// @dev Differential-tested against the Rust reference contract (`impl/src/contract.rs`):
+/// the same calls are accepted and refused with the same named errors, in the same order of
+/// checks, with the same balances and events. Each `revert` names the spec's error.
+/// Where the EVM forces a different shape the spec says so (§7.9):
+/// - `finalizePending` takes the pending result again (only its hash is stored);
+/// - `reportInconsistency` may be split into chunks (`last = false` until the final one);
+/// - `EvidenceAdded` counts readings that were counted, voided or ignored (no leaf set).
+contract Diversity {
+    // ------------------------------------------------------------------ types
+
+    enum Phase {
+        Funding,
+        Active,
+        Closed,
+        Aborted
+    }
+
+    enum Path {
+        FastPath,
+        Dispute
+    }
+
+    enum SlashReason {
+        Equivocation,
+        Inconsistency
+    }
+
+    /// Reasons a signature is refused (spec §4.1), in the order they are checked.
+    uint8 internal constant SIG_BAD_V = 1;
+    uint8 internal constant SIG_HIGH_S = 2;
+    uint8 internal constant SIG_OUT_OF_RANGE = 3;
+    uint8 internal constant SIG_NO_RECOVERY = 4;
+
+    struct Signature {
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+    }
+
+    struct WindowResult {
+        uint32 window;
+        bytes32 prevHash;
+        uint64[] produced;
+        uint64[] consumed;
+        bytes32 readingsRoot;
+    }
+
+    struct SignedResult {
+        WindowResult result;
+        Signature signature;
+    }
+
+    struct SignedReading {
+        address meter;
+        uint64 slot;
+        uint64 producedWh;
+        uint64 consumedWh;
+        Signature signature;
+    }
+
+    struct Params {
+        uint64 start;
+        uint64 slotSecs;
+        uint64 slotsPerWindow;
+        uint32 windows;
+        address[] nodes;
+        address[] meters;
+        address[] wallets;
+        uint128[] deposits;
+        uint128 bond;
+        uint128 priceWeiPerWh;
+        address dustRecipient;
+        uint64 collectPeriod;
+        uint64 signPeriod;
+        uint64 challengePeriod;
+        uint64 disputePeriod;
+        uint64 slashPeriod;
+    }
+
+    // ------------------------------------------------------------------ limits (spec §3, §7.6)
+
+    uint256 public constant MAX_PROSUMERS = 64;
+    uint64 public constant MAX_READING_WH = type(uint32).max;
+    uint64 public constant MAX_SLOTS_PER_WINDOW = 1 << 24;
+    uint256 public constant MAX_PRICE_WEI_PER_WH = type(uint64).max;
+    uint256 public constant MAX_AMOUNT_WEI = 1 << 96;
+    uint256 public constant MAX_EVIDENCE_CHUNK = 256;
+    uint256 public constant MAX_FRAUD_PROOF_READINGS = 1 << 16;
+    /// Most readings one chunk of a fraud proof may carry (about 7k gas each).
+    uint256 public constant MAX_FRAUD_PROOF_CHUNK = 1024;
+
+    /// secp256k1 group order and its half (the low-s bound, spec §4.1).
+    uint256 internal constant SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
+    uint256 internal constant SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+
+    bytes32 internal constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 internal constant READING_TYPEHASH =
+        keccak256("Reading(address meter,uint64 slot,uint64 producedWh,uint64 consumedWh)");
+    bytes32 internal constant RESULT_TYPEHASH = keccak256(
+        "WindowResult(uint32 window,bytes32 prevHash,uint64[] produced,uint64[] consumed,bytes32 readingsRoot)"
+    );
+
+    // ------------------------------------------------------------------ errors (ContractError)
+
+    error WrongPhase(Phase actual);
+    error NotAWallet(address who);
+    error NotANode(address who);
+    error WrongAmount(uint256 expected, uint256 got);
+    error UnexpectedValue(uint256 value);
+    error AlreadyPaid();
+    error FundingClosed(uint64 start);
+    error FundingStillOpen(uint64 start);
+    error AllWindowsFinal();
+    error WindowNotNext(uint32 expected, uint32 got);
+    error WindowNotEnded(uint32 window, uint64 endsAt, uint64 now);
+    error PrevHashMismatch(bytes32 expected, bytes32 got);
+    error MalformedResult(string reason);
+    error WrongSignatureCount(uint256 expected, uint256 got);
+    error BadSignature(uint256 index, uint8 reason, uint8 v);
+    error UnknownSigner(uint256 index, address signer);
+    error DuplicateSigner(address signer);
+    error AlreadyPending(uint32 window);
+    error NoPending(uint32 window);
+    error ChallengePeriodRunning(uint32 window, uint64 until);
+    error ChallengePeriodOver(uint32 window, uint64 until);
+    error ChallengedResult(bytes32 hash);
+    error DisputeAlreadyOpen(uint32 window);
+    error NoDispute(uint32 window);
+    error DisputeDeadlinePassed(uint32 window, uint64 deadline);
+    error DisputeStillOpen(uint32 window, uint64 deadline);
+    error EvidenceSize(uint256 max, uint256 got);
+    error ReadingBadSignature(uint256 index, uint8 reason, uint8 v);
+    error ReadingSignerMismatch(uint256 index, address claimed, address recovered);
+    error ReadingUnregisteredMeter(uint256 index, address meter);
+    error ReadingValueTooLarge(uint256 index, uint64 produced, uint64 consumed);
+    error ReadingOutsideContract(uint256 index, uint64 slot);
+    error ReadingOutOfWindow(uint256 index, uint64 slot, uint32 window);
+    error NotEquivocation();
+    error SignersDiffer();
+    error SelfReport();
+    error AlreadySlashed(uint256 node);
+    error RootMismatch();
+    error NotFraud();
+    error NotAllFinal(uint32 next);
+    error SlashPeriodRunning(uint64 until);
+    error NothingToWithdraw(address who);
+    // Errors of the EVM's own shape (§7.9): no counterpart in the reference contract.
+    error PendingMismatch(bytes32 pending, bytes32 got);
+    error TransferFailed(address to, uint256 amount);
+    // ParamsError (§3), raised by the constructor.
+    error NoProsumers();
+    error TooManyProsumers(uint256 n);
+    error LengthMismatch(uint256 nodes, uint256 meters, uint256 wallets, uint256 deposits);
+    error ZeroAddress(string role, address who);
+    error DuplicateAddress(string role, address who);
+    error ZeroParam(string name);
+    error TooLarge(string name, uint256 value, uint256 limit);
+    error DisputeTooShort(uint64 dispute, uint64 collect);
+    error TimeOverflow();
+
+    // ------------------------------------------------------------------ events
+
+    event Deposited(uint256 prosumer, uint256 amount);
+    event Bonded(uint256 node, uint256 amount);
+    event Activated();
+    event Aborted();
+    event WindowPending(uint32 window, bytes32 hash, uint64 until);
+    event WindowFinalized(uint32 window, bytes32 hash, Path path, uint256 dust);
+    event DisputeOpened(uint32 window, uint256 by, uint64 deadline, bytes32 challenged);
+    event EvidenceAdded(uint32 window, uint32 counted, uint32 voided, uint32 ignored);
+    event Slashed(uint256 node, address reporter, SlashReason reason, uint256 reward);
+    event Closed();
+    event Withdrawn(address to, uint256 amount);
+
+    // ------------------------------------------------------------------ parameters (A-PARAMS-001)
+
+    bytes32 public immutable DOMAIN_SEPARATOR;
+    uint256 public immutable N;
+    uint64 public immutable START;
+    uint64 public immutable SLOT_SECS;
+    uint64 public immutable SLOTS_PER_WINDOW;
+    uint32 public immutable WINDOWS;
+    uint128 public immutable BOND;
+    uint128 public immutable PRICE_WEI_PER_WH;
+    address public immutable DUST_RECIPIENT;
+    uint64 public immutable CHALLENGE_PERIOD;
+    uint64 public immutable DISPUTE_PERIOD;
+    uint64 public immutable SLASH_PERIOD;
+
+    address[] public nodes;
+    address[] public meters;
+    address[] public wallets;
+    uint128[] public deposits;
+    /// index + 1 of each registered address (0: not registered).
+    mapping(address => uint256) internal nodeIndex1;
+    mapping(address => uint256) internal meterIndex1;
+    mapping(address => uint256) internal walletIndex1;
+
+    // ------------------------------------------------------------------ state
+
+    /// One slot: the phase, the next window and three bitmaps over prosumers (N ≤ 64).
+    struct Status {
+        Phase phase;
+        uint32 nextWindow;
+        uint64 deposited;
+        uint64 bonded;
+        uint64 slashed;
+    }
+
+    Status public status;
+    uint128[] public balances;
+    uint128[] public bonds;
+    uint128 public dust;
+    uint128 public slashPool;
+    bytes32 public lastHash;
+    uint64 public lastFinalAt;
+
+    /// Sums of the two mappings below, for the conservation check (INV-FUNDS-001).
+    uint256 public totalRewards;
+    uint256 public totalOwed;
+    mapping(address => uint256) public rewards;
+    mapping(address => uint256) public owed;
+
+    /// The pending result of the hardened variant: only its hash is stored.
+    bytes32 public pendingHash;
+    uint64 public pendingUntil;
+
+    /// The open dispute. Its evidence lives under a fresh `disputeNonce`, so finalising a
+    /// window prunes it without touching each slot (spec §9).
+    struct DisputeState {
+        bool open;
+        uint32 window;
+        uint64 deadline;
+        uint8 openedBy;
+        uint64 nonce;
+        bytes32 challenged;
+    }
+
+    DisputeState public dispute;
+    uint64 internal disputeNonce;
+    /// (nonce, meter, slot) => status (bits 128..129: 1 counted, 2 void) | produced << 64 | consumed.
+    mapping(bytes32 => uint256) internal evidenceSlot;
+    /// (nonce, meter) => produced << 128 | consumed: the running totals f(evidence).
+    mapping(bytes32 => uint256) internal evidenceTotal;
+
+    /// A fraud proof being checked in chunks (§7.7, §7.9), keyed by (reporter, claim, signature).
+    struct FraudProof {
+        bool started;
+        bool fraud;
+        uint8 node;
+        uint32 count;
+        uint16 lastMeter; // meter index + 1 of the last reading (0: none yet)
+        uint64 lastSlot;
+        bool groupVoid;
+        uint64 groupProduced;
+        uint64 groupConsumed;
+        uint64 runProduced;
+        uint64 runConsumed;
+        bytes32 root;
+        bytes32 lastLeaf;
+    }
+
+    mapping(bytes32 => FraudProof) internal proofs;
+
+    // ------------------------------------------------------------------ §7.1 open
+
+    constructor(Params memory p) {
+        _validate(p);
+        uint256 n = p.nodes.length;
+        N = n;
+        START = p.start;
+        SLOT_SECS = p.slotSecs;
+        SLOTS_PER_WINDOW = p.slotsPerWindow;
+        WINDOWS = p.windows;
+        BOND = p.bond;
+        PRICE_WEI_PER_WH = p.priceWeiPerWh;
+        DUST_RECIPIENT = p.dustRecipient;
+        CHALLENGE_PERIOD = p.challengePeriod;
+        DISPUTE_PERIOD = p.disputePeriod;
+        SLASH_PERIOD = p.slashPeriod;
+        bytes32 separator = keccak256(
+            abi.encode(DOMAIN_TYPEHASH, keccak256("DIVERSITY"), keccak256("1"), block.chainid, address(this))
+        );
+        DOMAIN_SEPARATOR = separator;
+        lastHash = separator; // the genesis hash (spec §4.3)
+        for (uint256 i = 0; i < n; i++) {
+            nodes.push(p.nodes[i]);
+            meters.push(p.meters[i]);
+            wallets.push(p.wallets[i]);
+            deposits.push(p.deposits[i]);
+            nodeIndex1[p.nodes[i]] = i + 1;
+            meterIndex1[p.meters[i]] = i + 1;
+            walletIndex1[p.wallets[i]] = i + 1;
+            balances.push(0);
+            bonds.push(0);
+        }
+    }
+
+    /// `Params::validate` (spec §3), check for check.
+    function _validate(Params memory p) internal pure {
+        uint256 n = p.nodes.length;
+        if (n == 0) revert NoProsumers();
+        if (n > MAX_PROSUMERS) revert TooManyProsumers(n);
+        if (p.meters.length != n || p.wallets.length != n || p.deposits.length != n) {
+            revert LengthMismatch(n, p.meters.length, p.wallets.length, p.deposits.length);
+        }
+        _checkAddresses("node", p.nodes);
+        _checkAddresses("meter", p.meters);
+        _checkAddresses("wallet", p.wallets);
+        if (p.dustRecipient == address(0)) revert ZeroAddress("dust recipient", address(0));
+        if (p.slotSecs == 0) revert ZeroParam("slot_secs");
+        if (p.slotsPerWindow == 0) revert ZeroParam("slots_per_window");
+        if (p.windows == 0) revert ZeroParam("windows");
+        if (p.disputePeriod == 0) revert ZeroParam("dispute_period");
+        if (p.slashPeriod == 0) revert ZeroParam("slash_period");
+        if (p.signPeriod == 0) revert ZeroParam("sign_period");
+        if (p.slotsPerWindow > MAX_SLOTS_PER_WINDOW) {
+            revert TooLarge("slots_per_window", p.slotsPerWindow, MAX_SLOTS_PER_WINDOW);
+        }
+        if (p.priceWeiPerWh > MAX_PRICE_WEI_PER_WH) {
+            revert TooLarge("price_wei_per_wh", p.priceWeiPerWh, MAX_PRICE_WEI_PER_WH);
+        }
+        if (p.bond > MAX_AMOUNT_WEI) revert TooLarge("bond", p.bond, MAX_AMOUNT_WEI);
+        for (uint256 i = 0; i < n; i++) {
+            if (p.deposits[i] > MAX_AMOUNT_WEI) revert TooLarge("deposit", p.deposits[i], MAX_AMOUNT_WEI);
+        }
+        if (p.disputePeriod <= p.collectPeriod) revert DisputeTooShort(p.disputePeriod, p.collectPeriod);
+        // Every deadline of the last window must fit in 64-bit time.
+        uint256 last = uint256(p.windows) * p.slotsPerWindow * p.slotSecs + p.start + p.collectPeriod
+            + p.signPeriod + p.challengePeriod + p.disputePeriod + p.slashPeriod + p.disputePeriod;
+        if (last > type(uint64).max) revert TimeOverflow();
+    }
+
+    function _checkAddresses(string memory role, address[] memory set) internal pure {
+        for (uint256 i = 0; i < set.length; i++) {
+            if (set[i] == address(0)) revert ZeroAddress(role, address(0));
+            for (uint256 k = 0; k < i; k++) {
+                if (set[k] == set[i]) revert DuplicateAddress(role, set[i]);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ common checks
+
+    function _noValue() internal view {
+        if (msg.value != 0) revert UnexpectedValue(msg.value);
+    }
+
+    function _requirePhase(Phase phase) internal view returns (Status memory s) {
+        s = status;
+        if (s.phase != phase) revert WrongPhase(s.phase);
+    }
+
+    function _requireNext(Status memory s, uint32 window) internal view {
+        if (s.nextWindow >= WINDOWS) revert AllWindowsFinal();
+        if (window != s.nextWindow) revert WindowNotNext(s.nextWindow, window);
+    }
+
+    function windowEnd(uint32 window) public view returns (uint64) {
+        return START + (uint64(window) + 1) * SLOTS_PER_WINDOW * SLOT_SECS;
+    }
+
+    function _requireEnded(uint32 window) internal view {
+        uint64 endsAt = windowEnd(window);
+        if (block.timestamp < endsAt) revert WindowNotEnded(window, endsAt, uint64(block.timestamp));
+    }
+
+    function _nodeIndex(address who) internal view returns (uint256) {
+        uint256 j = nodeIndex1[who];
+        if (j == 0) revert NotANode(who);
+        return j - 1;
+    }
+
+    // ------------------------------------------------------------------ §4 hashing
+
+    function _signingHash(bytes32 structHash) internal view returns (bytes32 digest) {
+        bytes32 separator = DOMAIN_SEPARATOR;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, hex"1901")
+            mstore(add(m, 0x02), separator)
+            mstore(add(m, 0x22), structHash)
+            digest := keccak256(m, 0x42)
+        }
+    }
+
+    /// `h_w` (spec §4.3): the EIP-712 digest of a window result.
+    function resultDigest(WindowResult calldata r) public view returns (bytes32) {
+        return _signingHash(
+            keccak256(
+                abi.encode(
+                    RESULT_TYPEHASH,
+                    r.window,
+                    r.prevHash,
+                    keccak256(abi.encodePacked(r.produced)),
+                    keccak256(abi.encodePacked(r.consumed)),
+                    r.readingsRoot
+                )
+            )
+        );
+    }
+
+    function _resultDigestMem(WindowResult memory r) internal view returns (bytes32) {
+        return _signingHash(
+            keccak256(
+                abi.encode(
+                    RESULT_TYPEHASH,
+                    r.window,
+                    r.prevHash,
+                    keccak256(abi.encodePacked(r.produced)),
+                    keccak256(abi.encodePacked(r.consumed)),
+                    r.readingsRoot
+                )
+            )
+        );
+    }
+
+    function _readingStructHash(SignedReading calldata sr) internal pure returns (bytes32) {
+        return keccak256(abi.encode(READING_TYPEHASH, sr.meter, sr.slot, sr.producedWh, sr.consumedWh));
+    }
+
+    /// `leaf = keccak256(structHash(reading) ‖ r ‖ s ‖ v)` (spec §4.4).
+    function _leaf(bytes32 structHash, Signature calldata sig) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(structHash, sig.r, sig.s, sig.v));
+    }
+
+    /// Spec §4.1: v ∈ {27, 28}, low s, r and s in range, then `ecrecover`. Returns the
+    /// signer, or 0 and the reason for refusal.
+    function _recover(bytes32 digest, Signature calldata sig) internal pure returns (address signer, uint8 reason) {
+        uint8 v = sig.v;
+        if (v != 27 && v != 28) return (address(0), SIG_BAD_V);
+        uint256 s = uint256(sig.s);
+        uint256 r = uint256(sig.r);
+        if (s > SECP256K1_HALF_N) return (address(0), SIG_HIGH_S);
+        if (r == 0 || s == 0 || r >= SECP256K1_N) return (address(0), SIG_OUT_OF_RANGE);
+        signer = ecrecover(digest, v, sig.r, sig.s);
+        if (signer == address(0)) return (address(0), SIG_NO_RECOVERY);
+        return (signer, 0);
+    }
+
+    /// The node that signed a result (checks 3–4 of the reports, §7.7).
+    function _signerOf(SignedResult calldata sr, uint256 index) internal view returns (uint256 node, bytes32 digest) {
+        digest = resultDigest(sr.result);
+        (address signer, uint8 reason) = _recover(digest, sr.signature);
+        if (reason != 0) revert BadSignature(index, reason, sr.signature.v);
+        uint256 j = nodeIndex1[signer];
+        if (j == 0) revert UnknownSigner(index, signer);
+        node = j - 1;
+    }
+
+    /// `validate_reading` (spec §5.2), check for check. Returns the meter index.
+    function _validateReading(SignedReading calldata sr, uint256 index, uint32 window)
+        internal
+        view
+        returns (uint256 meter, bytes32 structHash)
+    {
+        if (sr.producedWh > MAX_READING_WH || sr.consumedWh > MAX_READING_WH) {
+            revert ReadingValueTooLarge(index, sr.producedWh, sr.consumedWh);
+        }
+        uint256 m = meterIndex1[sr.meter];
+        if (m == 0) revert ReadingUnregisteredMeter(index, sr.meter);
+        structHash = _readingStructHash(sr);
+        (address recovered, uint8 reason) = _recover(_signingHash(structHash), sr.signature);
+        if (reason != 0) revert ReadingBadSignature(index, reason, sr.signature.v);
+        if (recovered != sr.meter) revert ReadingSignerMismatch(index, sr.meter, recovered);
+        uint64 total = uint64(WINDOWS) * SLOTS_PER_WINDOW;
+        if (sr.slot >= total) revert ReadingOutsideContract(index, sr.slot);
+        if (sr.slot / SLOTS_PER_WINDOW != window) revert ReadingOutOfWindow(index, sr.slot, window);
+        meter = m - 1;
+    }
+
+    /// The same checks as a predicate, for fraud proofs (an invalid reading proves fraud).
+    function _isValidReading(SignedReading calldata sr, bytes32 structHash, uint32 window)
+        internal
+        view
+        returns (bool ok, uint256 meter)
+    {
+        if (sr.producedWh > MAX_READING_WH || sr.consumedWh > MAX_READING_WH) return (false, 0);
+        uint256 m = meterIndex1[sr.meter];
+        if (m == 0) return (false, 0);
+        (address recovered, uint8 reason) = _recover(_signingHash(structHash), sr.signature);
+        if (reason != 0 || recovered != sr.meter) return (false, 0);
+        if (sr.slot >= uint64(WINDOWS) * SLOTS_PER_WINDOW || sr.slot / SLOTS_PER_WINDOW != window) {
+            return (false, 0);
+        }
+        return (true, m - 1);
+    }
+
+    // ------------------------------------------------------------------ §7.2 funding
+
+    function deposit() external payable {
+        Status memory s = _requirePhase(Phase.Funding);
+        uint256 i = walletIndex1[msg.sender];
+        if (i == 0) revert NotAWallet(msg.sender);
+        i -= 1;
+        if (block.timestamp >= START) revert FundingClosed(START);
+        if (s.deposited & uint64(1 << i) != 0) revert AlreadyPaid();
+        uint256 expected = deposits[i];
+        if (msg.value != expected) revert WrongAmount(expected, msg.value);
+        s.deposited |= uint64(1 << i);
+        balances[i] = uint128(msg.value);
+        emit Deposited(i, msg.value);
+        _activateIfFunded(s);
+    }
+
+    function postBond() external payable {
+        Status memory s = _requirePhase(Phase.Funding);
+        uint256 j = _nodeIndex(msg.sender);
+        if (block.timestamp >= START) revert FundingClosed(START);
+        if (s.bonded & uint64(1 << j) != 0) revert AlreadyPaid();
+        if (msg.value != BOND) revert WrongAmount(BOND, msg.value);
+        s.bonded |= uint64(1 << j);
+        bonds[j] = uint128(msg.value);
+        emit Bonded(j, msg.value);
+        _activateIfFunded(s);
+    }
+
+    function _activateIfFunded(Status memory s) internal {
+        uint64 all = N == 64 ? type(uint64).max : uint64((uint256(1) << N) - 1);
+        if (s.deposited == all && s.bonded == all) {
+            s.phase = Phase.Active;
+            emit Activated();
+        }
+        status = s;
+    }
+
+    /// Funding incomplete at start: every payment is refunded exactly (INV-FUNDS-005).
+    function abort() external payable {
+        _noValue();
+        Status memory s = _requirePhase(Phase.Funding);
+        if (block.timestamp < START) revert FundingStillOpen(START);
+        uint256 n = N;
+        uint256 moved;
+        for (uint256 i = 0; i < n; i++) {
+            uint256 b = balances[i];
+            uint256 d = bonds[i];
+            if (b != 0) {
+                owed[wallets[i]] += b;
+                balances[i] = 0;
+            }
+            if (d != 0) {
+                owed[nodes[i]] += d;
+                bonds[i] = 0;
+            }
+            moved += b + d;
+        }
+        totalOwed += moved;
+        s.phase = Phase.Aborted;
+        status = s;
+        emit Aborted();
+    }
+
+    // ------------------------------------------------------------------ §7.3 fast path
+
+    /// Shape checks any honest result passes (steps 6–7 of §7.3).
+    function _checkShape(WindowResult calldata r) internal view returns (bool ok, string memory reason) {
+        uint256 n = N;
+        if (r.produced.length != n || r.consumed.length != n) {
+            return (false, "totals must have one entry per prosumer");
+        }
+        uint256 max = uint256(SLOTS_PER_WINDOW) * MAX_READING_WH;
+        for (uint256 i = 0; i < n; i++) {
+            if (r.produced[i] > max || r.consumed[i] > max) {
+                return (false, "a total exceeds what one window of readings can reach");
+            }
+        }
+        return (true, "");
+    }
+
+    function submitWindow(WindowResult calldata result, Signature[] calldata signatures) external payable {
+        _noValue();
+        Status memory s = _requirePhase(Phase.Active);
+        _requireNext(s, result.window);
+        _requireEnded(result.window);
+        bytes32 last = lastHash;
+        if (result.prevHash != last) revert PrevHashMismatch(last, result.prevHash);
+        (bool ok, string memory why) = _checkShape(result);
+        if (!ok) revert MalformedResult(why);
+        uint256 n = N;
+        // INV-CERT-001: exactly N signatures, by N distinct registered nodes.
+        if (signatures.length != n) revert WrongSignatureCount(n, signatures.length);
+        bytes32 hash = resultDigest(result);
+        uint256 seen;
+        for (uint256 k = 0; k < n; k++) {
+            (address signer, uint8 reason) = _recover(hash, signatures[k]);
+            if (reason != 0) revert BadSignature(k, reason, signatures[k].v);
+            uint256 j = nodeIndex1[signer];
+            if (j == 0) revert UnknownSigner(k, signer);
+            uint256 bit = uint256(1) << (j - 1);
+            if (seen & bit != 0) revert DuplicateSigner(signer);
+            seen |= bit;
+        }
+        if (pendingHash != bytes32(0)) revert AlreadyPending(result.window);
+        DisputeState memory d = dispute;
+        if (d.open && d.challenged == hash) revert ChallengedResult(hash);
+        // A certificate closes an open dispute early: it carries an honest signature.
+        if (d.open) delete dispute;
+        if (CHALLENGE_PERIOD == 0) {
+            _finalize(s, result.produced, result.consumed, hash, Path.FastPath);
+        } else {
+            uint64 until = uint64(block.timestamp) + CHALLENGE_PERIOD;
+            pendingHash = hash;
+            pendingUntil = until;
+            emit WindowPending(result.window, hash, until);
+        }
+    }
+
+    /// Takes the pending result again: only its hash is stored (spec §7.9).
+    function finalizePending(WindowResult calldata result) external payable {
+        _noValue();
+        Status memory s = _requirePhase(Phase.Active);
+        _requireNext(s, result.window);
+        bytes32 pending = pendingHash;
+        if (pending == bytes32(0)) revert NoPending(result.window);
+        uint64 until = pendingUntil;
+        if (block.timestamp < until) revert ChallengePeriodRunning(result.window, until);
+        bytes32 hash = resultDigest(result);
+        if (hash != pending) revert PendingMismatch(pending, hash);
+        _finalize(s, result.produced, result.consumed, hash, Path.FastPath);
+    }
+
+    /// Spec §7.5: the reaction (§8), the record, the link, pruning.
+    function _finalize(
+        Status memory s,
+        uint64[] memory produced,
+        uint64[] memory consumed,
+        bytes32 hash,
+        Path path
+    ) internal {
+        uint256 windowDust = _settle(produced, consumed);
+        if (windowDust != 0) dust += uint128(windowDust);
+        uint32 window = s.nextWindow;
+        s.nextWindow = window + 1;
+        status = s;
+        lastHash = hash;
+        lastFinalAt = uint64(block.timestamp);
+        if (pendingHash != bytes32(0)) {
+            pendingHash = bytes32(0);
+            pendingUntil = 0;
+        }
+        if (dispute.open) delete dispute;
+        emit WindowFinalized(window, hash, path, windowDust);
+    }
+
+    /// The reaction (spec §8), in the integer arithmetic of `reaction::settle`:
+    /// surplus meets deficit pro rata, buyers pay at most their balance, sellers share what
+    /// buyers paid pro rata to their surplus, and the rounding remainder is dust.
+    function _settle(uint64[] memory produced, uint64[] memory consumed) internal returns (uint256) {
+        uint256 n = produced.length;
+        uint256[] memory surplus = new uint256[](n);
+        uint256[] memory deficit = new uint256[](n);
+        uint256 totalSurplus;
+        uint256 totalDeficit;
+        for (uint256 i = 0; i < n; i++) {
+            uint256 p = produced[i];
+            uint256 c = consumed[i];
+            if (p > c) {
+                surplus[i] = p - c;
+                totalSurplus += p - c;
+            } else if (c > p) {
+                deficit[i] = c - p;
+                totalDeficit += c - p;
+            }
+        }
+        uint256 matched = totalSurplus < totalDeficit ? totalSurplus : totalDeficit;
+        if (matched == 0) return 0;
+        uint256 price = PRICE_WEI_PER_WH;
+        uint256 pool;
+        for (uint256 i = 0; i < n; i++) {
+            if (deficit[i] == 0) continue;
+            uint256 bought = matched * deficit[i] / totalDeficit;
+            uint256 pay = bought * price;
+            uint256 balance = balances[i];
+            if (pay > balance) pay = balance; // INV-FUNDS-003: never beyond the balance
+            if (pay != 0) {
+                balances[i] = uint128(balance - pay);
+                pool += pay;
+            }
+        }
+        if (pool == 0) return 0;
+        uint256 shared;
+        for (uint256 i = 0; i < n; i++) {
+            if (surplus[i] == 0) continue;
+            uint256 received = pool * surplus[i] / totalSurplus;
+            if (received != 0) {
+                balances[i] += uint128(received);
+                shared += received;
+            }
+        }
+        // INV-FUNDS-002: Σpaid = Σreceived + dust.
+        return pool - shared;
+    }
+
+    // ------------------------------------------------------------------ §7.4 dispute path
+
+    function openDispute(uint32 window) external payable {
+        _noValue();
+        Status memory s = _requirePhase(Phase.Active);
+        uint256 by = _nodeIndex(msg.sender);
+        _requireNext(s, window);
+        _requireEnded(window);
+        if (dispute.open) revert DisputeAlreadyOpen(window);
+        bytes32 challenged = pendingHash;
+        if (challenged != bytes32(0)) {
+            uint64 until = pendingUntil;
+            if (block.timestamp >= until) revert ChallengePeriodOver(window, until);
+            pendingHash = bytes32(0);
+            pendingUntil = 0;
+        }
+        uint64 deadline = uint64(block.timestamp) + DISPUTE_PERIOD;
+        uint64 nonce = ++disputeNonce;
+        dispute = DisputeState({
+            open: true,
+            window: window,
+            deadline: deadline,
+            openedBy: uint8(by),
+            nonce: nonce,
+            challenged: challenged
+        });
+        emit DisputeOpened(window, by, deadline, challenged);
+    }
+
+    /// Adds meter-signed readings to the evidence (spec §5.2, §7.4). A slot's first reading
+    /// counts; a second with other values voids the slot (meter equivocation); anything else
+    /// changes nothing. The outcome depends only on the set (INV-CONFLUENCE-001).
+    function addEvidence(uint32 window, SignedReading[] calldata readings) external payable {
+        _noValue();
+        _requirePhase(Phase.Active);
+        if (readings.length == 0 || readings.length > MAX_EVIDENCE_CHUNK) {
+            revert EvidenceSize(MAX_EVIDENCE_CHUNK, readings.length);
+        }
+        DisputeState memory d = dispute;
+        if (!d.open || d.window != window) revert NoDispute(window);
+        if (block.timestamp >= d.deadline) revert DisputeDeadlinePassed(window, d.deadline);
+        uint32 counted;
+        uint32 voided;
+        uint32 ignored;
+        for (uint256 k = 0; k < readings.length; k++) {
+            SignedReading calldata sr = readings[k];
+            (uint256 m,) = _validateReading(sr, k, window);
+            bytes32 key = keccak256(abi.encode(d.nonce, m, sr.slot));
+            uint256 entry = evidenceSlot[key];
+            uint256 state = entry >> 128;
+            if (state == 0) {
+                evidenceSlot[key] = (uint256(1) << 128) | (uint256(sr.producedWh) << 64) | sr.consumedWh;
+                _addToTotal(d.nonce, m, sr.producedWh, sr.consumedWh, true);
+                counted++;
+            } else if (state == 1) {
+                uint64 p0 = uint64(entry >> 64);
+                uint64 c0 = uint64(entry);
+                if (p0 == sr.producedWh && c0 == sr.consumedWh) {
+                    ignored++;
+                } else {
+                    evidenceSlot[key] = uint256(2) << 128;
+                    _addToTotal(d.nonce, m, p0, c0, false);
+                    voided++;
+                }
+            } else {
+                ignored++;
+            }
+        }
+        emit EvidenceAdded(window, counted, voided, ignored);
+    }
+
+    function _addToTotal(uint64 nonce, uint256 m, uint64 p, uint64 c, bool add) internal {
+        bytes32 key = keccak256(abi.encode(nonce, m));
+        uint256 t = evidenceTotal[key];
+        uint256 tp = t >> 128;
+        uint256 tc = uint128(t);
+        if (add) {
+            tp += p;
+            tc += c;
+        } else {
+            tp -= p;
+            tc -= c;
+        }
+        evidenceTotal[key] = (tp << 128) | tc;
+    }
+
+    function finalizeDispute(uint32 window) external payable {
+        _noValue();
+        Status memory s = _requirePhase(Phase.Active);
+        DisputeState memory d = dispute;
+        if (!d.open || d.window != window) revert NoDispute(window);
+        if (block.timestamp < d.deadline) revert DisputeStillOpen(window, d.deadline);
+        uint256 n = N;
+        WindowResult memory outcome;
+        outcome.window = window;
+        outcome.prevHash = lastHash;
+        outcome.produced = new uint64[](n);
+        outcome.consumed = new uint64[](n);
+        for (uint256 i = 0; i < n; i++) {
+            uint256 t = evidenceTotal[keccak256(abi.encode(d.nonce, i))];
+            outcome.produced[i] = uint64(t >> 128);
+            outcome.consumed[i] = uint64(t);
+        }
+        // readingsRoot is zero: the evidence itself was on chain.
+        bytes32 hash = _resultDigestMem(outcome);
+        _finalize(s, outcome.produced, outcome.consumed, hash, Path.Dispute);
+    }
+
+    // ------------------------------------------------------------------ §7.7 slashing
+
+    function reportEquivocation(SignedResult calldata first, SignedResult calldata second) external payable {
+        _noValue();
+        _requirePhase(Phase.Active);
+        bytes32 a = resultDigest(first.result);
+        bytes32 b = resultDigest(second.result);
+        if (first.result.window != second.result.window || a == b) revert NotEquivocation();
+        (uint256 x,) = _signerOf(first, 0);
+        (uint256 y,) = _signerOf(second, 1);
+        if (x != y) revert SignersDiffer();
+        if (nodes[x] == msg.sender) revert SelfReport();
+        _slash(x, SlashReason.Equivocation);
+    }
+
+    /// A fraud proof (spec §7.7), checked in one pass over the readings in the order given,
+    /// possibly over several calls: `last = false` keeps the running state for the next
+    /// chunk (spec §7.9). The outcome of a proof equals the reference contract's outcome
+    /// on the concatenated readings.
+    function reportInconsistency(SignedResult calldata claim, SignedReading[] calldata readings, bool last)
+        external
+        payable
+    {
+        _noValue();
+        _requirePhase(Phase.Active);
+        if (readings.length > MAX_FRAUD_PROOF_CHUNK) revert EvidenceSize(MAX_FRAUD_PROOF_CHUNK, readings.length);
+        bytes32 id = keccak256(abi.encode(msg.sender, claim.signature.r, claim.signature.s, claim.signature.v));
+        bytes32 digest = resultDigest(claim.result);
+        id = keccak256(abi.encode(id, digest));
+        FraudProof memory f = proofs[id];
+        if (!f.started) {
+            (uint256 node,) = _signerOf(claim, 0);
+            if (nodes[node] == msg.sender) revert SelfReport();
+            f.started = true;
+            f.node = uint8(node);
+            // A result for no window, or of the wrong shape, is fraud whatever the readings.
+            (bool shapeOk,) = _checkShape(claim.result);
+            f.fraud = claim.result.window >= WINDOWS || !shapeOk;
+        }
+        if (f.count + readings.length > MAX_FRAUD_PROOF_READINGS) {
+            revert EvidenceSize(MAX_FRAUD_PROOF_READINGS, f.count + readings.length);
+        }
+        for (uint256 k = 0; k < readings.length; k++) {
+            _proofStep(f, claim.result, readings[k]);
+        }
+        if (!last) {
+            proofs[id] = f;
+            return;
+        }
+        if (f.root != claim.result.readingsRoot) revert RootMismatch();
+        if (!f.fraud) {
+            // Close the last meter's run and check every later meter claimed nothing.
+            f.fraud = !_runMatches(claim.result, f.lastMeter, f.runProduced, f.runConsumed)
+                || !_claimsZeroFrom(claim.result, f.lastMeter);
+        }
+        if (!f.fraud) revert NotFraud();
+        delete proofs[id];
+        _slash(f.node, SlashReason.Inconsistency);
+    }
+
+    /// One reading of a fraud proof: extend the hash chain; unless fraud is already shown,
+    /// check the reading and the canonical order, and keep the current meter's totals.
+    function _proofStep(FraudProof memory f, WindowResult calldata claim, SignedReading calldata sr) internal view {
+        bytes32 structHash = _readingStructHash(sr);
+        bytes32 leaf = _leaf(structHash, sr.signature);
+        f.root = keccak256(abi.encodePacked(f.root, leaf));
+        f.count += 1;
+        if (f.fraud) return;
+        (bool ok, uint256 m) = _isValidReading(sr, structHash, claim.window);
+        if (!ok) {
+            f.fraud = true;
+            return;
+        }
+        uint16 meter1 = uint16(m + 1);
+        if (meter1 == f.lastMeter) {
+            if (sr.slot < f.lastSlot || (sr.slot == f.lastSlot && leaf <= f.lastLeaf)) {
+                f.fraud = true; // not in strictly increasing canonical order
+                return;
+            }
+            if (sr.slot == f.lastSlot) {
+                // Another reading of the same (meter, slot): a different value voids it.
+                if (!f.groupVoid && (sr.producedWh != f.groupProduced || sr.consumedWh != f.groupConsumed)) {
+                    f.groupVoid = true;
+                    f.runProduced -= f.groupProduced;
+                    f.runConsumed -= f.groupConsumed;
+                }
+            } else {
+                _startGroup(f, sr);
+            }
+        } else {
+            if (meter1 < f.lastMeter) {
+                f.fraud = true;
+                return;
+            }
+            // The previous meter's run is complete; meters skipped in between claimed zero.
+            if (
+                !_runMatches(claim, f.lastMeter, f.runProduced, f.runConsumed)
+                    || !_claimsZeroBetween(claim, f.lastMeter, meter1)
+            ) {
+                f.fraud = true;
+                return;
+            }
+            f.lastMeter = meter1;
+            f.runProduced = 0;
+            f.runConsumed = 0;
+            _startGroup(f, sr);
+        }
+        f.lastLeaf = leaf;
+    }
+
+    function _startGroup(FraudProof memory f, SignedReading calldata sr) internal pure {
+        f.lastSlot = sr.slot;
+        f.groupVoid = false;
+        f.groupProduced = sr.producedWh;
+        f.groupConsumed = sr.consumedWh;
+        f.runProduced += sr.producedWh;
+        f.runConsumed += sr.consumedWh;
+    }
+
+    /// Whether meter `meter1 - 1`'s claimed totals equal its run (true when no meter yet).
+    function _runMatches(WindowResult calldata claim, uint16 meter1, uint64 p, uint64 c) internal pure returns (bool) {
+        if (meter1 == 0) return true;
+        return claim.produced[meter1 - 1] == p && claim.consumed[meter1 - 1] == c;
+    }
+
+    /// Whether every meter strictly between `from1 - 1` and `to1 - 1` claimed zero.
+    function _claimsZeroBetween(WindowResult calldata claim, uint16 from1, uint16 to1) internal pure returns (bool) {
+        for (uint256 i = from1; i + 1 < to1; i++) {
+            if (claim.produced[i] != 0 || claim.consumed[i] != 0) return false;
+        }
+        return true;
+    }
+
+    /// Whether every meter after `from1 - 1` claimed zero.
+    function _claimsZeroFrom(WindowResult calldata claim, uint16 from1) internal pure returns (bool) {
+        for (uint256 i = from1; i < claim.produced.length; i++) {
+            if (claim.produced[i] != 0 || claim.consumed[i] != 0) return false;
+        }
+        return true;
+    }
+
+    /// INV-SLASH-001: half the bond to the reporter, half to the slash pool.
+    function _slash(uint256 node, SlashReason reason) internal {
+        Status memory s = status;
+        uint64 bit = uint64(1 << node);
+        if (s.slashed & bit != 0) revert AlreadySlashed(node);
+        s.slashed |= bit;
+        status = s;
+        uint256 bond = bonds[node];
+        bonds[node] = 0;
+        uint256 reward = bond / 2;
+        if (reward != 0) {
+            rewards[msg.sender] += reward;
+            totalRewards += reward;
+        }
+        slashPool += uint128(bond - reward);
+        emit Slashed(node, msg.sender, reason, reward);
+    }
+
+    // ------------------------------------------------------------------ §7.8 close, withdraw
+
+    function close() external payable {
+        _noValue();
+        Status memory s = _requirePhase(Phase.Active);
+        if (s.nextWindow < WINDOWS) revert NotAllFinal(s.nextWindow);
+        uint64 until = lastFinalAt + SLASH_PERIOD;
+        if (block.timestamp < until) revert SlashPeriodRunning(until);
+        uint256 n = N;
+        uint256 unslashed;
+        for (uint256 i = 0; i < n; i++) {
+            if (s.slashed & uint64(1 << i) == 0) unslashed++;
+        }
+        uint256 pool = slashPool;
+        uint256 share = unslashed > 0 ? pool / unslashed : 0;
+        uint256 moved;
+        for (uint256 i = 0; i < n; i++) {
+            uint256 b = balances[i];
+            if (b != 0) {
+                owed[wallets[i]] += b;
+                balances[i] = 0;
+                moved += b;
+            }
+            if (s.slashed & uint64(1 << i) == 0) {
+                uint256 amount = uint256(bonds[i]) + share;
+                if (amount != 0) {
+                    owed[nodes[i]] += amount;
+                    bonds[i] = 0;
+                    moved += amount;
+                }
+            }
+        }
+        // Reporters' rewards stay in `rewards` and are paid by `withdraw` with `owed`.
+        uint256 rest = uint256(dust) + pool - share * unslashed;
+        if (rest != 0) {
+            owed[DUST_RECIPIENT] += rest;
+            moved += rest;
+        }
+        dust = 0;
+        slashPool = 0;
+        totalOwed += moved;
+        s.phase = Phase.Closed;
+        status = s;
+        emit Closed();
+    }
+
+    /// Pull payment: the entitlement is zeroed before the transfer (no re-entrancy).
+    function withdraw() external payable {
+        _noValue();
+        Phase phase = status.phase;
+        if (phase != Phase.Closed && phase != Phase.Aborted) revert WrongPhase(phase);
+        uint256 o = owed[msg.sender];
+        uint256 r = rewards[msg.sender];
+        uint256 amount = o + r;
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        if (o != 0) {
+            owed[msg.sender] = 0;
+            totalOwed -= o;
+        }
+        if (r != 0) {
+            rewards[msg.sender] = 0;
+            totalRewards -= r;
+        }
+        emit Withdrawn(msg.sender, amount);
+        (bool sent,) = msg.sender.call{value: amount}("");
+        if (!sent) revert TransferFailed(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// What `from` may withdraw now or after close.
+    function entitlement(address who) external view returns (uint256) {
+        return owed[who] + rewards[who];
+    }
+
+    /// INV-FUNDS-001: every account the contract keeps. The ether held is at least this
+    /// (equal unless someone forced ether in without a call, which no account can claim).
+    function accountsTotal() public view returns (uint256 total) {
+        uint256 n = N;
+        for (uint256 i = 0; i < n; i++) {
+            total += uint256(balances[i]) + bonds[i];
+        }
+        total += uint256(dust) + slashPool + totalRewards + totalOwed;
+    }
+
+    function evidenceTotals(uint32 window) external view returns (uint64[] memory produced, uint64[] memory consumed) {
+        DisputeState memory d = dispute;
+        if (!d.open || d.window != window) revert NoDispute(window);
+        uint256 n = N;
+        produced = new uint64[](n);
+        consumed = new uint64[](n);
+        for (uint256 i = 0; i < n; i++) {
+            uint256 t = evidenceTotal[keccak256(abi.encode(d.nonce, i))];
+            produced[i] = uint64(t >> 128);
+            consumed[i] = uint64(t);
+        }
+    }
+}

@@ -1,0 +1,823 @@
+//! The Solidity DIVERSITY contract on revm, driven through the reference contract's own
+//! [`Call`]s, and the projection that lets the two be compared (spec §7, §7.9).
+//!
+//! > The reference contract is `Contract` in `impl/src/contract.rs`; an on-chain
+//! > implementation MUST accept and refuse exactly the same calls with the same effects.
+//!
+//! Where the EVM forces another shape (§7.9) this adapter bridges it: `finalizePending`
+//! is sent the pending result it remembers from `submitWindow`, and a `reportInconsistency`
+//! is split into chunks of at most `MAX_FRAUD_PROOF_CHUNK` readings.
+
+use alloy_primitives::{Address, Log, B256, U256};
+use alloy_sol_types::{SolCall, SolEventInterface, SolInterface, SolValue};
+
+use super::abi::IDiversity as sol;
+use super::{artifacts, Evm, Hardfork, InvalidTx, Receipt, CHAIN_ID};
+use crate::contract::{Call, ContractError, Event, Path, Phase, SlashReason, Tx};
+use crate::crypto::{Signature65, SignatureError};
+use crate::params::{Params, ParamsError};
+use crate::reading_set::ReadingError;
+use crate::types::{SignedReading, SignedResult, WindowResult};
+
+/// Most readings one chunk of an on-chain fraud proof carries (the contract's
+/// `MAX_FRAUD_PROOF_CHUNK`).
+pub const MAX_FRAUD_PROOF_CHUNK: usize = 1024;
+
+/// What both contracts emit, in a form both can produce: the reference contract's events
+/// with the settlement reduced to its dust (balances are compared separately).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Observed {
+    Deposited {
+        prosumer: usize,
+        amount: u128,
+    },
+    Bonded {
+        node: usize,
+        amount: u128,
+    },
+    Activated,
+    Aborted,
+    WindowPending {
+        window: u32,
+        hash: B256,
+        until: u64,
+    },
+    WindowFinalized {
+        window: u32,
+        hash: B256,
+        path: Path,
+        dust: u128,
+    },
+    DisputeOpened {
+        window: u32,
+        by: usize,
+        deadline: u64,
+        challenged: Option<B256>,
+    },
+    EvidenceAdded {
+        window: u32,
+        counted: u32,
+        voided: u32,
+        ignored: u32,
+    },
+    Slashed {
+        node: usize,
+        reporter: Address,
+        reason: SlashReason,
+        reward: u128,
+    },
+    Closed,
+    Withdrawn {
+        to: Address,
+        amount: u128,
+    },
+}
+
+impl From<&Event> for Observed {
+    fn from(e: &Event) -> Self {
+        match e {
+            Event::Deposited { prosumer, amount } => Observed::Deposited {
+                prosumer: *prosumer,
+                amount: *amount,
+            },
+            Event::Bonded { node, amount } => Observed::Bonded {
+                node: *node,
+                amount: *amount,
+            },
+            Event::Activated => Observed::Activated,
+            Event::Aborted => Observed::Aborted,
+            Event::WindowPending {
+                window,
+                hash,
+                until,
+            } => Observed::WindowPending {
+                window: *window,
+                hash: *hash,
+                until: *until,
+            },
+            Event::WindowFinalized {
+                window,
+                hash,
+                path,
+                settlement,
+            } => Observed::WindowFinalized {
+                window: *window,
+                hash: *hash,
+                path: *path,
+                dust: settlement.dust,
+            },
+            Event::DisputeOpened {
+                window,
+                by,
+                deadline,
+                challenged,
+            } => Observed::DisputeOpened {
+                window: *window,
+                by: *by,
+                deadline: *deadline,
+                challenged: *challenged,
+            },
+            Event::EvidenceAdded {
+                window,
+                counted,
+                voided,
+                ignored,
+            } => Observed::EvidenceAdded {
+                window: *window,
+                counted: *counted,
+                voided: *voided,
+                ignored: *ignored,
+            },
+            Event::Slashed {
+                node,
+                reporter,
+                reason,
+                reward,
+            } => Observed::Slashed {
+                node: *node,
+                reporter: *reporter,
+                reason: *reason,
+                reward: *reward,
+            },
+            Event::Closed => Observed::Closed,
+            Event::Withdrawn { to, amount } => Observed::Withdrawn {
+                to: *to,
+                amount: *amount,
+            },
+        }
+    }
+}
+
+/// Why the Solidity contract refused a call.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EvmError {
+    /// One of the reference contract's errors, decoded from the revert data.
+    #[error("{0}")]
+    Contract(ContractError),
+    /// An error of the EVM's own shape (§7.9) or an undecodable revert or halt.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// One transaction the adapter sent, with its receipt (for gas reports).
+#[derive(Clone, Debug)]
+pub struct Sent {
+    pub function: &'static str,
+    pub receipt: Receipt,
+}
+
+/// The deployed Solidity contract.
+pub struct SolidityContract {
+    evm: Evm,
+    address: Address,
+    params: Params,
+    /// The result waiting out its challenge period, as `finalizePending` needs it again.
+    pending: Option<WindowResult>,
+    /// Every transaction sent so far, in order.
+    pub sent: Vec<Sent>,
+}
+
+/// The account that deploys every contract; its first creation lands at [`contract_address`].
+pub const DEPLOYER: Address = Address::new([0xde; 20]);
+
+/// Where the contract will be deployed: `Params::contract` must say so, because the EIP-712
+/// domain binds signatures to the contract's address.
+pub fn contract_address() -> Address {
+    DEPLOYER.create(0)
+}
+
+impl SolidityContract {
+    /// Deploys the contract for `params` (whose `contract` and `chain_id` must be
+    /// [`contract_address`] and [`CHAIN_ID`]) on a fresh EVM.
+    pub fn deploy(hardfork: Hardfork, params: &Params) -> Result<Self, EvmError> {
+        let mut evm = Evm::new(hardfork);
+        if params.contract != contract_address() || params.chain_id != CHAIN_ID {
+            return Err(EvmError::Other(format!(
+                "params must name contract {} on chain {CHAIN_ID}",
+                contract_address()
+            )));
+        }
+        let mut init = artifacts::bytecode(hardfork, "Diversity");
+        init.extend((to_sol_params(params),).abi_encode_params());
+        let r = evm.deploy(DEPLOYER, init).map_err(invalid)?;
+        if !r.success {
+            return Err(decode_failure(&r));
+        }
+        let address = r.created.expect("a successful creation has an address");
+        assert_eq!(address, contract_address());
+        Ok(Self {
+            evm,
+            address,
+            params: params.clone(),
+            pending: None,
+            sent: vec![Sent {
+                function: "constructor",
+                receipt: r,
+            }],
+        })
+    }
+
+    pub fn address(&self) -> Address {
+        self.address
+    }
+
+    pub fn evm(&mut self) -> &mut Evm {
+        &mut self.evm
+    }
+
+    /// Executes one reference-contract call at time `now`.
+    pub fn execute(&mut self, call: &Call, now: u64) -> Result<Vec<Observed>, EvmError> {
+        self.evm.set_time(now);
+        let value = U256::from(call.value);
+        if self.evm.balance(call.from) < value {
+            let missing = value - self.evm.balance(call.from);
+            self.evm.fund(call.from, missing);
+        }
+        let (name, data): (&'static str, Vec<u8>) = match &call.tx {
+            Tx::Deposit => ("deposit", sol::depositCall {}.abi_encode()),
+            Tx::PostBond => ("postBond", sol::postBondCall {}.abi_encode()),
+            Tx::Abort => ("abort", sol::abortCall {}.abi_encode()),
+            Tx::SubmitWindow { result, signatures } => (
+                "submitWindow",
+                sol::submitWindowCall {
+                    result: to_sol_result(result),
+                    signatures: signatures.iter().map(to_sol_sig).collect(),
+                }
+                .abi_encode(),
+            ),
+            Tx::FinalizePending { window } => {
+                // Only the hash is on chain: send the remembered result, or a stand-in
+                // that makes the contract name the reference contract's refusal.
+                let result = self.pending.clone().unwrap_or_else(|| WindowResult {
+                    window: *window,
+                    prev_hash: B256::ZERO,
+                    produced: vec![],
+                    consumed: vec![],
+                    readings_root: B256::ZERO,
+                });
+                let mut result = to_sol_result(&result);
+                result.window = *window;
+                (
+                    "finalizePending",
+                    sol::finalizePendingCall { result }.abi_encode(),
+                )
+            }
+            Tx::OpenDispute { window } => (
+                "openDispute",
+                sol::openDisputeCall { window: *window }.abi_encode(),
+            ),
+            Tx::AddEvidence { window, readings } => (
+                "addEvidence",
+                sol::addEvidenceCall {
+                    window: *window,
+                    readings: readings.iter().map(to_sol_reading).collect(),
+                }
+                .abi_encode(),
+            ),
+            Tx::FinalizeDispute { window } => (
+                "finalizeDispute",
+                sol::finalizeDisputeCall { window: *window }.abi_encode(),
+            ),
+            Tx::ReportEquivocation { first, second } => (
+                "reportEquivocation",
+                sol::reportEquivocationCall {
+                    first: to_sol_signed_result(first),
+                    second: to_sol_signed_result(second),
+                }
+                .abi_encode(),
+            ),
+            Tx::ReportInconsistency { claim, readings } => {
+                return self.report_inconsistency(call.from, call.value, claim, readings);
+            }
+            Tx::Close => ("close", sol::closeCall {}.abi_encode()),
+            Tx::Withdraw => ("withdraw", sol::withdrawCall {}.abi_encode()),
+        };
+        let observed = self.send(name, call.from, value, data)?;
+        match &call.tx {
+            Tx::SubmitWindow { result, .. }
+                if observed
+                    .iter()
+                    .any(|e| matches!(e, Observed::WindowPending { .. })) =>
+            {
+                self.pending = Some(result.clone())
+            }
+            _ => {}
+        }
+        if observed.iter().any(|e| {
+            matches!(
+                e,
+                Observed::WindowFinalized { .. }
+                    | Observed::DisputeOpened {
+                        challenged: Some(_),
+                        ..
+                    }
+            )
+        }) {
+            self.pending = None;
+        }
+        Ok(observed)
+    }
+
+    fn report_inconsistency(
+        &mut self,
+        from: Address,
+        value: u128,
+        claim: &SignedResult,
+        readings: &[SignedReading],
+    ) -> Result<Vec<Observed>, EvmError> {
+        let chunks: Vec<&[SignedReading]> = if readings.is_empty() {
+            vec![&[]]
+        } else {
+            readings.chunks(MAX_FRAUD_PROOF_CHUNK).collect()
+        };
+        let mut observed = Vec::new();
+        for (k, chunk) in chunks.iter().enumerate() {
+            let data = sol::reportInconsistencyCall {
+                claim: to_sol_signed_result(claim),
+                readings: chunk.iter().map(to_sol_reading).collect(),
+                last: k + 1 == chunks.len(),
+            }
+            .abi_encode();
+            observed.extend(self.send("reportInconsistency", from, U256::from(value), data)?);
+        }
+        Ok(observed)
+    }
+
+    fn send(
+        &mut self,
+        function: &'static str,
+        from: Address,
+        value: U256,
+        data: Vec<u8>,
+    ) -> Result<Vec<Observed>, EvmError> {
+        let r = self
+            .evm
+            .call(from, self.address, value, data)
+            .map_err(invalid)?;
+        let result = if r.success {
+            r.logs
+                .iter()
+                .map(|l| decode_event(&self.params, l))
+                .collect()
+        } else {
+            Err(decode_failure(&r))
+        };
+        self.sent.push(Sent {
+            function,
+            receipt: r,
+        });
+        result
+    }
+
+    fn view<C: SolCall>(&mut self, call: C) -> C::Return {
+        let r = self
+            .evm
+            .view(self.address, call.abi_encode())
+            .expect("a view call is a valid transaction");
+        assert!(r.success, "view {} failed: {:?}", C::SIGNATURE, r.output);
+        C::abi_decode_returns(&r.output).expect("view returns decode")
+    }
+
+    /// The contract's observable state, in the reference contract's terms.
+    pub fn state(&mut self, addresses: &[Address]) -> ChainState {
+        let n = self.params.prosumers();
+        let status = self.view(sol::statusCall {});
+        let bits = |b: u64| (0..n).map(|i| b & (1 << i) != 0).collect::<Vec<_>>();
+        ChainState {
+            phase: match status.phase {
+                sol::Phase::Funding => Phase::Funding,
+                sol::Phase::Active => Phase::Active,
+                sol::Phase::Closed => Phase::Closed,
+                _ => Phase::Aborted,
+            },
+            next_window: status.nextWindow,
+            slashed: bits(status.slashed),
+            last_hash: self.view(sol::lastHashCall {}),
+            balances: (0..n)
+                .map(|i| self.view(sol::balancesCall { i: U256::from(i) }))
+                .collect(),
+            bonds: (0..n)
+                .map(|i| self.view(sol::bondsCall { i: U256::from(i) }))
+                .collect(),
+            dust: self.view(sol::dustCall {}),
+            slash_pool: self.view(sol::slashPoolCall {}),
+            entitlements: addresses
+                .iter()
+                .map(|a| {
+                    let e = self.view(sol::entitlementCall { who: *a });
+                    (*a, e.to::<u128>())
+                })
+                .collect(),
+            held: self.evm.balance(self.address).to::<u128>(),
+            accounts: self.view(sol::accountsTotalCall {}).to::<u128>(),
+        }
+    }
+}
+
+/// The part of a contract's state both implementations expose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainState {
+    pub phase: Phase,
+    pub next_window: u32,
+    pub slashed: Vec<bool>,
+    pub last_hash: B256,
+    pub balances: Vec<u128>,
+    pub bonds: Vec<u128>,
+    pub dust: u128,
+    pub slash_pool: u128,
+    /// What each address may withdraw (now or after close): owed plus rewards.
+    pub entitlements: Vec<(Address, u128)>,
+    /// Ether the contract holds.
+    pub held: u128,
+    /// The sum of every account it keeps (INV-FUNDS-001: equal to `held`).
+    pub accounts: u128,
+}
+
+impl ChainState {
+    /// The same view of the reference contract.
+    pub fn of_reference<R: crate::crypto::Recover>(
+        c: &crate::contract::Contract<R>,
+        addresses: &[Address],
+    ) -> Self {
+        let accounts = c.balances().iter().sum::<u128>()
+            + c.bonds().iter().sum::<u128>()
+            + c.dust()
+            + c.slash_pool()
+            + c.rewards().values().sum::<u128>()
+            + c.owed().values().sum::<u128>();
+        ChainState {
+            phase: c.phase(),
+            next_window: c.next_window(),
+            slashed: c.slashed().to_vec(),
+            last_hash: c.last_hash(),
+            balances: c.balances().to_vec(),
+            bonds: c.bonds().to_vec(),
+            dust: c.dust(),
+            slash_pool: c.slash_pool(),
+            entitlements: addresses
+                .iter()
+                .map(|a| {
+                    let owed = c.owed().get(a).copied().unwrap_or(0);
+                    let reward = c.rewards().get(a).copied().unwrap_or(0);
+                    (*a, owed + reward)
+                })
+                .collect(),
+            held: c.held(),
+            accounts,
+        }
+    }
+}
+
+fn invalid(e: InvalidTx) -> EvmError {
+    EvmError::Other(e.to_string())
+}
+
+// ---- Rust → ABI ----
+
+pub fn to_sol_sig(s: &Signature65) -> sol::Signature {
+    sol::Signature {
+        r: s.r(),
+        s: s.s(),
+        v: s.v(),
+    }
+}
+
+pub fn to_sol_result(r: &WindowResult) -> sol::WindowResult {
+    sol::WindowResult {
+        window: r.window,
+        prevHash: r.prev_hash,
+        produced: r.produced.clone(),
+        consumed: r.consumed.clone(),
+        readingsRoot: r.readings_root,
+    }
+}
+
+pub fn to_sol_signed_result(r: &SignedResult) -> sol::SignedResult {
+    sol::SignedResult {
+        result: to_sol_result(&r.result),
+        signature: to_sol_sig(&r.signature),
+    }
+}
+
+pub fn to_sol_reading(sr: &SignedReading) -> sol::SignedReading {
+    sol::SignedReading {
+        meter: sr.reading.meter,
+        slot: sr.reading.slot,
+        producedWh: sr.reading.produced_wh,
+        consumedWh: sr.reading.consumed_wh,
+        signature: to_sol_sig(&sr.signature),
+    }
+}
+
+pub fn to_sol_params(p: &Params) -> sol::Params {
+    sol::Params {
+        start: p.start,
+        slotSecs: p.slot_secs,
+        slotsPerWindow: p.slots_per_window,
+        windows: p.windows,
+        nodes: p.nodes.clone(),
+        meters: p.meters.clone(),
+        wallets: p.wallets.clone(),
+        deposits: p.deposits.clone(),
+        bond: p.bond,
+        priceWeiPerWh: p.price_wei_per_wh,
+        dustRecipient: p.dust_recipient,
+        collectPeriod: p.collect_period,
+        signPeriod: p.sign_period,
+        challengePeriod: p.challenge_period,
+        disputePeriod: p.dispute_period,
+        slashPeriod: p.slash_period,
+    }
+}
+
+// ---- ABI → Rust ----
+
+fn decode_event(params: &Params, log: &Log) -> Result<Observed, EvmError> {
+    use sol::IDiversityEvents as E;
+    let e = E::decode_raw_log(log.topics(), &log.data.data)
+        .map_err(|e| EvmError::Other(format!("undecodable log: {e}")))?;
+    let idx = |v: U256| v.to::<usize>();
+    let _ = params;
+    Ok(match e {
+        E::Deposited(e) => Observed::Deposited {
+            prosumer: idx(e.prosumer),
+            amount: e.amount.to(),
+        },
+        E::Bonded(e) => Observed::Bonded {
+            node: idx(e.node),
+            amount: e.amount.to(),
+        },
+        E::Activated(_) => Observed::Activated,
+        E::Aborted(_) => Observed::Aborted,
+        E::WindowPending(e) => Observed::WindowPending {
+            window: e.window,
+            hash: e.hash,
+            until: e.until,
+        },
+        E::WindowFinalized(e) => Observed::WindowFinalized {
+            window: e.window,
+            hash: e.hash,
+            path: match e.path {
+                sol::Path::FastPath => Path::FastPath,
+                _ => Path::Dispute,
+            },
+            dust: e.dust.to(),
+        },
+        E::DisputeOpened(e) => Observed::DisputeOpened {
+            window: e.window,
+            by: idx(e.by),
+            deadline: e.deadline,
+            challenged: (!e.challenged.is_zero()).then_some(e.challenged),
+        },
+        E::EvidenceAdded(e) => Observed::EvidenceAdded {
+            window: e.window,
+            counted: e.counted,
+            voided: e.voided,
+            ignored: e.ignored,
+        },
+        E::Slashed(e) => Observed::Slashed {
+            node: idx(e.node),
+            reporter: e.reporter,
+            reason: match e.reason {
+                sol::SlashReason::Equivocation => SlashReason::Equivocation,
+                _ => SlashReason::Inconsistency,
+            },
+            reward: e.reward.to(),
+        },
+        E::Closed(_) => Observed::Closed,
+        E::Withdrawn(e) => Observed::Withdrawn {
+            to: e.to,
+            amount: e.amount.to(),
+        },
+    })
+}
+
+fn sig_error(reason: u8, v: u8) -> SignatureError {
+    match reason {
+        1 => SignatureError::BadV(v),
+        2 => SignatureError::HighS,
+        3 => SignatureError::OutOfRange,
+        _ => SignatureError::NoRecovery,
+    }
+}
+
+fn phase(p: sol::Phase) -> Phase {
+    match p {
+        sol::Phase::Funding => Phase::Funding,
+        sol::Phase::Active => Phase::Active,
+        sol::Phase::Closed => Phase::Closed,
+        _ => Phase::Aborted,
+    }
+}
+
+/// Decodes a failed transaction into the reference contract's error where one corresponds.
+pub fn decode_failure(r: &Receipt) -> EvmError {
+    if let Some(halt) = &r.halt {
+        return EvmError::Other(format!("halted: {halt}"));
+    }
+    match decode_revert(&r.output) {
+        Ok(e) => EvmError::Contract(e),
+        Err(other) => EvmError::Other(other),
+    }
+}
+
+/// Revert data → `ContractError`, or a description of an error with no reference
+/// counterpart (`PendingMismatch`, `TransferFailed`, a constructor's `ParamsError`).
+pub fn decode_revert(data: &[u8]) -> Result<ContractError, String> {
+    use sol::IDiversityErrors as S;
+    use ContractError as C;
+    let e = S::abi_decode(data).map_err(|e| {
+        format!(
+            "undecodable revert 0x{}: {e}",
+            alloy_primitives::hex::encode(data)
+        )
+    })?;
+    let i = |v: U256| v.to::<usize>();
+    let reading = |index: U256, error: ReadingError| C::Reading {
+        index: i(index),
+        error,
+    };
+    Ok(match e {
+        S::WrongPhase(e) => C::WrongPhase {
+            actual: phase(e.actual),
+        },
+        S::NotAWallet(e) => C::NotAWallet(e.who),
+        S::NotANode(e) => C::NotANode(e.who),
+        S::WrongAmount(e) => C::WrongAmount {
+            expected: e.expected.to(),
+            got: e.got.to(),
+        },
+        S::UnexpectedValue(e) => C::UnexpectedValue(e.value.to()),
+        S::AlreadyPaid(_) => C::AlreadyPaid,
+        S::FundingClosed(e) => C::FundingClosed { start: e.start },
+        S::FundingStillOpen(e) => C::FundingStillOpen { start: e.start },
+        S::AllWindowsFinal(_) => C::AllWindowsFinal,
+        S::WindowNotNext(e) => C::WindowNotNext {
+            expected: e.expected,
+            got: e.got,
+        },
+        S::WindowNotEnded(e) => C::WindowNotEnded {
+            window: e.window,
+            ends_at: e.endsAt,
+            now: e.now,
+        },
+        S::PrevHashMismatch(e) => C::PrevHashMismatch {
+            expected: e.expected,
+            got: e.got,
+        },
+        S::MalformedResult(e) => C::MalformedResult(malformed(&e.reason)?),
+        S::WrongSignatureCount(e) => C::WrongSignatureCount {
+            expected: i(e.expected),
+            got: i(e.got),
+        },
+        S::BadSignature(e) => C::BadSignature {
+            index: i(e.index),
+            error: sig_error(e.reason, e.v),
+        },
+        S::UnknownSigner(e) => C::UnknownSigner {
+            index: i(e.index),
+            signer: e.signer,
+        },
+        S::DuplicateSigner(e) => C::DuplicateSigner(e.signer),
+        S::AlreadyPending(e) => C::AlreadyPending { window: e.window },
+        S::NoPending(e) => C::NoPending { window: e.window },
+        S::ChallengePeriodRunning(e) => C::ChallengePeriodRunning {
+            window: e.window,
+            until: e.until,
+        },
+        S::ChallengePeriodOver(e) => C::ChallengePeriodOver {
+            window: e.window,
+            until: e.until,
+        },
+        S::ChallengedResult(e) => C::ChallengedResult(e.hash),
+        S::DisputeAlreadyOpen(e) => C::DisputeAlreadyOpen { window: e.window },
+        S::NoDispute(e) => C::NoDispute { window: e.window },
+        S::DisputeDeadlinePassed(e) => C::DisputeDeadlinePassed {
+            window: e.window,
+            deadline: e.deadline,
+        },
+        S::DisputeStillOpen(e) => C::DisputeStillOpen {
+            window: e.window,
+            deadline: e.deadline,
+        },
+        S::EvidenceSize(e) => C::EvidenceSize {
+            max: i(e.max),
+            got: i(e.got),
+        },
+        S::ReadingBadSignature(e) => reading(
+            e.index,
+            ReadingError::BadSignature(sig_error(e.reason, e.v)),
+        ),
+        S::ReadingSignerMismatch(e) => reading(
+            e.index,
+            ReadingError::SignerMismatch {
+                claimed: e.claimed,
+                recovered: e.recovered,
+            },
+        ),
+        S::ReadingUnregisteredMeter(e) => {
+            reading(e.index, ReadingError::UnregisteredMeter(e.meter))
+        }
+        S::ReadingValueTooLarge(e) => reading(
+            e.index,
+            ReadingError::ValueTooLarge {
+                produced: e.produced,
+                consumed: e.consumed,
+            },
+        ),
+        S::ReadingOutsideContract(e) => {
+            reading(e.index, ReadingError::OutsideContract { slot: e.slot })
+        }
+        S::ReadingOutOfWindow(e) => reading(
+            e.index,
+            ReadingError::OutOfWindow {
+                slot: e.slot,
+                window: e.window,
+            },
+        ),
+        S::NotEquivocation(_) => C::NotEquivocation,
+        S::SignersDiffer(_) => C::SignersDiffer,
+        S::SelfReport(_) => C::SelfReport,
+        S::AlreadySlashed(e) => C::AlreadySlashed(i(e.node)),
+        S::RootMismatch(_) => C::RootMismatch,
+        S::NotFraud(_) => C::NotFraud,
+        S::NotAllFinal(e) => C::NotAllFinal { next: e.next },
+        S::SlashPeriodRunning(e) => C::SlashPeriodRunning { until: e.until },
+        S::NothingToWithdraw(e) => C::NothingToWithdraw(e.who),
+        other => return Err(describe_params_error(other)),
+    })
+}
+
+fn malformed(reason: &str) -> Result<&'static str, String> {
+    const REASONS: [&str; 2] = [
+        "totals must have one entry per prosumer",
+        "a total exceeds what one window of readings can reach",
+    ];
+    REASONS
+        .into_iter()
+        .find(|r| *r == reason)
+        .ok_or_else(|| format!("MalformedResult({reason:?}) has no reference counterpart"))
+}
+
+/// A constructor's refusal as the reference's `ParamsError`, where it is one.
+pub fn decode_params_error(data: &[u8]) -> Option<ParamsError> {
+    use sol::IDiversityErrors as S;
+    let role = |r: &str| -> &'static str {
+        match r {
+            "node" => "node",
+            "meter" => "meter",
+            "wallet" => "wallet",
+            _ => "dust recipient",
+        }
+    };
+    let name = |n: &str| -> &'static str {
+        [
+            "slot_secs",
+            "slots_per_window",
+            "windows",
+            "dispute_period",
+            "slash_period",
+            "sign_period",
+            "price_wei_per_wh",
+            "bond",
+            "deposit",
+        ]
+        .into_iter()
+        .find(|k| *k == n)
+        .unwrap_or("?")
+    };
+    Some(match S::abi_decode(data).ok()? {
+        S::NoProsumers(_) => ParamsError::NoProsumers,
+        S::TooManyProsumers(e) => ParamsError::TooManyProsumers(e.n.to()),
+        S::LengthMismatch(e) => ParamsError::LengthMismatch {
+            nodes: e.nodes.to(),
+            meters: e.meters.to(),
+            wallets: e.wallets.to(),
+            deposits: e.deposits.to(),
+        },
+        S::ZeroAddress(e) => ParamsError::ZeroAddress {
+            role: role(&e.role),
+            address: e.who,
+        },
+        S::DuplicateAddress(e) => ParamsError::DuplicateAddress {
+            role: role(&e.role),
+            address: e.who,
+        },
+        S::ZeroParam(e) => ParamsError::Zero(name(&e.name)),
+        S::TooLarge(e) => ParamsError::TooLarge {
+            name: name(&e.name),
+            value: e.value.to(),
+            limit: e.limit.to(),
+        },
+        S::DisputeTooShort(e) => ParamsError::DisputeTooShort {
+            dispute: e.dispute,
+            collect: e.collect,
+        },
+        S::TimeOverflow(_) => ParamsError::TimeOverflow,
+        _ => return None,
+    })
+}
+
+fn describe_params_error(e: sol::IDiversityErrors) -> String {
+    format!("{e:?}")
+}

@@ -1,0 +1,754 @@
+//! Differential tests: the Solidity contract on revm against the reference contract
+//! (spec §7: "an on-chain implementation MUST accept and refuse exactly the same calls with
+//! the same effects").
+//!
+//! Random sequences of operations, good and bad, are turned into [`Call`]s against the
+//! reference contract's current state and sent to both contracts. After every call both
+//! must agree on acceptance, on the error (decoded from the revert data), on the events, and
+//! on the observable state: phase, next window, last hash, every balance, bond and
+//! entitlement, the dust, the slash pool and the ether held (INV-FUNDS-001 on both sides:
+//! the contract's ether equals the sum of its accounts). Signatures are made by the
+//! implementation's meter and node code and must be accepted by the EVM's `ecrecover`.
+
+use diversity::contract::{Call, Contract, Tx};
+use diversity::crypto::{Secp256k1, SecretKey, Signature65};
+use diversity::eip712::{chain_root, leaf, sign_reading, sign_result, Domain};
+use diversity::evm::solidity::{
+    contract_address, ChainState, EvmError, Observed, SolidityContract,
+};
+use diversity::evm::{Hardfork, CHAIN_ID};
+use diversity::params::Params;
+use diversity::reading_set::ReadingSet;
+use diversity::types::{Reading, SignedReading, SignedResult, WindowResult};
+use diversity::{Address, B256};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use diversity::contract::ContractError;
+use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
+use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
+
+const N: usize = 3;
+const W: u64 = 4;
+const K: u32 = 2;
+const SLOT: u64 = 900;
+const START: u64 = 10_000;
+
+struct Grid {
+    meters: Vec<SecretKey>,
+    nodes: Vec<SecretKey>,
+    params: Params,
+    domain: Domain,
+    /// Every honest reading, by slot then meter.
+    readings: Vec<Vec<SignedReading>>,
+    reporter: Address,
+    stranger: Address,
+}
+
+fn grid(challenge: u64) -> Grid {
+    let meters: Vec<SecretKey> = (0..N)
+        .map(|i| SecretKey::from_label(&format!("diff/meter/{i}")))
+        .collect();
+    let nodes: Vec<SecretKey> = (0..N)
+        .map(|i| SecretKey::from_label(&format!("diff/node/{i}")))
+        .collect();
+    let params = Params {
+        chain_id: CHAIN_ID,
+        contract: contract_address(),
+        start: START,
+        slot_secs: SLOT,
+        slots_per_window: W,
+        windows: K,
+        nodes: nodes.iter().map(|k| k.address()).collect(),
+        meters: meters.iter().map(|k| k.address()).collect(),
+        wallets: (0..N)
+            .map(|i| Address::repeat_byte(0x10 + i as u8))
+            .collect(),
+        deposits: vec![1_000_000, 1_000_000, 50],
+        bond: 1_001,
+        price_wei_per_wh: 10,
+        dust_recipient: Address::repeat_byte(0xd0),
+        collect_period: 100,
+        sign_period: 100,
+        challenge_period: challenge,
+        dispute_period: 1_000,
+        slash_period: 5_000,
+    };
+    let domain = Domain::of(&params);
+    // Meter 0 produces, meters 1 and 2 consume: every window trades and rounds.
+    let readings = (0..K as u64 * W)
+        .map(|slot| {
+            (0..N)
+                .map(|m| {
+                    let (p, c) = match m {
+                        0 => (70 + slot, 3),
+                        1 => (0, 20 + slot),
+                        _ => (1, 9),
+                    };
+                    sign_reading(
+                        &meters[m],
+                        &domain,
+                        Reading {
+                            meter: meters[m].address(),
+                            slot,
+                            produced_wh: p,
+                            consumed_wh: c,
+                        },
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    Grid {
+        meters,
+        nodes,
+        params,
+        domain,
+        readings,
+        reporter: Address::repeat_byte(0xee),
+        stranger: Address::repeat_byte(0x77),
+    }
+}
+
+/// Which of several addresses sends a call; taken modulo so shrinking stays valid.
+#[derive(Clone, Copy, Debug)]
+struct Who(u8);
+
+#[derive(Clone, Copy, Debug)]
+enum Amount {
+    Exact,
+    OneMore,
+    Zero,
+}
+
+/// How a certificate is built.
+#[derive(Clone, Copy, Debug)]
+enum Cert {
+    Honest,
+    /// Every node signs totals that overstate meter 1's consumption.
+    UnanimousLie,
+    MissingOne,
+    DuplicateSigner,
+    Malleated,
+    StrangerSigns,
+    WrongPrevHash,
+    WrongWindow,
+    TooFewTotals,
+    TotalTooLarge,
+    BadV,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Evidence {
+    /// Honest readings of the next window, a slice chosen by two indices.
+    Honest(u8, u8),
+    /// Meter 0 equivocates on the window's first slot.
+    Equivocation,
+    Forged,
+    OutOfWindow,
+    HighS,
+    Empty,
+    TooMany,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Proof {
+    /// A lying node's claim with its true committed readings: fraud.
+    Lie(u8),
+    /// An honest claim with its readings: not fraud.
+    Honest(u8),
+    /// A lying claim with readings that do not chain to its root.
+    WrongRoot(u8),
+    /// A claim whose readings are out of canonical order: fraud.
+    Unordered(u8),
+    /// The accused reports itself.
+    SelfReport,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Advance(u16),
+    Deposit(Who, Amount),
+    PostBond(Who, Amount),
+    Abort,
+    Submit(Who, Cert),
+    FinalizePending(i8),
+    OpenDispute(Who, i8),
+    AddEvidence(Evidence),
+    FinalizeDispute(i8),
+    Equivocation(u8, bool),
+    Inconsistency(Proof),
+    Close,
+    Withdraw(Who),
+    PayValue(Who),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let who = any::<u8>().prop_map(Who);
+    let amount = prop_oneof![
+        8 => Just(Amount::Exact),
+        1 => Just(Amount::OneMore),
+        1 => Just(Amount::Zero)
+    ];
+    let cert = prop_oneof![
+        12 => Just(Cert::Honest),
+        3 => Just(Cert::UnanimousLie),
+        1 => Just(Cert::MissingOne),
+        1 => Just(Cert::DuplicateSigner),
+        1 => Just(Cert::Malleated),
+        1 => Just(Cert::StrangerSigns),
+        1 => Just(Cert::WrongPrevHash),
+        1 => Just(Cert::WrongWindow),
+        1 => Just(Cert::TooFewTotals),
+        1 => Just(Cert::TotalTooLarge),
+        1 => Just(Cert::BadV),
+    ];
+    let evidence = prop_oneof![
+        10 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Evidence::Honest(a, b)),
+        2 => Just(Evidence::Equivocation),
+        1 => Just(Evidence::Forged),
+        1 => Just(Evidence::OutOfWindow),
+        1 => Just(Evidence::HighS),
+        1 => Just(Evidence::Empty),
+        1 => Just(Evidence::TooMany),
+    ];
+    let proof = prop_oneof![
+        3 => any::<u8>().prop_map(Proof::Lie),
+        2 => any::<u8>().prop_map(Proof::Honest),
+        1 => any::<u8>().prop_map(Proof::WrongRoot),
+        1 => any::<u8>().prop_map(Proof::Unordered),
+        1 => Just(Proof::SelfReport),
+    ];
+    let offset = prop_oneof![6 => Just(0i8), 1 => Just(1i8), 1 => Just(-1i8)];
+    prop_oneof![
+        16 => (0u16..7).prop_map(Op::Advance),
+        6 => (who.clone(), amount.clone()).prop_map(|(w, a)| Op::Deposit(w, a)),
+        6 => (who.clone(), amount).prop_map(|(w, a)| Op::PostBond(w, a)),
+        1 => Just(Op::Abort),
+        8 => (who.clone(), cert).prop_map(|(w, c)| Op::Submit(w, c)),
+        2 => offset.clone().prop_map(Op::FinalizePending),
+        4 => (who.clone(), offset.clone()).prop_map(|(w, o)| Op::OpenDispute(w, o)),
+        6 => evidence.prop_map(Op::AddEvidence),
+        3 => offset.prop_map(Op::FinalizeDispute),
+        2 => (any::<u8>(), any::<bool>()).prop_map(|(n, same)| Op::Equivocation(n, same)),
+        3 => proof.prop_map(Op::Inconsistency),
+        2 => Just(Op::Close),
+        6 => who.clone().prop_map(Op::Withdraw),
+        1 => who.prop_map(Op::PayValue),
+    ]
+}
+
+/// Both contracts and the clock.
+struct Pair {
+    g: Grid,
+    reference: Contract<Secp256k1>,
+    solidity: SolidityContract,
+    now: u64,
+    /// How often each call was accepted or refused with each error, for the coverage check.
+    outcomes: BTreeMap<String, usize>,
+}
+
+impl Pair {
+    fn new(challenge: u64, hardfork: Hardfork) -> Self {
+        let g = grid(challenge);
+        let reference = Contract::open(g.params.clone(), Secp256k1::new()).unwrap();
+        let solidity = SolidityContract::deploy(hardfork, &g.params).unwrap();
+        let mut p = Self {
+            g,
+            reference,
+            solidity,
+            now: START - 3_600,
+            outcomes: BTreeMap::new(),
+        };
+        p.compare_state("after deployment");
+        p
+    }
+
+    fn addresses(&self) -> Vec<Address> {
+        let p = &self.g.params;
+        let mut a: Vec<Address> = p.wallets.iter().chain(&p.nodes).copied().collect();
+        a.extend([p.dust_recipient, self.g.reporter, self.g.stranger]);
+        a
+    }
+
+    fn compare_state(&mut self, context: &str) {
+        let addresses = self.addresses();
+        let want = ChainState::of_reference(&self.reference, &addresses);
+        let got = self.solidity.state(&addresses);
+        assert_eq!(got, want, "state differs {context}");
+        assert_eq!(got.held, got.accounts, "INV-FUNDS-001 on chain {context}");
+    }
+
+    /// Sends one call to both contracts and checks they agree. Returns whether it succeeded.
+    fn send(&mut self, call: &Call) -> bool {
+        let want = self.reference.execute(call, self.now);
+        let got = self.solidity.execute(call, self.now);
+        let context = format!("at {} for {:?} {}", self.now, call.from, call.tx.name());
+        match (&want, &got) {
+            (Ok(events), Ok(observed)) => {
+                let events: Vec<Observed> = events.iter().map(Observed::from).collect();
+                assert_eq!(observed, &events, "events differ {context}");
+            }
+            (Err(e), Err(EvmError::Contract(g))) => assert_eq!(g, e, "errors differ {context}"),
+            _ => panic!("outcomes differ {context}: reference {want:?}, solidity {got:?}"),
+        }
+        self.compare_state(&context);
+        let outcome = match &want {
+            Ok(_) => format!("{} ok", call.tx.name()),
+            Err(e) => format!("{} {}", call.tx.name(), error_name(e)),
+        };
+        *self.outcomes.entry(outcome).or_default() += 1;
+        want.is_ok()
+    }
+
+    fn node(&self, w: Who) -> usize {
+        w.0 as usize % N
+    }
+
+    /// The honest result of window `w` over every reading, linked to the last final hash.
+    fn honest(&self, w: u32) -> (WindowResult, Vec<SignedReading>) {
+        let mut set = ReadingSet::new(w, N);
+        for slot in self.g.params.slot_range(w) {
+            if let Some(row) = self.g.readings.get(slot as usize) {
+                for (m, r) in row.iter().enumerate() {
+                    set.add(m, *r).unwrap();
+                }
+            }
+        }
+        let readings: Vec<SignedReading> = set.iter().map(|(_, r)| *r).collect();
+        let result = WindowResult {
+            window: w,
+            prev_hash: self.reference.last_hash(),
+            produced: set.produced().to_vec(),
+            consumed: set.consumed().to_vec(),
+            readings_root: set.root(),
+        };
+        (result, readings)
+    }
+
+    fn certificate(&self, r: &WindowResult) -> Vec<Signature65> {
+        self.g
+            .nodes
+            .iter()
+            .rev() // any order is accepted
+            .map(|k| sign_result(k, &self.g.domain, r))
+            .collect()
+    }
+
+    fn window(&self, offset: i8) -> u32 {
+        (self.reference.next_window() as i64 + offset as i64).max(0) as u32
+    }
+
+    fn apply(&mut self, op: &Op) {
+        let g = &self.g;
+        let p = &g.params;
+        let node_call = |node: usize, tx: Tx| Call {
+            from: p.nodes[node],
+            value: 0,
+            tx,
+        };
+        let call = match op {
+            Op::Advance(k) => {
+                self.now += [1, 100, 900, 1_000, 3_600, 5_000, 10_000][*k as usize % 7];
+                return;
+            }
+            Op::Deposit(w, a) => {
+                let i = w.0 as usize % (N + 1);
+                let from = p.wallets.get(i).copied().unwrap_or(g.stranger);
+                let exact = p.deposits.get(i).copied().unwrap_or(7);
+                Call {
+                    from,
+                    value: amount(exact, *a),
+                    tx: Tx::Deposit,
+                }
+            }
+            Op::PostBond(w, a) => {
+                let i = w.0 as usize % (N + 1);
+                let from = p.nodes.get(i).copied().unwrap_or(g.stranger);
+                Call {
+                    from,
+                    value: amount(p.bond, *a),
+                    tx: Tx::PostBond,
+                }
+            }
+            Op::Abort => Call {
+                from: g.stranger,
+                value: 0,
+                tx: Tx::Abort,
+            },
+            Op::PayValue(w) => Call {
+                from: p.nodes[self.node(*w)],
+                value: 5,
+                tx: Tx::Close,
+            },
+            Op::Submit(w, cert) => {
+                let node = self.node(*w);
+                let (mut r, _) = self.honest(self.window(0));
+                let mut sigs = self.certificate(&r);
+                match cert {
+                    Cert::Honest => {}
+                    Cert::UnanimousLie => {
+                        r.consumed[1] += 5;
+                        sigs = self.certificate(&r);
+                    }
+                    Cert::MissingOne => {
+                        sigs.pop();
+                    }
+                    Cert::DuplicateSigner => sigs[1] = sigs[0],
+                    Cert::Malleated => sigs[2] = sigs[2].malleate(),
+                    Cert::StrangerSigns => {
+                        sigs[0] = sign_result(&g.meters[0], &g.domain, &r);
+                    }
+                    Cert::WrongPrevHash => {
+                        r.prev_hash = B256::repeat_byte(9);
+                        sigs = self.certificate(&r);
+                    }
+                    Cert::WrongWindow => {
+                        r.window += 1;
+                        sigs = self.certificate(&r);
+                    }
+                    Cert::TooFewTotals => {
+                        r.produced.pop();
+                        sigs = self.certificate(&r);
+                    }
+                    Cert::TotalTooLarge => {
+                        r.produced[0] = W * u32::MAX as u64 + 1;
+                        sigs = self.certificate(&r);
+                    }
+                    Cert::BadV => sigs[1].0[64] = 29,
+                }
+                node_call(
+                    node,
+                    Tx::SubmitWindow {
+                        result: r,
+                        signatures: sigs,
+                    },
+                )
+            }
+            Op::FinalizePending(o) => Call {
+                from: g.stranger,
+                value: 0,
+                tx: Tx::FinalizePending {
+                    window: self.window(*o),
+                },
+            },
+            Op::OpenDispute(w, o) => {
+                let i = w.0 as usize % (N + 1);
+                Call {
+                    from: p.nodes.get(i).copied().unwrap_or(g.stranger),
+                    value: 0,
+                    tx: Tx::OpenDispute {
+                        window: self.window(*o),
+                    },
+                }
+            }
+            Op::AddEvidence(e) => {
+                let window = self
+                    .reference
+                    .dispute()
+                    .map_or(self.window(0), |d| d.window);
+                // Past the last window there are no readings: take the last window's.
+                let (_, honest) = self.honest(window.min(K - 1));
+                let first = p.slot_range(window).start;
+                let readings = match e {
+                    Evidence::Honest(a, b) => {
+                        let (a, b) = (*a as usize % honest.len(), *b as usize % honest.len());
+                        honest[a.min(b)..=a.max(b)].to_vec()
+                    }
+                    Evidence::Equivocation => vec![g.reading(0, first, 1, 1)],
+                    Evidence::Forged => {
+                        let mut r = honest[0];
+                        r.reading.produced_wh += 1;
+                        vec![r]
+                    }
+                    Evidence::OutOfWindow => vec![g.reading(1, first + W, 0, 5)],
+                    Evidence::HighS => {
+                        let mut r = honest[1];
+                        r.signature = r.signature.malleate();
+                        vec![honest[0], r]
+                    }
+                    Evidence::Empty => vec![],
+                    Evidence::TooMany => vec![honest[0]; 257],
+                };
+                Call {
+                    from: g.stranger,
+                    value: 0,
+                    tx: Tx::AddEvidence { window, readings },
+                }
+            }
+            Op::FinalizeDispute(o) => Call {
+                from: g.stranger,
+                value: 0,
+                tx: Tx::FinalizeDispute {
+                    window: self.dispute_window(*o),
+                },
+            },
+            Op::Equivocation(n, same) => {
+                let node = *n as usize % N;
+                let (r, _) = self.honest(self.window(0));
+                let mut other = r.clone();
+                if !same {
+                    other.produced[0] += 1;
+                }
+                let signed = |r: &WindowResult| SignedResult {
+                    result: r.clone(),
+                    signature: sign_result(&g.nodes[node], &g.domain, r),
+                };
+                Call {
+                    from: g.reporter,
+                    value: 0,
+                    tx: Tx::ReportEquivocation {
+                        first: signed(&r),
+                        second: signed(&other),
+                    },
+                }
+            }
+            Op::Inconsistency(proof) => {
+                let (honest, readings) = self.honest(self.window(0).min(K - 1));
+                let (node, claim, readings, from) = match proof {
+                    Proof::Lie(n) => {
+                        let mut lie = honest.clone();
+                        lie.produced[0] += 1;
+                        (*n as usize % N, lie, readings, g.reporter)
+                    }
+                    Proof::Honest(n) => (*n as usize % N, honest, readings, g.reporter),
+                    Proof::WrongRoot(n) => {
+                        let mut lie = honest.clone();
+                        lie.produced[0] += 1;
+                        (*n as usize % N, lie, readings[1..].to_vec(), g.reporter)
+                    }
+                    Proof::Unordered(n) => {
+                        let mut rs = readings.clone();
+                        rs.swap(0, 1);
+                        let mut claim = honest.clone();
+                        claim.readings_root = rs
+                            .iter()
+                            .fold(B256::ZERO, |root, r| chain_root(root, leaf(r)));
+                        (*n as usize % N, claim, rs, g.reporter)
+                    }
+                    Proof::SelfReport => {
+                        let mut lie = honest.clone();
+                        lie.produced[0] += 1;
+                        (0, lie, readings, p.nodes[0])
+                    }
+                };
+                Call {
+                    from,
+                    value: 0,
+                    tx: Tx::ReportInconsistency {
+                        claim: SignedResult {
+                            signature: sign_result(&g.nodes[node], &g.domain, &claim),
+                            result: claim,
+                        },
+                        readings,
+                    },
+                }
+            }
+            Op::Close => Call {
+                from: g.stranger,
+                value: 0,
+                tx: Tx::Close,
+            },
+            Op::Withdraw(w) => {
+                let all = self.addresses();
+                Call {
+                    from: all[w.0 as usize % all.len()],
+                    value: 0,
+                    tx: Tx::Withdraw,
+                }
+            }
+        };
+        self.send(&call);
+    }
+
+    fn dispute_window(&self, offset: i8) -> u32 {
+        let base = self
+            .reference
+            .dispute()
+            .map_or(self.reference.next_window(), |d| d.window);
+        (base as i64 + offset as i64).max(0) as u32
+    }
+}
+
+impl Grid {
+    fn reading(&self, m: usize, slot: u64, p: u64, c: u64) -> SignedReading {
+        sign_reading(
+            &self.meters[m],
+            &self.domain,
+            Reading {
+                meter: self.meters[m].address(),
+                slot,
+                produced_wh: p,
+                consumed_wh: c,
+            },
+        )
+    }
+}
+
+fn amount(exact: u128, a: Amount) -> u128 {
+    match a {
+        Amount::Exact => exact,
+        Amount::OneMore => exact + 1,
+        Amount::Zero => 0,
+    }
+}
+
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        rng_seed: RngSeed::Fixed(0xd1ff),
+        source_file: Some(file!()),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..Config::default()
+    }
+}
+
+/// Operations in the order a run needs them, so that random sequences get past funding.
+fn funded_prefix() -> Vec<Op> {
+    let mut ops = Vec::new();
+    for i in 0..N as u8 {
+        ops.push(Op::Deposit(Who(i), Amount::Exact));
+        ops.push(Op::PostBond(Who(i), Amount::Exact));
+    }
+    ops
+}
+
+fn error_name(e: &ContractError) -> String {
+    let debug = format!("{e:?}");
+    let name: String = debug.chars().take_while(|c| c.is_alphanumeric()).collect();
+    match e {
+        ContractError::Reading { error, .. } => {
+            let inner = format!("{error:?}");
+            format!(
+                "Reading::{}",
+                inner
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric())
+                    .collect::<String>()
+            )
+        }
+        _ => name,
+    }
+}
+
+/// Runs `cases` random sequences and returns how often each outcome was seen.
+fn differential(challenge: u64, hardfork: Hardfork, cases: u32) -> BTreeMap<String, usize> {
+    let seen = RefCell::new(BTreeMap::<String, usize>::new());
+    let strategy = (
+        prop_oneof![1 => Just(false), 4 => Just(true)],
+        proptest::collection::vec(op(), 1..120),
+    );
+    let mut runner = TestRunner::new(config(cases));
+    let result = runner.run(&strategy, |(fund, ops)| {
+        let mut all = if fund { funded_prefix() } else { vec![] };
+        all.extend(ops);
+        let mut pair = Pair::new(challenge, hardfork);
+        for op in &all {
+            pair.apply(op);
+        }
+        for (k, v) in pair.outcomes {
+            *seen.borrow_mut().entry(k).or_default() += v;
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    seen.into_inner()
+}
+
+/// The sequences must reach every entry point's success and most refusals; otherwise the
+/// agreement above would be vacuous.
+fn assert_covers(seen: &BTreeMap<String, usize>, must: &[&str]) {
+    for m in must {
+        assert!(
+            seen.contains_key(*m),
+            "no run reached `{m}`; seen: {seen:#?}"
+        );
+    }
+    let refusals = seen.keys().filter(|k| !k.ends_with(" ok")).count();
+    assert!(
+        refusals >= 30,
+        "only {refusals} distinct refusals: {seen:#?}"
+    );
+}
+
+const EVERY_SUCCESS: [&str; 10] = [
+    "deposit ok",
+    "postBond ok",
+    "submitWindow ok",
+    "openDispute ok",
+    "addEvidence ok",
+    "finalizeDispute ok",
+    "reportEquivocation ok",
+    "reportInconsistency ok",
+    "close ok",
+    "withdraw ok",
+];
+
+/// The paper's variant (no challenge period), on Prague.
+#[test]
+fn solidity_agrees_with_the_reference() {
+    let seen = differential(0, Hardfork::Prague, cases());
+    assert_covers(&seen, &EVERY_SUCCESS);
+}
+
+/// The hardened variant (a challenge period), on Osaka.
+#[test]
+fn solidity_agrees_with_the_reference_hardened() {
+    let seen = differential(2_000, Hardfork::Osaka, cases());
+    let mut must = EVERY_SUCCESS.to_vec();
+    must.extend(["finalizePending ok", "abort ok"]);
+    assert_covers(&seen, &must);
+}
+
+/// Cases per run: bounded by default, `DIVERSITY_DEEP=1` for the deep tier.
+fn cases() -> u32 {
+    if std::env::var_os("DIVERSITY_DEEP").is_some() {
+        2_000
+    } else {
+        128
+    }
+}
+
+/// A whole life on every hardfork: funding, a fast-path window, a disputed window with
+/// an equivocating meter, both slashing reports, close and every withdrawal.
+#[test]
+fn a_whole_life_agrees_on_every_hardfork() {
+    for hardfork in Hardfork::ALL {
+        let mut ops = funded_prefix();
+        ops.extend([
+            Op::Advance(4), // past start
+            Op::Advance(3),
+            Op::Advance(4),
+            Op::Submit(Who(1), Cert::Honest),
+            Op::Inconsistency(Proof::Honest(0)),
+            Op::Inconsistency(Proof::Lie(2)),
+            Op::Equivocation(1, false),
+            Op::Advance(5),
+            Op::OpenDispute(Who(0), 0),
+            Op::AddEvidence(Evidence::Honest(0, 200)),
+            Op::AddEvidence(Evidence::Equivocation),
+            Op::AddEvidence(Evidence::Honest(3, 5)),
+            Op::Advance(3),
+            Op::FinalizeDispute(0),
+            Op::Advance(5),
+            Op::Close,
+        ]);
+        let mut pair = Pair::new(0, hardfork);
+        for op in &ops {
+            pair.apply(op);
+        }
+        assert_eq!(
+            pair.reference.phase(),
+            diversity::contract::Phase::Closed,
+            "{hardfork}"
+        );
+        assert_eq!(pair.reference.slashed(), &[false, true, true], "{hardfork}");
+        for who in 0..9u8 {
+            pair.apply(&Op::Withdraw(Who(who)));
+        }
+        assert_eq!(pair.reference.held(), 0, "{hardfork}: every wei paid out");
+    }
+}
