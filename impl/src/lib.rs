@@ -28,8 +28,10 @@
 pub mod byzantine;
 pub mod contract;
 pub mod crypto;
+pub mod dataset;
 pub mod eip712;
 pub mod evm;
+pub mod gas;
 pub mod meter;
 pub mod mutant;
 pub mod network;

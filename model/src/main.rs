@@ -3,6 +3,8 @@
 //! - `diversity simulate` runs a micro grid through the nodes and the reference contract.
 //! - `diversity check` model-checks the protocol exhaustively and reports per property.
 //! - `diversity explore` serves stateright's web Explorer for the same configurations.
+//! - `diversity gas` measures RDA, SAT, SA and the DIVERSITY contract on revm (docs/gas.md).
+//! - `diversity dataset` writes the 2020 reference dataset as CSV (docs/dataset.md).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +38,39 @@ enum Command {
     Check(CheckArgs),
     /// Serve stateright's web Explorer on localhost for a configuration.
     Explore(ExploreArgs),
+    /// Measure the gas of RDA, SAT, SA and the DIVERSITY contract on a real EVM.
+    Gas(GasArgs),
+    /// Write the 2020 reference consumption and PV series as CSV.
+    Dataset(DatasetArgs),
+}
+
+#[derive(Args)]
+struct GasArgs {
+    /// Hardfork of the main table: london, shanghai, cancun, prague or osaka.
+    #[arg(long, default_value = "prague")]
+    hardfork: String,
+    /// Gas price in gwei for an extra price column (with --eth-usd).
+    #[arg(long, requires = "eth_usd")]
+    gwei: Option<f64>,
+    /// Ether price in USD for an extra price column (with --gwei).
+    #[arg(long, requires = "gwei")]
+    eth_usd: Option<f64>,
+    /// Price scenario of the cumulative-cost figure: may-2022, recent or custom.
+    #[arg(long, default_value = "may-2022")]
+    price: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Write profile.svg and cumulative-cost.svg into this directory.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DatasetArgs {
+    /// Directory to write consumption_2020.csv and pv_2020.csv into.
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
 }
 
 #[derive(Args, Clone)]
@@ -422,5 +457,93 @@ fn main() -> ExitCode {
         Command::Simulate(a) => simulate(a),
         Command::Check(a) => check(a),
         Command::Explore(a) => explore(a),
+        Command::Gas(a) => gas(a),
+        Command::Dataset(a) => dataset(a),
+    }
+}
+
+fn gas(args: GasArgs) -> ExitCode {
+    use diversity::evm::Hardfork;
+    use diversity::gas::price::Price;
+    use diversity::gas::report::GasReport;
+    let Some(hardfork) = Hardfork::parse(&args.hardfork) else {
+        return usage_error(&format!(
+            "unknown hardfork {:?}: use london, shanghai, cancun, prague or osaka",
+            args.hardfork
+        ));
+    };
+    let extra = match (args.gwei, args.eth_usd) {
+        (Some(g), Some(e)) if g.is_finite() && e.is_finite() && g >= 0.0 && e >= 0.0 => {
+            Some(Price::custom(g, e))
+        }
+        (Some(_), Some(_)) => {
+            return usage_error(&"--gwei and --eth-usd must be finite and not negative")
+        }
+        _ => None,
+    };
+    if !["may-2022", "recent", "custom"].contains(&args.price.as_str())
+        || (args.price == "custom" && extra.is_none())
+    {
+        return usage_error(&format!(
+            "unknown price {:?}: use may-2022, recent, or custom with --gwei and --eth-usd",
+            args.price
+        ));
+    }
+    let started = std::time::Instant::now();
+    let report = GasReport::measure(hardfork, extra);
+    let elapsed = started.elapsed();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("the report serialises")
+        );
+    } else {
+        print!("{}", report.render());
+        println!("measured in {:.1} s", elapsed.as_secs_f64());
+    }
+    if let Some(dir) = args.plot {
+        let price = report
+            .prices
+            .iter()
+            .find(|p| p.name == args.price)
+            .expect("checked above");
+        let data = diversity::dataset::Dataset::embedded();
+        let figures = [
+            ("profile.svg", diversity_model::plot::profile(&data)),
+            (
+                "cumulative-cost.svg",
+                diversity_model::plot::cumulative_cost(&report.logging, price),
+            ),
+        ];
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            eprintln!("error: cannot create {}: {e}", dir.display());
+            return ExitCode::FAILURE;
+        }
+        for (name, svg) in figures {
+            let path = dir.join(name);
+            if let Err(e) = std::fs::write(&path, svg) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn dataset(args: DatasetArgs) -> ExitCode {
+    let data = diversity::dataset::Dataset::embedded();
+    match diversity::dataset::Dataset::write(&args.out) {
+        Ok(paths) => {
+            println!("{data}");
+            for p in paths {
+                println!("wrote {}", p.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write into {}: {e}", args.out.display());
+            ExitCode::FAILURE
+        }
     }
 }

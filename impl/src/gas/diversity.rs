@@ -1,0 +1,683 @@
+//! Gas of the DIVERSITY contract on revm: every entry point, the fast path as N grows, a
+//! worst-case dispute and fraud proof for a window of the default micro grid, and a year.
+//!
+//! The micro grid is the reference dataset's (docs/dataset.md): prosumer `i` consumes the
+//! 2020 household profile scaled by `0.7 + 0.07·(i mod 9)` and, if `i` is even, produces the
+//! PV profile scaled by `0.5 + 0.25·(i mod 5)`; windows are twelfths of 2020 (2,928 slots,
+//! 30.5 days), as the paper settles monthly.
+
+use alloy_primitives::{keccak256, Address, B256};
+use serde::Serialize;
+
+use crate::contract::{Call, Tx};
+use crate::crypto::{SecretKey, Signature65};
+use crate::dataset::{Dataset, SLOTS_2020, SLOT_SECS, START_2020};
+use crate::eip712::{sign_reading, sign_result, Domain};
+use crate::evm::solidity::{contract_address, SolidityContract};
+use crate::evm::{Hardfork, CHAIN_ID, TX_GAS_CAP};
+use crate::params::Params;
+use crate::reading_set::ReadingSet;
+use crate::types::{Reading, SignedReading, SignedResult, WindowResult};
+
+/// Slots per window: a twelfth of 2020.
+pub const MONTH_SLOTS: u64 = (SLOTS_2020 / 12) as u64;
+/// The default micro grid of the simulation and the model's docs.
+pub const DEFAULT_PROSUMERS: usize = 10;
+/// `ecrecover`'s precompile cost.
+pub const ECRECOVER_GAS: u64 = 3_000;
+/// The base cost of any transaction.
+pub const TX_BASE_GAS: u64 = 21_000;
+/// The contract's `MAX_EVIDENCE_CHUNK`.
+pub const EVIDENCE_CHUNK: usize = crate::contract::MAX_EVIDENCE_CHUNK;
+
+/// A micro grid of `n` prosumers over the reference dataset.
+pub struct GasGrid {
+    pub meters: Vec<SecretKey>,
+    pub nodes: Vec<SecretKey>,
+    pub params: Params,
+    pub domain: Domain,
+    /// Per prosumer: (produced, consumed) Wh per slot of 2020.
+    pub profiles: Vec<(Vec<u32>, Vec<u32>)>,
+}
+
+impl GasGrid {
+    pub fn new(n: usize, challenge_period: u64) -> Self {
+        let meters: Vec<SecretKey> = (0..n)
+            .map(|i| SecretKey::from_label(&format!("gas/meter/{i}")))
+            .collect();
+        let nodes: Vec<SecretKey> = (0..n)
+            .map(|i| SecretKey::from_label(&format!("gas/node/{i}")))
+            .collect();
+        let data = Dataset::embedded();
+        let profiles = (0..n)
+            .map(|i| {
+                let c = 70 + 7 * (i as u64 % 9);
+                let consumed = data
+                    .consumption
+                    .wh
+                    .iter()
+                    .map(|w| (*w as u64 * c / 100) as u32)
+                    .collect();
+                let produced = if i % 2 == 0 {
+                    let p = 50 + 25 * (i as u64 % 5);
+                    data.pv
+                        .wh
+                        .iter()
+                        .map(|w| (*w as u64 * p / 100) as u32)
+                        .collect()
+                } else {
+                    vec![0; SLOTS_2020]
+                };
+                (produced, consumed)
+            })
+            .collect();
+        let params = Params {
+            chain_id: CHAIN_ID,
+            contract: contract_address(),
+            start: START_2020,
+            slot_secs: SLOT_SECS,
+            slots_per_window: MONTH_SLOTS,
+            windows: 12,
+            nodes: nodes.iter().map(|k| k.address()).collect(),
+            meters: meters.iter().map(|k| k.address()).collect(),
+            wallets: (0..n)
+                .map(|i| Address::left_padding_from(&(0x1000 + i as u64).to_be_bytes()))
+                .collect(),
+            // 1 ETH deposits, 0.1 ETH bonds; 0.25 USD/kWh at 3,000 USD/ETH.
+            deposits: vec![1_000_000_000_000_000_000; n],
+            bond: 100_000_000_000_000_000,
+            price_wei_per_wh: 83_333_333,
+            dust_recipient: Address::repeat_byte(0xd0),
+            collect_period: 3_600,
+            sign_period: 3_600,
+            challenge_period,
+            dispute_period: 3 * 86_400,
+            slash_period: 7 * 86_400,
+        };
+        let domain = Domain::of(&params);
+        Self {
+            meters,
+            nodes,
+            params,
+            domain,
+            profiles,
+        }
+    }
+
+    pub fn n(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Deploys and funds the contract (every deposit, every bond) before start.
+    pub fn deploy(&self, hardfork: Hardfork) -> SolidityContract {
+        let mut c = SolidityContract::deploy(hardfork, &self.params).expect("deploys");
+        for i in 0..self.n() {
+            for (from, value, tx) in [
+                (self.params.wallets[i], self.params.deposits[i], Tx::Deposit),
+                (self.params.nodes[i], self.params.bond, Tx::PostBond),
+            ] {
+                c.execute(&Call { from, value, tx }, START_2020 - 1)
+                    .expect("funding succeeds");
+            }
+        }
+        c
+    }
+
+    /// The totals of window `w`.
+    pub fn totals(&self, w: u32) -> (Vec<u64>, Vec<u64>) {
+        let range = self.params.slot_range(w);
+        let sum = |v: &Vec<u32>| -> u64 {
+            v[range.start as usize..range.end as usize]
+                .iter()
+                .map(|x| *x as u64)
+                .sum()
+        };
+        (
+            self.profiles.iter().map(|(p, _)| sum(p)).collect(),
+            self.profiles.iter().map(|(_, c)| sum(c)).collect(),
+        )
+    }
+
+    /// Every meter-signed reading of window `w`, in canonical order, and their set.
+    pub fn readings(&self, w: u32) -> (Vec<SignedReading>, ReadingSet) {
+        let mut set = ReadingSet::new(w, self.n());
+        for slot in self.params.slot_range(w) {
+            for (m, key) in self.meters.iter().enumerate() {
+                let (p, c) = &self.profiles[m];
+                let r = Reading {
+                    meter: key.address(),
+                    slot,
+                    produced_wh: p[slot as usize] as u64,
+                    consumed_wh: c[slot as usize] as u64,
+                };
+                set.add(m, sign_reading(key, &self.domain, r))
+                    .expect("distinct readings");
+            }
+        }
+        (set.iter().map(|(_, r)| *r).collect(), set)
+    }
+
+    /// The honest result of window `w` with a given readings root.
+    pub fn result(&self, w: u32, prev_hash: B256, readings_root: B256) -> WindowResult {
+        let (produced, consumed) = self.totals(w);
+        WindowResult {
+            window: w,
+            prev_hash,
+            produced,
+            consumed,
+            readings_root,
+        }
+    }
+
+    pub fn certificate(&self, r: &WindowResult) -> Vec<Signature65> {
+        self.nodes
+            .iter()
+            .map(|k| sign_result(k, &self.domain, r))
+            .collect()
+    }
+
+    pub fn window_end(&self, w: u32) -> u64 {
+        self.params.window_end(w)
+    }
+}
+
+/// A stand-in readings root for fast-path measurements: the contract never reads it on
+/// the fast path, and any 32 non-zero bytes cost the same calldata.
+fn stand_in_root(w: u32) -> B256 {
+    keccak256(format!("readings root of window {w}"))
+}
+
+fn last_gas(c: &SolidityContract) -> u64 {
+    c.sent
+        .last()
+        .expect("a transaction was sent")
+        .receipt
+        .gas_used
+}
+
+/// The fast path of one window for `n` prosumers.
+#[derive(Clone, Debug, Serialize)]
+pub struct FastPath {
+    pub prosumers: usize,
+    pub gas_used: u64,
+    pub calldata_bytes: usize,
+    pub calldata_gas: u64,
+    /// 21,000 + calldata + 3,000 per signature: what any design must pay.
+    pub floor: u64,
+    pub over_floor: f64,
+}
+
+pub fn fast_path(hardfork: Hardfork, n: usize) -> FastPath {
+    let g = GasGrid::new(n, 0);
+    let mut c = g.deploy(hardfork);
+    let r = g.result(0, g.params.genesis_hash(), stand_in_root(0));
+    let call = Call {
+        from: g.params.nodes[0],
+        value: 0,
+        tx: Tx::SubmitWindow {
+            signatures: g.certificate(&r),
+            result: r,
+        },
+    };
+    c.execute(&call, g.window_end(0) + 7_200)
+        .expect("the certificate is accepted");
+    let receipt = &c.sent.last().unwrap().receipt;
+    let floor = TX_BASE_GAS + receipt.calldata_gas() + ECRECOVER_GAS * n as u64;
+    FastPath {
+        prosumers: n,
+        gas_used: receipt.gas_used,
+        calldata_bytes: receipt.calldata_bytes,
+        calldata_gas: receipt.calldata_gas(),
+        floor,
+        over_floor: receipt.gas_used as f64 / floor as f64,
+    }
+}
+
+/// A least-squares line `gas = intercept + slope · N`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fit {
+    pub intercept: f64,
+    pub slope: f64,
+    /// Largest relative distance of a measurement from the line.
+    pub max_residual: f64,
+}
+
+pub fn fit(points: &[(f64, f64)]) -> Fit {
+    let n = points.len() as f64;
+    let (sx, sy) = points
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    let (mx, my) = (sx / n, sy / n);
+    let sxx: f64 = points.iter().map(|(x, _)| (x - mx) * (x - mx)).sum();
+    let sxy: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let slope = sxy / sxx;
+    let intercept = my - slope * mx;
+    let max_residual = points
+        .iter()
+        .map(|(x, y)| ((intercept + slope * x) - y).abs() / y)
+        .fold(0.0, f64::max);
+    Fit {
+        intercept,
+        slope,
+        max_residual,
+    }
+}
+
+/// A window settled by dispute: every reading as evidence, in full chunks.
+#[derive(Clone, Debug, Serialize)]
+pub struct DisputeCost {
+    pub prosumers: usize,
+    pub readings: usize,
+    pub open: u64,
+    pub chunks: usize,
+    pub chunk_max: u64,
+    pub chunk_mean: f64,
+    pub evidence_total: u64,
+    pub finalize: u64,
+    pub total: u64,
+    pub every_chunk_fits_tx_cap: bool,
+    /// A fraud proof against a node that lied about the last prosumer: every reading checked.
+    pub fraud_proof_chunks: usize,
+    pub fraud_proof_chunk_max: u64,
+    pub fraud_proof_total: u64,
+    pub every_proof_chunk_fits_tx_cap: bool,
+}
+
+pub fn dispute(hardfork: Hardfork, n: usize) -> DisputeCost {
+    let g = GasGrid::new(n, 0);
+    let mut c = g.deploy(hardfork);
+    let (readings, set) = g.readings(0);
+    let t0 = g.window_end(0) + 60;
+    let node = |i: usize, tx: Tx| Call {
+        from: g.params.nodes[i],
+        value: 0,
+        tx,
+    };
+    c.execute(&node(0, Tx::OpenDispute { window: 0 }), t0)
+        .expect("dispute opens");
+    let open = last_gas(&c);
+    let mut chunk_gas = Vec::new();
+    for chunk in readings.chunks(EVIDENCE_CHUNK) {
+        let tx = Tx::AddEvidence {
+            window: 0,
+            readings: chunk.to_vec(),
+        };
+        c.execute(&node(1, tx), t0 + 60).expect("evidence accepted");
+        chunk_gas.push(last_gas(&c));
+    }
+    let deadline = t0 + g.params.dispute_period;
+    c.execute(&node(2 % n, Tx::FinalizeDispute { window: 0 }), deadline)
+        .expect("dispute finalises");
+    let finalize = last_gas(&c);
+    let evidence_total: u64 = chunk_gas.iter().sum();
+    let chunk_max = chunk_gas.iter().copied().max().unwrap_or(0);
+
+    // The fraud proof: node 1 signed totals that overstate the last prosumer's consumption,
+    // over the true readings and root, so the contract must check every reading.
+    let mut lie = g.result(0, g.params.genesis_hash(), set.root());
+    *lie.consumed.last_mut().expect("n > 0") += 1;
+    let claim = SignedResult {
+        signature: sign_result(&g.nodes[1], &g.domain, &lie),
+        result: lie,
+    };
+    let before = c.sent.len();
+    c.execute(
+        &Call {
+            from: g.params.nodes[0],
+            value: 0,
+            tx: Tx::ReportInconsistency {
+                claim,
+                readings: readings.clone(),
+            },
+        },
+        deadline + 60,
+    )
+    .expect("the fraud proof slashes");
+    let proof: Vec<u64> = c.sent[before..]
+        .iter()
+        .map(|s| s.receipt.gas_used)
+        .collect();
+    let proof_max = proof.iter().copied().max().unwrap_or(0);
+    DisputeCost {
+        prosumers: n,
+        readings: readings.len(),
+        open,
+        chunks: chunk_gas.len(),
+        chunk_max,
+        chunk_mean: evidence_total as f64 / chunk_gas.len() as f64,
+        evidence_total,
+        finalize,
+        total: open + evidence_total + finalize,
+        every_chunk_fits_tx_cap: chunk_max <= TX_GAS_CAP,
+        fraud_proof_chunks: proof.len(),
+        fraud_proof_chunk_max: proof_max,
+        fraud_proof_total: proof.iter().sum(),
+        every_proof_chunk_fits_tx_cap: proof_max <= TX_GAS_CAP,
+    }
+}
+
+/// A year of DIVERSITY for `n` prosumers on the fast path: deployment, funding, twelve
+/// windows, close and every withdrawal.
+#[derive(Clone, Debug, Serialize)]
+pub struct Year {
+    pub prosumers: usize,
+    pub deploy: u64,
+    pub funding: u64,
+    pub windows: u64,
+    pub window_mean: f64,
+    pub close_and_withdraw: u64,
+    pub total: u64,
+    pub per_prosumer: f64,
+    pub transactions: usize,
+}
+
+pub fn year(hardfork: Hardfork, n: usize) -> Year {
+    let g = GasGrid::new(n, 0);
+    let mut c = g.deploy(hardfork);
+    let deploy = c.sent[0].receipt.gas_used;
+    let funding: u64 = c.sent[1..].iter().map(|s| s.receipt.gas_used).sum();
+    let mut prev = g.params.genesis_hash();
+    let mut windows = 0;
+    let mut now = 0;
+    for w in 0..g.params.windows {
+        let r = g.result(w, prev, stand_in_root(w));
+        prev = Domain::of(&g.params).result_digest(&r);
+        now = g.window_end(w) + 7_200;
+        let tx = Tx::SubmitWindow {
+            signatures: g.certificate(&r),
+            result: r,
+        };
+        c.execute(
+            &Call {
+                from: g.params.nodes[w as usize % n],
+                value: 0,
+                tx,
+            },
+            now,
+        )
+        .expect("window settles");
+        windows += last_gas(&c);
+    }
+    let before = c.sent.len();
+    let close = now + g.params.slash_period;
+    c.execute(
+        &Call {
+            from: g.params.nodes[0],
+            value: 0,
+            tx: Tx::Close,
+        },
+        close,
+    )
+    .expect("closes");
+    let mut payees: Vec<Address> = g.params.wallets.clone();
+    payees.extend(&g.params.nodes);
+    payees.push(g.params.dust_recipient);
+    for to in payees {
+        // The dust recipient may have nothing (no rounding this year): that refusal is fine.
+        let _ = c.execute(
+            &Call {
+                from: to,
+                value: 0,
+                tx: Tx::Withdraw,
+            },
+            close,
+        );
+    }
+    let close_and_withdraw: u64 = c.sent[before..]
+        .iter()
+        .filter(|s| s.receipt.success)
+        .map(|s| s.receipt.gas_used)
+        .sum();
+    let total = deploy + funding + windows + close_and_withdraw;
+    Year {
+        prosumers: n,
+        deploy,
+        funding,
+        windows,
+        window_mean: windows as f64 / g.params.windows as f64,
+        close_and_withdraw,
+        total,
+        per_prosumer: total as f64 / n as f64,
+        transactions: c.sent.iter().filter(|s| s.receipt.success).count(),
+    }
+}
+
+/// Exact gas of every entry point in a fixed scenario (the gas snapshots).
+pub fn entry_points(hardfork: Hardfork) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let n = 3;
+    let g = GasGrid::new(n, 0);
+    let mut c = SolidityContract::deploy(hardfork, &g.params).expect("deploys");
+    out.push(("constructor (N=3)".to_string(), last_gas(&c)));
+    let pay = |c: &mut SolidityContract, from: Address, value: u128, tx: Tx| {
+        c.execute(&Call { from, value, tx }, START_2020 - 1)
+            .expect("funding succeeds");
+        last_gas(c)
+    };
+    out.push((
+        "deposit".into(),
+        pay(
+            &mut c,
+            g.params.wallets[0],
+            g.params.deposits[0],
+            Tx::Deposit,
+        ),
+    ));
+    out.push((
+        "postBond".into(),
+        pay(&mut c, g.params.nodes[0], g.params.bond, Tx::PostBond),
+    ));
+    for i in 1..n {
+        pay(
+            &mut c,
+            g.params.wallets[i],
+            g.params.deposits[i],
+            Tx::Deposit,
+        );
+        if i + 1 < n {
+            pay(&mut c, g.params.nodes[i], g.params.bond, Tx::PostBond);
+        }
+    }
+    out.push((
+        "postBond (last payment: activates)".into(),
+        pay(&mut c, g.params.nodes[n - 1], g.params.bond, Tx::PostBond),
+    ));
+    let node = |i: usize, tx: Tx| Call {
+        from: g.params.nodes[i],
+        value: 0,
+        tx,
+    };
+    // Window 0 on the fast path, with the true readings root.
+    let (readings0, set0) = g.readings(0);
+    let r0 = g.result(0, g.params.genesis_hash(), set0.root());
+    let t = g.window_end(0) + 7_200;
+    c.execute(
+        &node(
+            0,
+            Tx::SubmitWindow {
+                result: r0.clone(),
+                signatures: g.certificate(&r0),
+            },
+        ),
+        t,
+    )
+    .expect("fast path");
+    out.push(("submitWindow (N=3)".into(), last_gas(&c)));
+    // A single-chunk fraud proof is refused (NotFraud); a lie is slashed, in chunks.
+    let mut lie = r0.clone();
+    lie.consumed[n - 1] += 1;
+    let claim = SignedResult {
+        signature: sign_result(&g.nodes[1], &g.domain, &lie),
+        result: lie,
+    };
+    let before = c.sent.len();
+    c.execute(
+        &node(
+            0,
+            Tx::ReportInconsistency {
+                claim,
+                readings: readings0.clone(),
+            },
+        ),
+        t + 1,
+    )
+    .expect("fraud proven");
+    let proof: Vec<u64> = c.sent[before..]
+        .iter()
+        .map(|s| s.receipt.gas_used)
+        .collect();
+    out.push((
+        format!(
+            "reportInconsistency ({} readings in {} chunks, total)",
+            readings0.len(),
+            proof.len()
+        ),
+        proof.iter().sum(),
+    ));
+    // Equivocation by node 2.
+    let mut other = r0.clone();
+    other.produced[0] += 1;
+    let signed = |r: &WindowResult| SignedResult {
+        result: r.clone(),
+        signature: sign_result(&g.nodes[2], &g.domain, r),
+    };
+    c.execute(
+        &node(
+            0,
+            Tx::ReportEquivocation {
+                first: signed(&r0),
+                second: signed(&other),
+            },
+        ),
+        t + 2,
+    )
+    .expect("equivocation proven");
+    out.push(("reportEquivocation".into(), last_gas(&c)));
+    // Window 1 by dispute, with full chunks of evidence.
+    let (readings1, _) = g.readings(1);
+    let t1 = g.window_end(1) + 60;
+    c.execute(&node(0, Tx::OpenDispute { window: 1 }), t1)
+        .expect("dispute opens");
+    out.push(("openDispute".into(), last_gas(&c)));
+    c.execute(
+        &node(
+            0,
+            Tx::AddEvidence {
+                window: 1,
+                readings: readings1[..1].to_vec(),
+            },
+        ),
+        t1 + 1,
+    )
+    .expect("evidence");
+    out.push(("addEvidence (1 reading)".into(), last_gas(&c)));
+    c.execute(
+        &node(
+            0,
+            Tx::AddEvidence {
+                window: 1,
+                readings: readings1[1..1 + EVIDENCE_CHUNK].to_vec(),
+            },
+        ),
+        t1 + 2,
+    )
+    .expect("evidence");
+    out.push((
+        format!("addEvidence ({EVIDENCE_CHUNK} readings)"),
+        last_gas(&c),
+    ));
+    c.execute(
+        &node(
+            1,
+            Tx::AddEvidence {
+                window: 1,
+                readings: readings1[..EVIDENCE_CHUNK].to_vec(),
+            },
+        ),
+        t1 + 3,
+    )
+    .expect("evidence");
+    out.push((
+        format!("addEvidence ({EVIDENCE_CHUNK} readings, all already held)"),
+        last_gas(&c),
+    ));
+    let deadline = t1 + g.params.dispute_period;
+    c.execute(&node(1, Tx::FinalizeDispute { window: 1 }), deadline)
+        .expect("finalises");
+    out.push(("finalizeDispute (N=3)".into(), last_gas(&c)));
+    out
+}
+
+/// The entry points only the hardened variant and an unfunded contract use.
+pub fn entry_points_hardened(hardfork: Hardfork) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let n = 3;
+    let g = GasGrid::new(n, 86_400);
+    let mut c = g.deploy(hardfork);
+    let r = g.result(0, g.params.genesis_hash(), stand_in_root(0));
+    let t = g.window_end(0) + 7_200;
+    let call = |tx: Tx| Call {
+        from: g.params.nodes[0],
+        value: 0,
+        tx,
+    };
+    c.execute(
+        &call(Tx::SubmitWindow {
+            result: r.clone(),
+            signatures: g.certificate(&r),
+        }),
+        t,
+    )
+    .expect("pending");
+    out.push(("submitWindow (hardened: pending)".into(), last_gas(&c)));
+    c.execute(&call(Tx::FinalizePending { window: 0 }), t + 86_400)
+        .expect("final");
+    out.push(("finalizePending (N=3)".into(), last_gas(&c)));
+    // An unfunded contract: one deposit, then abort and the refund.
+    let mut u = SolidityContract::deploy(hardfork, &g.params).expect("deploys");
+    let wallet = g.params.wallets[0];
+    u.execute(
+        &Call {
+            from: wallet,
+            value: g.params.deposits[0],
+            tx: Tx::Deposit,
+        },
+        START_2020 - 1,
+    )
+    .expect("deposit");
+    u.execute(&call(Tx::Abort), START_2020).expect("aborts");
+    out.push(("abort (N=3)".into(), last_gas(&u)));
+    u.execute(
+        &Call {
+            from: wallet,
+            value: 0,
+            tx: Tx::Withdraw,
+        },
+        START_2020,
+    )
+    .expect("refund");
+    out.push(("withdraw".into(), last_gas(&u)));
+    // Close after the whole year.
+    let mut prev = Domain::of(&g.params).result_digest(&r);
+    let mut now = t + 86_400;
+    for w in 1..g.params.windows {
+        let r = g.result(w, prev, stand_in_root(w));
+        prev = Domain::of(&g.params).result_digest(&r);
+        now = g.window_end(w) + 7_200;
+        c.execute(
+            &call(Tx::SubmitWindow {
+                result: r.clone(),
+                signatures: g.certificate(&r),
+            }),
+            now,
+        )
+        .expect("pending");
+        now += 86_400;
+        c.execute(&call(Tx::FinalizePending { window: w }), now)
+            .expect("final");
+    }
+    c.execute(&call(Tx::Close), now + g.params.slash_period)
+        .expect("closes");
+    out.push(("close (N=3)".into(), last_gas(&c)));
+    out
+}

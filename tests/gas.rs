@@ -1,0 +1,119 @@
+//! Gas of every contract entry point and of the paper's three logging strategies, kept as
+//! exact snapshots that fail on any change (`cargo insta review` after a deliberate one),
+//! and the targets of docs/gas.md as assertions on measured values.
+
+use diversity::dataset::Dataset;
+use diversity::evm::{Hardfork, TX_GAS_CAP};
+use diversity::gas::diversity::{self as dv, DEFAULT_PROSUMERS};
+use diversity::gas::logging::{self, Strategy, Variant};
+
+fn table(rows: &[(String, u64)]) -> String {
+    rows.iter()
+        .map(|(name, gas)| format!("{name:<58} {gas:>12}\n"))
+        .collect()
+}
+
+fn entry_points(h: Hardfork) -> String {
+    let mut rows = dv::entry_points(h);
+    rows.extend(dv::entry_points_hardened(h));
+    table(&rows)
+}
+
+#[test]
+fn entry_point_gas_prague() {
+    insta::assert_snapshot!(entry_points(Hardfork::Prague));
+}
+
+#[test]
+fn entry_point_gas_osaka() {
+    insta::assert_snapshot!(entry_points(Hardfork::Osaka));
+}
+
+#[test]
+fn entry_point_gas_london() {
+    insta::assert_snapshot!(entry_points(Hardfork::London));
+}
+
+/// Gas per year of each logging strategy, on every hardfork.
+#[test]
+fn logging_gas_per_year() {
+    let data = Dataset::embedded();
+    let mut rows = Vec::new();
+    for h in Hardfork::ALL {
+        for s in Strategy::ALL {
+            for v in Variant::ALL {
+                let r = logging::run(s, v, h, &data.consumption);
+                assert_eq!(r.transactions, if s == Strategy::Rda { 35_136 } else { 12 });
+                let cell = if r.all_succeeded {
+                    format!("{} (max tx {})", r.gas_per_year, r.max_tx_gas)
+                } else {
+                    "over the 2^24 cap".to_string()
+                };
+                rows.push(format!("{h:<9} {:<4} {:<6} {cell}\n", s.name(), v.name()));
+            }
+        }
+    }
+    insta::assert_snapshot!(rows.concat());
+}
+
+/// The paper's headline: SA is more than 2,000 times cheaper than RDA and more than 200
+/// times cheaper than SAT for one prosumer's year (storage variants, every hardfork on
+/// which SAT fits a transaction).
+#[test]
+fn sa_is_thousands_of_times_cheaper_than_rda_and_hundreds_than_sat() {
+    let data = Dataset::embedded();
+    for h in [Hardfork::London, Hardfork::Prague] {
+        let year = |s| logging::run(s, Variant::Store, h, &data.consumption).gas_per_year as f64;
+        let (rda, sat, sa) = (year(Strategy::Rda), year(Strategy::Sat), year(Strategy::Sa));
+        assert!(rda / sa > 2_000.0, "{h}: RDA/SA = {}", rda / sa);
+        assert!(sat / sa > 200.0, "{h}: SAT/SA = {}", sat / sa);
+    }
+}
+
+/// A SAT month of 31 days does not fit Osaka's per-transaction cap (EIP-7825), while
+/// every other strategy does.
+#[test]
+fn osaka_refuses_the_longest_sat_months() {
+    let data = Dataset::embedded();
+    let sat = logging::run(
+        Strategy::Sat,
+        Variant::Store,
+        Hardfork::Osaka,
+        &data.consumption,
+    );
+    assert!(!sat.all_succeeded && !sat.fits_tx_cap);
+    let sa = logging::run(
+        Strategy::Sa,
+        Variant::Store,
+        Hardfork::Osaka,
+        &data.consumption,
+    );
+    assert!(sa.all_succeeded && sa.fits_tx_cap);
+}
+
+/// The fast path grows linearly in N: the fitted line predicts every measurement within 10%.
+#[test]
+fn fast_path_gas_is_linear_in_the_prosumers() {
+    let points: Vec<(f64, f64)> = [2, 4, 8, 16, 32]
+        .into_iter()
+        .map(|n| (n as f64, dv::fast_path(Hardfork::Prague, n).gas_used as f64))
+        .collect();
+    let f = dv::fit(&points);
+    assert!(f.max_residual < 0.10, "{f:?}");
+    assert!(f.slope > 3_000.0 && f.slope < 20_000.0, "{f:?}");
+}
+
+/// Every chunk of a worst-case dispute and of a whole-window fraud proof of the default
+/// micro grid fits the per-transaction cap.
+#[test]
+fn every_dispute_chunk_fits_the_transaction_cap() {
+    let d = dv::dispute(Hardfork::Osaka, DEFAULT_PROSUMERS);
+    assert_eq!(d.readings, 10 * 2_928);
+    assert_eq!(d.chunks, d.readings.div_ceil(256));
+    assert!(
+        d.every_chunk_fits_tx_cap && d.chunk_max <= TX_GAS_CAP,
+        "{d:?}"
+    );
+    assert!(d.every_proof_chunk_fits_tx_cap, "{d:?}");
+    assert_eq!(d.fraud_proof_chunks, d.readings.div_ceil(1024));
+}
