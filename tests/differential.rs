@@ -247,6 +247,8 @@ struct Pair {
     now: u64,
     /// How often each call was accepted or refused with each error, for the coverage check.
     outcomes: BTreeMap<String, usize>,
+    /// Wei forced into the contract's account without a call (no account may claim it).
+    forced: u128,
 }
 
 impl Pair {
@@ -260,6 +262,7 @@ impl Pair {
             solidity,
             now: START - 3_600,
             outcomes: BTreeMap::new(),
+            forced: 0,
         };
         p.compare_state("after deployment");
         p
@@ -278,6 +281,11 @@ impl Pair {
         let got = self.solidity.state(&addresses);
         assert_eq!(got, want, "state differs {context}");
         assert_eq!(got.held, got.accounts, "INV-FUNDS-001 on chain {context}");
+        assert_eq!(
+            self.solidity.ether(),
+            got.held + self.forced,
+            "ether held {context}"
+        );
     }
 
     /// Sends one call to both contracts and checks they agree. Returns whether it succeeded.
@@ -751,4 +759,40 @@ fn a_whole_life_agrees_on_every_hardfork() {
         }
         assert_eq!(pair.reference.held(), 0, "{hardfork}: every wei paid out");
     }
+}
+
+/// Ether forced into the contract (as a self-destruct or a block reward would) changes no
+/// decision and is never paid out: conservation on the EVM is `ether ≥ held` (spec §15).
+#[test]
+fn forced_ether_is_never_paid_out() {
+    let mut pair = Pair::new(0, Hardfork::Prague);
+    let forced = 12_345u128;
+    let contract = pair.solidity.address();
+    pair.solidity
+        .evm()
+        .fund(contract, diversity::U256::from(forced));
+    pair.forced = forced;
+    let mut ops = funded_prefix();
+    ops.extend([
+        Op::Advance(4),
+        Op::Advance(3),
+        Op::Advance(4),
+        Op::Submit(Who(0), Cert::Honest),
+        Op::Advance(6),
+        Op::Submit(Who(1), Cert::Honest),
+        Op::Advance(6),
+        Op::Close,
+    ]);
+    for op in &ops {
+        pair.apply(op);
+    }
+    for who in 0..9u8 {
+        pair.apply(&Op::Withdraw(Who(who)));
+    }
+    assert_eq!(pair.reference.held(), 0);
+    assert_eq!(
+        pair.solidity.ether(),
+        forced,
+        "only the forced ether is left"
+    );
 }

@@ -224,6 +224,9 @@ contract Diversity {
     bytes32 public lastHash;
     uint64 public lastFinalAt;
 
+    /// Wei paid in and not yet paid out: the accounts below always sum to it, and the
+    /// contract's ether is at least it (ether can be forced in, never claimed; §15 item 7).
+    uint256 public held;
     /// Sums of the two mappings below, for the conservation check (INV-FUNDS-001).
     uint256 public totalRewards;
     uint256 public totalOwed;
@@ -508,6 +511,7 @@ contract Diversity {
         if (msg.value != expected) revert WrongAmount(expected, msg.value);
         s.deposited |= uint64(1 << i);
         balances[i] = uint128(msg.value);
+        held += msg.value;
         emit Deposited(i, msg.value);
         _activateIfFunded(s);
     }
@@ -520,6 +524,7 @@ contract Diversity {
         if (msg.value != BOND) revert WrongAmount(BOND, msg.value);
         s.bonded |= uint64(1 << j);
         bonds[j] = uint128(msg.value);
+        held += msg.value;
         emit Bonded(j, msg.value);
         _activateIfFunded(s);
     }
@@ -1030,6 +1035,9 @@ contract Diversity {
             rewards[msg.sender] = 0;
             totalRewards -= r;
         }
+        // INV-FUNDS-001 on the EVM: never equality, which forced ether would break for good.
+        assert(address(this).balance >= held);
+        held -= amount;
         emit Withdrawn(msg.sender, amount);
         (bool sent,) = msg.sender.call{value: amount}("");
         if (!sent) revert TransferFailed(msg.sender, amount);

@@ -133,6 +133,7 @@ alloy_sol_types::sol! {
         function slashPool() external view returns (uint128);
         function entitlement(address who) external view returns (uint256);
         function accountsTotal() external view returns (uint256);
+        function held() external view returns (uint256);
         function status() external view returns (Phase phase, uint32 nextWindow, uint64 deposited, uint64 bonded, uint64 slashed);
         function resultDigest(WindowResult r) external view returns (bytes32);
         function evidenceTotals(uint32 window) external view returns (uint64[] produced, uint64[] consumed);

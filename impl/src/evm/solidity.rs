@@ -221,6 +221,11 @@ impl SolidityContract {
         self.address
     }
 
+    /// The ether the contract's account holds: `held`, plus anything forced in.
+    pub fn ether(&self) -> u128 {
+        self.evm.balance(self.address).to::<u128>()
+    }
+
     pub fn evm(&mut self) -> &mut Evm {
         &mut self.evm
     }
@@ -408,7 +413,7 @@ impl SolidityContract {
                     (*a, e.to::<u128>())
                 })
                 .collect(),
-            held: self.evm.balance(self.address).to::<u128>(),
+            held: self.view(sol::heldCall {}).to::<u128>(),
             accounts: self.view(sol::accountsTotalCall {}).to::<u128>(),
         }
     }
@@ -427,7 +432,7 @@ pub struct ChainState {
     pub slash_pool: u128,
     /// What each address may withdraw (now or after close): owed plus rewards.
     pub entitlements: Vec<(Address, u128)>,
-    /// Ether the contract holds.
+    /// Wei paid in and not yet paid out (the contract's own counter).
     pub held: u128,
     /// The sum of every account it keeps (INV-FUNDS-001: equal to `held`).
     pub accounts: u128,

@@ -77,6 +77,8 @@ pub struct LoggingRun {
     pub fits_block: bool,
     /// Every transaction fits the 2^24 per-transaction cap (EIP-7825).
     pub fits_tx_cap: bool,
+    /// Wall-clock time to execute the year's transactions on revm (a report, never a check).
+    pub execution_secs: f64,
 }
 
 /// A reading packed as SAT stores it: timestamp in the high 32 bits, Wh in the low 32.
@@ -158,6 +160,7 @@ pub fn run(
     let mut at_slot = Vec::with_capacity(txs.len());
     let mut calldata_gas = 0;
     let mut all_succeeded = true;
+    let started = std::time::Instant::now();
     for (slot, data) in txs {
         let r = evm
             .call(LOGGER, to, U256::ZERO, data)
@@ -168,6 +171,7 @@ pub fn run(
         gas.push(r.gas_used);
         at_slot.push(slot);
     }
+    let execution_secs = started.elapsed().as_secs_f64();
     let total: u64 = gas.iter().sum();
     let max = gas.iter().copied().max().unwrap_or(0);
     LoggingRun {
@@ -183,6 +187,7 @@ pub fn run(
         all_succeeded,
         fits_block: all_succeeded && max <= crate::evm::BLOCK_GAS_LIMIT,
         fits_tx_cap: all_succeeded && max <= crate::evm::TX_GAS_CAP,
+        execution_secs,
         gas,
         at_slot,
     }

@@ -198,6 +198,17 @@ impl GasReport {
         for p in &self.prices {
             let _ = writeln!(o, "price {}: {}", p.name, p.note);
         }
+        for r in self.logging.iter().filter(|r| r.strategy == Strategy::Rda) {
+            let _ = writeln!(
+                o,
+                "revm executed the {} {} year ({} transactions) in {:.3} s ({:.0} transactions/s)",
+                r.strategy.name(),
+                r.variant.name(),
+                r.transactions,
+                r.execution_secs,
+                r.transactions as f64 / r.execution_secs
+            );
+        }
         let _ = writeln!(o);
         let _ = writeln!(
             o,
@@ -229,19 +240,25 @@ impl GasReport {
         let _ = writeln!(o);
         let _ = writeln!(
             o,
-            "DIVERSITY fast path, one window (submitWindow with N signatures) on {}",
+            "DIVERSITY fast path, one window (submitWindow with N signatures, July: everyone trades) on {}",
             self.hardfork
         );
         let _ = writeln!(
             o,
-            "{:>4} {:>10} {:>10} {:>10} {:>10} {:>8}",
-            "N", "gas", "calldata B", "calldata g", "floor", "x floor"
+            "{:>4} {:>7} {:>10} {:>10} {:>10} {:>10} {:>8}",
+            "N", "traders", "gas", "calldata B", "calldata g", "floor", "x floor"
         );
         for f in &self.fast_path {
             let _ = writeln!(
                 o,
-                "{:>4} {:>10} {:>10} {:>10} {:>10} {:>8.2}",
-                f.prosumers, f.gas_used, f.calldata_bytes, f.calldata_gas, f.floor, f.over_floor
+                "{:>4} {:>7} {:>10} {:>10} {:>10} {:>10} {:>8.2}",
+                f.prosumers,
+                f.traders,
+                f.gas_used,
+                f.calldata_bytes,
+                f.calldata_gas,
+                f.floor,
+                f.over_floor
             );
         }
         let _ = writeln!(
