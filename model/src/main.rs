@@ -507,14 +507,7 @@ fn gas(args: GasArgs) -> ExitCode {
             .iter()
             .find(|p| p.name == args.price)
             .expect("checked above");
-        let data = diversity::dataset::Dataset::embedded();
-        let figures = [
-            ("profile.svg", diversity_model::plot::profile(&data)),
-            (
-                "cumulative-cost.svg",
-                diversity_model::plot::cumulative_cost(&report.logging, price),
-            ),
-        ];
+        let figures = diversity_model::plot::figures(&report.logging, price);
         if let Err(e) = std::fs::create_dir_all(&dir) {
             eprintln!("error: cannot create {}: {e}", dir.display());
             return ExitCode::FAILURE;

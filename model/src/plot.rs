@@ -213,3 +213,43 @@ pub fn cumulative_cost(runs: &[LoggingRun], price: &Price) -> String {
     o.push_str("</svg>\n");
     o
 }
+
+/// Both figures, by file name.
+pub fn figures(logging: &[LoggingRun], price: &Price) -> Vec<(&'static str, String)> {
+    let data = Dataset::embedded();
+    vec![
+        ("profile.svg", profile(&data)),
+        ("cumulative-cost.svg", cumulative_cost(logging, price)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diversity::evm::Hardfork;
+    use diversity::gas::logging::{run, Strategy, Variant};
+
+    /// The figures in `docs/figures/` are what `diversity gas --plot` draws today, byte for
+    /// byte (the May 2022 price on Prague): regenerate them with
+    /// `cargo run --release -p diversity-model -- gas --plot docs/figures`.
+    #[test]
+    fn the_figures_in_docs_are_current() {
+        let data = Dataset::embedded();
+        let runs: Vec<LoggingRun> = Strategy::ALL
+            .into_iter()
+            .flat_map(|s| Variant::ALL.into_iter().map(move |v| (s, v)))
+            .map(|(s, v)| run(s, v, Hardfork::Prague, &data.consumption))
+            .collect();
+        let rda_store = runs[0].gas_per_year;
+        let price = Price::may_2022_calibrated(rda_store);
+        for (name, svg) in figures(&runs, &price) {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/figures/");
+            let committed = std::fs::read_to_string(format!("{path}{name}"))
+                .unwrap_or_else(|e| panic!("docs/figures/{name}: {e}"));
+            assert!(
+                committed == svg,
+                "docs/figures/{name} is stale: regenerate it"
+            );
+        }
+    }
+}
