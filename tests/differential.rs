@@ -796,3 +796,83 @@ fn forced_ether_is_never_paid_out() {
         "only the forced ether is left"
     );
 }
+
+/// A wallet that is a contract re-enters `withdraw` from its `receive`: the entitlement is
+/// zeroed before the transfer, so the inner call fails with `NothingToWithdraw` and the
+/// wallet is paid exactly once (spec §7.8: pull payments, no re-entrancy).
+#[test]
+fn a_reentrant_wallet_is_paid_once() {
+    use alloy_sol_types::{SolCall, SolValue};
+    use diversity::evm::abi::IReentrantWallet as W;
+    use diversity::evm::artifacts;
+    use diversity::evm::solidity::decode_revert;
+    use diversity::U256;
+
+    let attacker = Address::repeat_byte(0xab);
+    let wallet = attacker.create(0);
+    let mut g = grid(0);
+    g.params.wallets[0] = wallet;
+    let mut c = SolidityContract::deploy(Hardfork::Prague, &g.params).unwrap();
+    let target = c.address();
+    let evm = c.evm();
+    let mut init = artifacts::bytecode(Hardfork::Prague, "ReentrantWallet");
+    init.extend((target,).abi_encode_params());
+    let deployed = evm.deploy(attacker, init).unwrap();
+    assert_eq!(deployed.created, Some(wallet));
+    let deposit = g.params.deposits[0];
+    evm.fund(attacker, U256::from(deposit));
+    evm.set_time(START - 1);
+    let r = evm
+        .call(
+            attacker,
+            wallet,
+            U256::from(deposit),
+            W::depositCall {}.abi_encode(),
+        )
+        .unwrap();
+    assert!(r.success, "the contract wallet deposits");
+    // Funding stays incomplete: abort, then the wallet withdraws its refund.
+    evm.set_time(START);
+    let abort = evm
+        .call(
+            attacker,
+            target,
+            U256::ZERO,
+            diversity::evm::abi::IDiversity::abortCall {}.abi_encode(),
+        )
+        .unwrap();
+    assert!(abort.success);
+    let r = evm
+        .call(
+            attacker,
+            wallet,
+            U256::ZERO,
+            W::withdrawCall {}.abi_encode(),
+        )
+        .unwrap();
+    assert!(r.success, "the outer withdrawal completes");
+    assert_eq!(
+        evm.balance(wallet),
+        U256::from(deposit),
+        "paid exactly once"
+    );
+    assert_eq!(evm.balance(target), U256::ZERO);
+    let view =
+        |evm: &mut diversity::evm::Evm, data: Vec<u8>| evm.view(wallet, data).unwrap().output;
+    let reentries =
+        W::reentriesCall::abi_decode_returns(&view(evm, W::reentriesCall {}.abi_encode())).unwrap();
+    assert_eq!(
+        reentries,
+        U256::from(1),
+        "re-entered once, and that call failed"
+    );
+    let inner =
+        W::innerErrorCall::abi_decode_returns(&view(evm, W::innerErrorCall {}.abi_encode()))
+            .unwrap();
+    assert_eq!(
+        decode_revert(&inner),
+        Ok(diversity::contract::ContractError::NothingToWithdraw(
+            wallet
+        ))
+    );
+}

@@ -140,6 +140,14 @@ alloy_sol_types::sol! {
     }
 
     #[derive(Debug, PartialEq, Eq)]
+    interface IReentrantWallet {
+        function deposit() external payable;
+        function withdraw() external;
+        function reentries() external view returns (uint256);
+        function innerError() external view returns (bytes);
+    }
+
+    #[derive(Debug, PartialEq, Eq)]
     interface IRda {
         event Reading(uint32 timestamp, uint32 wh);
         function log(uint32 timestamp, uint32 wh) external;
