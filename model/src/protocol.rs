@@ -35,7 +35,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
-use diversity::contract::{Call, Contract, Event, Path, Phase, Tx};
+use diversity::contract::{Call, Contract, ContractError, Event, Path, Phase, Tx};
 use diversity::crypto::{Secp256k1, SecretKey};
 use diversity::eip712::{sign_reading, sign_result, Domain};
 use diversity::node::{Node, NodeMessage, Output};
@@ -215,6 +215,19 @@ pub struct State {
     pub finals_seen: Vec<diversity::B256>,
 }
 
+/// One chain call the model executed, with its time and the contract's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tapped {
+    pub call: Call,
+    pub now: u64,
+    pub result: Result<Vec<Event>, ContractError>,
+}
+
+/// A record of the chain calls the model executes, in order, for tests that replay them on
+/// another implementation of the contract (the Solidity contract on revm). Not part of the
+/// state: it changes nothing the checker sees.
+pub type ChainTap = Arc<std::sync::Mutex<Vec<Tapped>>>;
+
 /// The model: configuration plus everything derived from it once.
 #[derive(Clone)]
 pub struct DiversityModel {
@@ -227,10 +240,21 @@ pub struct DiversityModel {
     frames: Vec<Vec<(usize, ReadingFrame)>>,
     /// Every reading a meter signs: the ground truth.
     genuine: BTreeSet<SignedReading>,
+    tap: Option<ChainTap>,
 }
+
+/// The EIP-712 domain the model's contract lives at (any domain gives the same state space).
+pub const MODEL_CHAIN_ID: u64 = 31337;
+pub const MODEL_CONTRACT: Address = Address::new([0xd1; 20]);
 
 impl DiversityModel {
     pub fn new(config: ModelConfig) -> Self {
+        Self::with_domain(config, MODEL_CHAIN_ID, MODEL_CONTRACT)
+    }
+
+    /// The model with its contract at another chain id and address, so that its signatures
+    /// verify on a contract deployed there.
+    pub fn with_domain(config: ModelConfig, chain_id: u64, contract: Address) -> Self {
         let n = config.nodes;
         let meter_keys: Vec<SecretKey> = (0..n)
             .map(|i| SecretKey::from_label(&format!("model/meter/{i}")))
@@ -239,8 +263,8 @@ impl DiversityModel {
             .map(|i| SecretKey::from_label(&format!("model/node/{i}")))
             .collect();
         let params = Params {
-            chain_id: 31337,
-            contract: Address::repeat_byte(0xd1),
+            chain_id,
+            contract,
             start: 1,
             slot_secs: 1,
             slots_per_window: config.slots_per_window,
@@ -317,7 +341,28 @@ impl DiversityModel {
             node_keys,
             frames,
             genuine,
+            tap: None,
         }
+    }
+
+    /// Starts recording every chain call the model executes.
+    pub fn tap(&mut self) -> ChainTap {
+        let tap = ChainTap::default();
+        self.tap = Some(tap.clone());
+        tap
+    }
+
+    /// Executes a call on the state's chain (recording it if tapped).
+    fn execute(&self, state: &mut State, call: &Call) -> Result<Vec<Event>, ContractError> {
+        let result = state.chain.execute(call, state.now);
+        if let Some(tap) = &self.tap {
+            tap.lock().expect("tap").push(Tapped {
+                call: call.clone(),
+                now: state.now,
+                result: result.clone(),
+            });
+        }
+        result
     }
 
     pub fn is_honest(&self, j: usize) -> bool {
@@ -421,7 +466,7 @@ impl DiversityModel {
             tx: tx.clone(),
         };
         let before = state.chain.clone();
-        let Ok(events) = state.chain.execute(&call, state.now) else {
+        let Ok(events) = self.execute(state, &call) else {
             return false;
         };
         for e in events {
@@ -718,14 +763,12 @@ impl Model for DiversityModel {
                 let _ = self.include(&mut state, sender, &tx);
             }
             Action::Withdraw(addr) => {
-                let _ = state.chain.execute(
-                    &Call {
-                        from: addr,
-                        value: 0,
-                        tx: Tx::Withdraw,
-                    },
-                    state.now,
-                );
+                let call = Call {
+                    from: addr,
+                    value: 0,
+                    tx: Tx::Withdraw,
+                };
+                let _ = self.execute(&mut state, &call);
             }
             Action::Byzantine { node, step } => {
                 if !self.apply_byzantine(&mut state, node, step) {
@@ -866,14 +909,8 @@ impl DiversityModel {
                     value: self.params.bond,
                     tx: Tx::PostBond,
                 };
-                state
-                    .chain
-                    .execute(&deposit, state.now)
-                    .expect("deposit before start");
-                state
-                    .chain
-                    .execute(&bond, state.now)
-                    .expect("bond before start");
+                self.execute(state, &deposit).expect("deposit before start");
+                self.execute(state, &bond).expect("bond before start");
                 true
             }
             ByzMove::Sign { lie } => {

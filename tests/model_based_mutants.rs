@@ -1,0 +1,130 @@
+//! The planted bugs of `diversity::mutant` (the model checker's deliberately broken
+//! variants) are each caught by the model-based random walks of `tests/model_based.rs`,
+//! with a shrunk walk, and the unmutated implementation is not (docs/testing.md).
+//!
+//! The mutant selection is process-wide, so this file is its own test binary with a single
+//! test that tries the mutants one after another. Each is a one-line change in the
+//! implementation behind `diversity::mutant::active`; the test prints the shrunk walk's
+//! length and the first failure for each (`cargo test --release -p diversity-model --test
+//! model_based_mutants -- --nocapture`).
+
+#[path = "support/walk.rs"]
+mod walk;
+
+use diversity::evm::Hardfork;
+use diversity::mutant::{self, Mutant};
+use diversity_model::protocol::ModelConfig;
+use proptest::test_runner::{TestCaseError, TestError};
+use walk::{four_prosumers_hardened, picks, runner, three_prosumers, walk_with, Pick};
+
+/// Runs the walks of one configuration until one fails; the shrunk failing walk, if any.
+fn first_failure(
+    config: &ModelConfig,
+    evm: Option<Hardfork>,
+    invariants: bool,
+) -> Option<(Vec<Pick>, String)> {
+    let result = runner(256, None).run(&picks(400), |p| {
+        walk_with(config, evm, invariants, &p)
+            .map(|_| ())
+            .map_err(TestCaseError::fail)
+    });
+    match result {
+        Ok(()) => None,
+        Err(TestError::Fail(reason, picks)) => Some((picks, reason.to_string())),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The number of steps the failing walk took, from its report.
+fn steps(reason: &str) -> usize {
+    reason
+        .lines()
+        .find_map(|l| l.strip_prefix("trace ("))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+struct Caught {
+    name: &'static str,
+    by: &'static str,
+    picks: usize,
+    steps: usize,
+    why: String,
+    shrunk: Vec<u16>,
+    /// The EVM replay alone (invariants off), if it catches the bug.
+    evm_alone: Option<(usize, usize, String)>,
+}
+
+#[test]
+fn every_planted_bug_is_caught_by_the_model_based_walks() {
+    let mut report = Vec::new();
+    for m in Mutant::ALL {
+        mutant::select(Some(m));
+        // The implementation alone first (the model's invariants on the nodes and the Rust
+        // contract), then with the Solidity contract, which does not share the bug.
+        let found = first_failure(&three_prosumers(), None, true)
+            .map(|f| ("the model's invariants", f))
+            .or_else(|| {
+                first_failure(&three_prosumers(), Some(Hardfork::Prague), true)
+                    .map(|f| ("the EVM replay", f))
+            })
+            .or_else(|| {
+                first_failure(&four_prosumers_hardened(), Some(Hardfork::Osaka), true)
+                    .map(|f| ("the EVM replay, hardened", f))
+            });
+        let evm_alone =
+            first_failure(&three_prosumers(), Some(Hardfork::Prague), false).map(|(p, r)| {
+                (
+                    p.len(),
+                    steps(&r),
+                    r.lines().next().unwrap_or("").to_string(),
+                )
+            });
+        let Some((by, (picks, reason))) = found else {
+            mutant::select(None);
+            panic!("mutant {} was not caught", m.name());
+        };
+        report.push(Caught {
+            name: m.name(),
+            by,
+            picks: picks.len(),
+            steps: steps(&reason),
+            why: reason.lines().next().unwrap_or("").to_string(),
+            shrunk: picks.iter().map(|p| p.0).collect(),
+            evm_alone,
+        });
+    }
+    mutant::select(None);
+    for c in &report {
+        println!(
+            "{}: caught by {}, shrunk to {} picks, {} steps: {}",
+            c.name, c.by, c.picks, c.steps, c.why
+        );
+        println!("    shrunk picks: {:?}", c.shrunk);
+        match &c.evm_alone {
+            Some((p, s, why)) => println!("    EVM replay alone: {p} picks, {s} steps: {why}"),
+            None => println!("    EVM replay alone: not caught (the bug is not in the contract)"),
+        }
+    }
+    // Every bug planted in the contract or the reaction disagrees with the Solidity contract.
+    for name in [
+        "accept-missing-signature",
+        "pay-beyond-balance",
+        "finalize-dispute-early",
+        "accept-high-s",
+        "skip-root-check",
+    ] {
+        let c = report
+            .iter()
+            .find(|c| c.name == name)
+            .expect("known mutant");
+        assert!(
+            c.evm_alone.is_some(),
+            "{name} not caught by the EVM replay alone"
+        );
+    }
+    // Without a mutant, the same walks pass.
+    assert!(first_failure(&three_prosumers(), Some(Hardfork::Prague), true).is_none());
+    assert!(first_failure(&four_prosumers_hardened(), Some(Hardfork::Osaka), true).is_none());
+}
