@@ -24,9 +24,11 @@ mod walk;
 use std::collections::BTreeMap;
 
 use diversity::evm::Hardfork;
-use diversity_model::protocol::ModelConfig;
 use proptest::test_runner::TestCaseError;
-use walk::{four_prosumers_hardened, picks, runner, three_prosumers, walk, Pick};
+use walk::{
+    five_prosumers_real_sizes, four_prosumers_hardened, picks, runner, three_prosumers, walk, Pick,
+    Setup,
+};
 
 /// Cases per configuration: bounded by default, `DIVERSITY_DEEP=1` for the deep tier.
 fn cases() -> u32 {
@@ -40,14 +42,14 @@ fn cases() -> u32 {
 /// Runs `cases` random walks and returns the `sometimes` properties reached and the calls
 /// replayed on the EVM.
 fn explore(
-    config: ModelConfig,
+    setup: Setup,
     evm: Option<Hardfork>,
     cases: u32,
 ) -> (BTreeMap<&'static str, usize>, (usize, usize)) {
     let reached = std::cell::RefCell::new(BTreeMap::new());
     let replayed = std::cell::Cell::new((0, 0));
     let result = runner(cases, Some(file!())).run(&picks(400), |p| {
-        let w = walk(&config, evm, &p).map_err(TestCaseError::fail)?;
+        let w = walk(&setup, evm, &p).map_err(TestCaseError::fail)?;
         for (k, v) in w.reached {
             *reached.borrow_mut().entry(k).or_insert(0) += v;
         }
@@ -83,6 +85,17 @@ fn nodes_and_reference_contract_keep_the_model_invariants() {
 fn solidity_contract_follows_the_model() {
     let (reached, (accepted, refused)) =
         explore(three_prosumers(), Some(Hardfork::Prague), cases());
+    assert_reached(&reached, &["REACH-FAST-001", "REACH-DISPUTE-001"]);
+    assert!(
+        accepted > 100 && refused > 10,
+        "replayed {accepted} accepted, {refused} refused"
+    );
+}
+
+#[test]
+fn solidity_contract_follows_the_model_at_real_sizes() {
+    let (reached, (accepted, refused)) =
+        explore(five_prosumers_real_sizes(), Some(Hardfork::Cancun), cases());
     assert_reached(&reached, &["REACH-FAST-001", "REACH-DISPUTE-001"]);
     assert!(
         accepted > 100 && refused > 10,

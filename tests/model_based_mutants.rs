@@ -13,18 +13,17 @@ mod walk;
 
 use diversity::evm::Hardfork;
 use diversity::mutant::{self, Mutant};
-use diversity_model::protocol::ModelConfig;
 use proptest::test_runner::{TestCaseError, TestError};
-use walk::{four_prosumers_hardened, picks, runner, three_prosumers, walk_with, Pick};
+use walk::{four_prosumers_hardened, picks, runner, three_prosumers, walk_with, Pick, Setup};
 
 /// Runs the walks of one configuration until one fails; the shrunk failing walk, if any.
 fn first_failure(
-    config: &ModelConfig,
+    setup: &Setup,
     evm: Option<Hardfork>,
     invariants: bool,
 ) -> Option<(Vec<Pick>, String)> {
     let result = runner(256, None).run(&picks(400), |p| {
-        walk_with(config, evm, invariants, &p)
+        walk_with(setup, evm, invariants, &p)
             .map(|_| ())
             .map_err(TestCaseError::fail)
     });

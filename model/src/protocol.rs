@@ -243,6 +243,36 @@ pub struct DiversityModel {
     tap: Option<ChainTap>,
 }
 
+/// The sizes of money and energy. The exhaustive check uses the smallest that still exercise
+/// every path (a buyer's payment capped by its balance, rounding dust); model-based tests use
+/// real sizes too, where the arithmetic is the same but the numbers are large.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Economy {
+    /// Every reading's energy is [`reading_values`] times this.
+    pub wh_scale: u64,
+    pub deposit_wei: u128,
+    pub bond_wei: u128,
+    pub price_wei_per_wh: u128,
+}
+
+impl Economy {
+    /// The exhaustive check's: 2 Wh readings, 1 wei deposits, 2 wei bonds, 1 wei per Wh.
+    pub const SMALL: Economy = Economy {
+        wh_scale: 1,
+        deposit_wei: 1,
+        bond_wei: 2,
+        price_wei_per_wh: 1,
+    };
+    /// Real sizes: 286 Wh a reading (a 15-minute slot of a 5,000 kWh household, doubled),
+    /// 1 ETH deposits, 0.1 ETH bonds, 0.25 USD/kWh at 3,000 USD/ETH.
+    pub const REAL: Economy = Economy {
+        wh_scale: 143,
+        deposit_wei: 1_000_000_000_000_000_000,
+        bond_wei: 100_000_000_000_000_000,
+        price_wei_per_wh: 83_333_333,
+    };
+}
+
 /// The EIP-712 domain the model's contract lives at (any domain gives the same state space).
 pub const MODEL_CHAIN_ID: u64 = 31337;
 pub const MODEL_CONTRACT: Address = Address::new([0xd1; 20]);
@@ -255,6 +285,16 @@ impl DiversityModel {
     /// The model with its contract at another chain id and address, so that its signatures
     /// verify on a contract deployed there.
     pub fn with_domain(config: ModelConfig, chain_id: u64, contract: Address) -> Self {
+        Self::with_economy(config, chain_id, contract, Economy::SMALL)
+    }
+
+    /// The model at another domain and with other sizes of money and energy.
+    pub fn with_economy(
+        config: ModelConfig,
+        chain_id: u64,
+        contract: Address,
+        economy: Economy,
+    ) -> Self {
         let n = config.nodes;
         let meter_keys: Vec<SecretKey> = (0..n)
             .map(|i| SecretKey::from_label(&format!("model/meter/{i}")))
@@ -275,9 +315,9 @@ impl DiversityModel {
                 .map(|i| Address::repeat_byte(0x40 + i as u8))
                 .collect(),
             // Small deposits so that a buyer's payment is capped by its balance.
-            deposits: vec![1; n],
-            bond: 2,
-            price_wei_per_wh: 1,
+            deposits: vec![economy.deposit_wei; n],
+            bond: economy.bond_wei,
+            price_wei_per_wh: economy.price_wei_per_wh,
             dust_recipient: Address::repeat_byte(0xdd),
             collect_period: 1,
             sign_period: 1,
@@ -294,6 +334,7 @@ impl DiversityModel {
             let mut out = Vec::new();
             for (m, key) in meter_keys.iter().enumerate() {
                 let (p, c) = reading_values(m, slot);
+                let (p, c) = (p * economy.wh_scale, c * economy.wh_scale);
                 let reading = Reading {
                     meter: key.address(),
                     slot,
