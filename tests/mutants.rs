@@ -36,6 +36,28 @@ fn every_mutant_is_caught_and_the_real_protocol_is_not() {
         assert!(!trace.is_empty());
         caught.push((m.name(), violated.join(", "), trace.len()));
     }
+    // A counterexample as `diversity check --mutant accept-high-s` prints it (one thread,
+    // so the shortest trace is the same on every run), kept as a snapshot.
+    mutant::select(Some(Mutant::AcceptHighS));
+    let report = check(
+        ModelConfig::default(),
+        Search::Bfs,
+        1,
+        None,
+        true,
+        &mut |_| {},
+    );
+    let trace = report
+        .properties
+        .iter()
+        .find(|p| p.status == "violated")
+        .and_then(|p| {
+            p.trace
+                .clone()
+                .map(|t| format!("{}\n{}", p.name, t.join("\n")))
+        })
+        .expect("a counterexample");
+    insta::assert_snapshot!("counterexample_accept_high_s", trace);
     mutant::select(None);
     for (m, v, len) in &caught {
         println!("{m}: {v} ({len} trace lines)");

@@ -1,0 +1,36 @@
+//! Human-readable artifacts kept as `insta` snapshots, so that a change to what users and
+//! auditors read is reviewed like code: a simulated micro grid's report as `diversity
+//! simulate` prints it, and the same report as the CLI's JSON. Review a deliberate change
+//! with `cargo insta review`.
+
+use diversity::byzantine::Behaviour;
+use diversity::simulation::{self, ByzantineSpec, Scenario};
+
+/// Four prosumers for six days in two windows, node 0 Byzantine (withholding, lying for
+/// prosumer 0, disputing spuriously), every bad input injected.
+fn scenario() -> Scenario {
+    Scenario {
+        prosumers: 4,
+        pv_prosumers: vec![0, 2],
+        days: 6,
+        windows: 2,
+        byzantine: vec![ByzantineSpec {
+            node: 0,
+            behaviour: Behaviour::all(0),
+        }],
+        ..Scenario::default()
+    }
+}
+
+#[test]
+fn simulation_report_text() {
+    let report = simulation::run(&scenario(), &mut |_, _| {}).expect("the scenario runs");
+    assert!(report.success(), "{}", report.to_text());
+    insta::assert_snapshot!(report.to_text());
+}
+
+#[test]
+fn simulation_report_json() {
+    let report = simulation::run(&scenario(), &mut |_, _| {}).expect("the scenario runs");
+    insta::assert_snapshot!(serde_json::to_string_pretty(&report).expect("serialises"));
+}
