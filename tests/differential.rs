@@ -164,6 +164,41 @@ enum Proof {
     Unordered(u8),
     /// The accused reports itself.
     SelfReport,
+    /// No readings and a zero root for a claim with non-zero totals: fraud.
+    Empty(u8),
+    /// A lie about the last meter, so every reading is checked before the decision.
+    LieLast(u8),
+    /// Meter 1's readings left out of the set; the claim says zero for it (consistent) or
+    /// keeps its totals (fraud, found by the skipped meter's non-zero claim).
+    MissingMeter(u8, bool),
+    /// Meter 1's readings before meter 0's: out of canonical order, fraud.
+    MeterBackwards(u8),
+    /// One reading forged inside the committed set: fraud.
+    InvalidReading(u8),
+    /// A second reading of one (meter, slot) with other values inside the set; the claim
+    /// voids the slot (consistent) or counts it (fraud).
+    Equivocating(u8, bool),
+    /// A claim for a window past the last: fraud whatever the readings.
+    WindowPastTheEnd(u8),
+    /// A claim with one total too few: malformed, fraud.
+    ShortTotals(u8),
+}
+
+/// Readings in canonical order (meter index, slot, leaf), as an honest set commits them.
+fn canonical(params: &Params, mut rs: Vec<SignedReading>) -> Vec<SignedReading> {
+    rs.sort_by_key(|r| {
+        (
+            params.meter_index(&r.reading.meter),
+            r.reading.slot,
+            leaf(r),
+        )
+    });
+    rs
+}
+
+fn root_of(rs: &[SignedReading]) -> B256 {
+    rs.iter()
+        .fold(B256::ZERO, |root, r| chain_root(root, leaf(r)))
 }
 
 #[derive(Clone, Debug)]
@@ -219,6 +254,14 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u8>().prop_map(Proof::WrongRoot),
         1 => any::<u8>().prop_map(Proof::Unordered),
         1 => Just(Proof::SelfReport),
+        1 => any::<u8>().prop_map(Proof::Empty),
+        1 => any::<u8>().prop_map(Proof::LieLast),
+        1 => (any::<u8>(), any::<bool>()).prop_map(|(n, c)| Proof::MissingMeter(n, c)),
+        1 => any::<u8>().prop_map(Proof::MeterBackwards),
+        1 => any::<u8>().prop_map(Proof::InvalidReading),
+        1 => (any::<u8>(), any::<bool>()).prop_map(|(n, v)| Proof::Equivocating(n, v)),
+        1 => any::<u8>().prop_map(Proof::WindowPastTheEnd),
+        1 => any::<u8>().prop_map(Proof::ShortTotals),
     ];
     let offset = prop_oneof![6 => Just(0i8), 1 => Just(1i8), 1 => Just(-1i8)];
     prop_oneof![
@@ -539,6 +582,70 @@ impl Pair {
                         let mut lie = honest.clone();
                         lie.produced[0] += 1;
                         (0, lie, readings, p.nodes[0])
+                    }
+                    Proof::Empty(n) => {
+                        let mut claim = honest.clone();
+                        claim.readings_root = B256::ZERO;
+                        (*n as usize % N, claim, vec![], g.reporter)
+                    }
+                    Proof::LieLast(n) => {
+                        let mut lie = honest.clone();
+                        lie.consumed[N - 1] += 1;
+                        (*n as usize % N, lie, readings, g.reporter)
+                    }
+                    Proof::MissingMeter(n, consistent) => {
+                        let m1 = p.meters[1];
+                        let rs: Vec<_> = readings
+                            .into_iter()
+                            .filter(|r| r.reading.meter != m1)
+                            .collect();
+                        let mut claim = honest.clone();
+                        claim.readings_root = root_of(&rs);
+                        if *consistent {
+                            claim.produced[1] = 0;
+                            claim.consumed[1] = 0;
+                        }
+                        (*n as usize % N, claim, rs, g.reporter)
+                    }
+                    Proof::MeterBackwards(n) => {
+                        let m1 = p.meters[1];
+                        let (mut rs, rest): (Vec<_>, Vec<_>) =
+                            readings.into_iter().partition(|r| r.reading.meter == m1);
+                        rs.extend(rest);
+                        let mut claim = honest.clone();
+                        claim.readings_root = root_of(&rs);
+                        (*n as usize % N, claim, rs, g.reporter)
+                    }
+                    Proof::InvalidReading(n) => {
+                        let mut rs = readings.clone();
+                        rs[2].reading.consumed_wh += 1; // the meter's signature no longer fits
+                        let mut claim = honest.clone();
+                        claim.readings_root = root_of(&rs);
+                        (*n as usize % N, claim, rs, g.reporter)
+                    }
+                    Proof::Equivocating(n, voided) => {
+                        let first = readings[0];
+                        let twin = g.reading(0, first.reading.slot, 1, 1);
+                        let mut rs = readings.clone();
+                        rs.push(twin);
+                        let rs = canonical(p, rs);
+                        let mut claim = honest.clone();
+                        claim.readings_root = root_of(&rs);
+                        if *voided {
+                            claim.produced[0] -= first.reading.produced_wh;
+                            claim.consumed[0] -= first.reading.consumed_wh;
+                        }
+                        (*n as usize % N, claim, rs, g.reporter)
+                    }
+                    Proof::WindowPastTheEnd(n) => {
+                        let mut claim = honest.clone();
+                        claim.window = K;
+                        (*n as usize % N, claim, readings, g.reporter)
+                    }
+                    Proof::ShortTotals(n) => {
+                        let mut claim = honest.clone();
+                        claim.produced.pop();
+                        (*n as usize % N, claim, readings, g.reporter)
                     }
                 };
                 Call {
@@ -876,3 +983,113 @@ fn a_reentrant_wallet_is_paid_once() {
         ))
     );
 }
+
+/// A proof longer than one chunk (8,784 readings, 9 chunks) that fails is retried from the
+/// start and then agrees with the reference contract: an unfinished attempt leaves nothing
+/// that changes a later one (spec §7.9). A chunk that does not continue the proof is refused.
+#[test]
+fn a_failed_chunked_proof_can_be_retried() {
+    use alloy_sol_types::{SolCall, SolInterface};
+    use diversity::contract::{ContractError, Event};
+    use diversity::evm::abi::IDiversity as sol;
+    use diversity::evm::solidity::{to_sol_reading, to_sol_signed_result};
+    use diversity::gas::diversity::GasGrid;
+
+    let g = GasGrid::new(3, 0);
+    let mut sol_c = g.deploy(Hardfork::Prague);
+    let mut reference = Contract::open(g.params.clone(), Secp256k1::new()).unwrap();
+    for i in 0..3 {
+        for (from, value, tx) in [
+            (g.params.wallets[i], g.params.deposits[i], Tx::Deposit),
+            (g.params.nodes[i], g.params.bond, Tx::PostBond),
+        ] {
+            reference
+                .execute(&Call { from, value, tx }, START_2020_MINUS_1)
+                .unwrap();
+        }
+    }
+    let (readings, set) = g.readings(0);
+    assert!(readings.len() > 2 * 1024, "several chunks");
+    let mut lie = g.result(0, g.params.genesis_hash(), set.root());
+    lie.consumed[2] += 1;
+    let claim = SignedResult {
+        signature: sign_result(&g.nodes[1], &g.domain, &lie),
+        result: lie,
+    };
+    let honest = g.result(0, g.params.genesis_hash(), set.root());
+    let honest_claim = SignedResult {
+        signature: sign_result(&g.nodes[2], &g.domain, &honest),
+        result: honest,
+    };
+    let reporter = g.params.nodes[0];
+    let now = g.window_end(0) + 60;
+    let report = |claim: &SignedResult, readings: Vec<SignedReading>| Call {
+        from: reporter,
+        value: 0,
+        tx: Tx::ReportInconsistency {
+            claim: claim.clone(),
+            readings,
+        },
+    };
+    let addresses: Vec<Address> = g
+        .params
+        .wallets
+        .iter()
+        .chain(&g.params.nodes)
+        .copied()
+        .collect();
+    let mut both = |call: &Call| {
+        let want = reference.execute(call, now);
+        let got = sol_c.execute(call, now);
+        match (&want, &got) {
+            (Ok(e), Ok(o)) => assert_eq!(o, &e.iter().map(Observed::from).collect::<Vec<_>>()),
+            (Err(e), Err(EvmError::Contract(g))) => assert_eq!(g, e),
+            _ => panic!("outcomes differ: {want:?} / {got:?}"),
+        }
+        assert_eq!(
+            sol_c.state(&addresses),
+            ChainState::of_reference(&reference, &addresses)
+        );
+        want
+    };
+    // The last reading missing: the chain does not reach the root.
+    let short = readings[..readings.len() - 1].to_vec();
+    assert_eq!(
+        both(&report(&claim, short)),
+        Err(ContractError::RootMismatch)
+    );
+    // An honest claim: not fraud, twice.
+    for _ in 0..2 {
+        assert_eq!(
+            both(&report(&honest_claim, readings.clone())),
+            Err(ContractError::NotFraud)
+        );
+    }
+    // The full proof after the failed attempt: slashed on both.
+    let events = both(&report(&claim, readings.clone())).expect("fraud proven");
+    assert!(matches!(events[..], [Event::Slashed { node: 1, .. }]));
+    // A chunk that does not continue a proof in progress is refused by name.
+    let data = sol::reportInconsistencyCall {
+        claim: to_sol_signed_result(&honest_claim),
+        readings: readings[1024..2048].iter().map(to_sol_reading).collect(),
+        offset: 1024,
+        total: readings.len() as u32,
+    }
+    .abi_encode();
+    let contract = sol_c.address();
+    let r = sol_c
+        .evm()
+        .call(reporter, contract, diversity::U256::ZERO, data)
+        .unwrap();
+    assert!(!r.success);
+    assert!(
+        matches!(
+            sol::IDiversityErrors::abi_decode(&r.output),
+            Ok(sol::IDiversityErrors::ProofOutOfSequence(_))
+        ),
+        "{:?}",
+        r.output
+    );
+}
+
+const START_2020_MINUS_1: u64 = diversity::dataset::START_2020 - 1;

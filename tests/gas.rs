@@ -104,7 +104,9 @@ fn fast_path_gas_is_linear_in_the_prosumers() {
 }
 
 /// Every chunk of a worst-case dispute and of a whole-window fraud proof of the default
-/// micro grid fits the per-transaction cap.
+/// micro grid fits the per-transaction cap. On Osaka a chunk over the cap runs out of gas, so
+/// `dispute` itself (which expects every call to succeed) is the first guard; the counts and
+/// the recorded maxima are checked here.
 #[test]
 fn every_dispute_chunk_fits_the_transaction_cap() {
     let d = dv::dispute(Hardfork::Osaka, DEFAULT_PROSUMERS);

@@ -26,8 +26,8 @@ use std::collections::BTreeMap;
 use diversity::evm::Hardfork;
 use proptest::test_runner::TestCaseError;
 use walk::{
-    five_prosumers_real_sizes, four_prosumers_hardened, picks, runner, three_prosumers, walk, Pick,
-    Setup,
+    five_prosumers_real_sizes, four_prosumers_hardened, picks, runner, three_prosumers,
+    two_prosumers_hardened, walk, Pick, Setup,
 };
 
 /// Cases per configuration: bounded by default, `DIVERSITY_DEEP=1` for the deep tier.
@@ -96,7 +96,10 @@ fn solidity_contract_follows_the_model() {
 fn solidity_contract_follows_the_model_at_real_sizes() {
     let (reached, (accepted, refused)) =
         explore(five_prosumers_real_sizes(), Some(Hardfork::Cancun), cases());
-    assert_reached(&reached, &["REACH-FAST-001", "REACH-DISPUTE-001"]);
+    assert_reached(
+        &reached,
+        &["REACH-FAST-001", "REACH-DISPUTE-001", "REACH-SLASH-001"],
+    );
     assert!(
         accepted > 100 && refused > 10,
         "replayed {accepted} accepted, {refused} refused"
@@ -107,7 +110,15 @@ fn solidity_contract_follows_the_model_at_real_sizes() {
 fn solidity_contract_follows_the_model_hardened() {
     let (reached, (accepted, refused)) =
         explore(four_prosumers_hardened(), Some(Hardfork::Osaka), cases());
-    assert_reached(&reached, &["REACH-DISPUTE-001"]);
+    assert_reached(&reached, &["REACH-DISPUTE-001", "REACH-SLASH-001"]);
+    assert!(
+        accepted > 100 && refused > 10,
+        "replayed {accepted} accepted, {refused} refused"
+    );
+    // A challenge that adds a late reading and changes the outcome.
+    let (reached, (accepted, refused)) =
+        explore(two_prosumers_hardened(), Some(Hardfork::Osaka), cases());
+    assert_reached(&reached, &["REACH-LATE-001"]);
     assert!(
         accepted > 100 && refused > 10,
         "replayed {accepted} accepted, {refused} refused"

@@ -84,6 +84,14 @@ fn every_planted_bug_is_caught_by_the_model_based_walks() {
             mutant::select(None);
             panic!("mutant {} was not caught", m.name());
         };
+        // Caught by a check, not by a crash of the harness.
+        assert!(
+            ["violated", "answered", "abstraction differs", "on the EVM"]
+                .iter()
+                .any(|w| reason.contains(w)),
+            "mutant {} failed for another reason: {reason}",
+            m.name()
+        );
         report.push(Caught {
             name: m.name(),
             by,

@@ -427,6 +427,12 @@ impl<R: Recover> Contract<R> {
     pub fn bonds(&self) -> &[u128] {
         &self.bonds
     }
+    pub fn deposited(&self) -> &[bool] {
+        &self.deposited
+    }
+    pub fn bonded(&self) -> &[bool] {
+        &self.bonded
+    }
     pub fn is_slashed(&self, node: ProsumerIndex) -> bool {
         self.slashed[node]
     }

@@ -282,3 +282,16 @@ pub fn five_prosumers_real_sizes() -> Setup {
         economy: Economy::REAL,
     }
 }
+
+/// The hardened variant at the exhaustive check's size plus one: N=2, K=1, W=2, node 0
+/// Byzantine, a lossy network (where a challenge can add a late reading).
+pub fn two_prosumers_hardened() -> Setup {
+    Setup {
+        config: ModelConfig {
+            slots_per_window: 2,
+            hardened: true,
+            ..ModelConfig::default()
+        },
+        economy: Economy::SMALL,
+    }
+}

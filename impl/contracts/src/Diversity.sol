@@ -11,7 +11,7 @@ pragma solidity 0.8.37;
 /// checks, with the same balances and events. Each `revert` names the spec's error.
 /// Where the EVM forces a different shape the spec says so (§7.9):
 /// - `finalizePending` takes the pending result again (only its hash is stored);
-/// - `reportInconsistency` may be split into chunks (`last = false` until the final one);
+/// - `reportInconsistency` may be split into chunks (`offset`, `total`);
 /// - `EvidenceAdded` counts readings that were counted, voided or ignored (no leaf set).
 contract Diversity {
     // ------------------------------------------------------------------ types
@@ -94,7 +94,7 @@ contract Diversity {
     uint256 public constant MAX_AMOUNT_WEI = 1 << 96;
     uint256 public constant MAX_EVIDENCE_CHUNK = 256;
     uint256 public constant MAX_FRAUD_PROOF_READINGS = 1 << 16;
-    /// Most readings one chunk of a fraud proof may carry (about 7k gas each).
+    /// Most readings one chunk of a fraud proof may carry (about 12,500 gas each).
     uint256 public constant MAX_FRAUD_PROOF_CHUNK = 1024;
 
     /// secp256k1 group order and its half (the low-s bound, spec §4.1).
@@ -155,6 +155,7 @@ contract Diversity {
     error NothingToWithdraw(address who);
     // Errors of the EVM's own shape (§7.9): no counterpart in the reference contract.
     error PendingMismatch(bytes32 pending, bytes32 got);
+    error ProofOutOfSequence(uint32 expectedOffset, uint32 expectedTotal, uint32 offset, uint32 total);
     error TransferFailed(address to, uint256 amount);
     // ParamsError (§3), raised by the constructor.
     error NoProsumers();
@@ -256,11 +257,14 @@ contract Diversity {
     mapping(bytes32 => uint256) internal evidenceTotal;
 
     /// A fraud proof being checked in chunks (§7.7, §7.9), keyed by (reporter, claim, signature).
+    /// A chunk at offset 0 starts it afresh; each later chunk must continue exactly where the
+    /// last one ended, so a resent, reordered or stale chunk is refused by name.
     struct FraudProof {
         bool started;
         bool fraud;
         uint8 node;
         uint32 count;
+        uint32 total;
         uint16 lastMeter; // meter index + 1 of the last reading (0: none yet)
         uint64 lastSlot;
         bool groupVoid;
@@ -829,36 +833,46 @@ contract Diversity {
     }
 
     /// A fraud proof (spec §7.7), checked in one pass over the readings in the order given,
-    /// possibly over several calls: `last = false` keeps the running state for the next
-    /// chunk (spec §7.9). The outcome of a proof equals the reference contract's outcome
-    /// on the concatenated readings.
-    function reportInconsistency(SignedResult calldata claim, SignedReading[] calldata readings, bool last)
-        external
-        payable
-    {
+    /// possibly over several calls: the readings `[offset, offset + len)` of a proof of
+    /// `total` readings (spec §7.9). The chunk that reaches `total` decides. The outcome of a
+    /// proof equals the reference contract's outcome on the concatenated readings.
+    function reportInconsistency(
+        SignedResult calldata claim,
+        SignedReading[] calldata readings,
+        uint32 offset,
+        uint32 total
+    ) external payable {
         _noValue();
         _requirePhase(Phase.Active);
         if (readings.length > MAX_FRAUD_PROOF_CHUNK) revert EvidenceSize(MAX_FRAUD_PROOF_CHUNK, readings.length);
         bytes32 id = keccak256(abi.encode(msg.sender, claim.signature.r, claim.signature.s, claim.signature.v));
         bytes32 digest = resultDigest(claim.result);
         id = keccak256(abi.encode(id, digest));
-        FraudProof memory f = proofs[id];
-        if (!f.started) {
+        FraudProof memory f;
+        if (offset == 0) {
+            // A proof starts afresh: whatever an earlier, unfinished attempt left is dropped.
+            if (total > MAX_FRAUD_PROOF_READINGS) revert EvidenceSize(MAX_FRAUD_PROOF_READINGS, total);
             (uint256 node,) = _signerOf(claim, 0);
             if (nodes[node] == msg.sender) revert SelfReport();
             f.started = true;
             f.node = uint8(node);
+            f.total = total;
             // A result for no window, or of the wrong shape, is fraud whatever the readings.
             (bool shapeOk,) = _checkShape(claim.result);
             f.fraud = claim.result.window >= WINDOWS || !shapeOk;
+        } else {
+            f = proofs[id];
+            if (!f.started || offset != f.count || total != f.total) {
+                revert ProofOutOfSequence(f.count, f.total, offset, total);
+            }
         }
-        if (f.count + readings.length > MAX_FRAUD_PROOF_READINGS) {
-            revert EvidenceSize(MAX_FRAUD_PROOF_READINGS, f.count + readings.length);
+        if (uint256(offset) + readings.length > total) {
+            revert ProofOutOfSequence(f.count, f.total, offset, total);
         }
         for (uint256 k = 0; k < readings.length; k++) {
             _proofStep(f, claim.result, readings[k]);
         }
-        if (!last) {
+        if (f.count < total) {
             proofs[id] = f;
             return;
         }

@@ -89,6 +89,7 @@ alloy_sol_types::sol! {
         error SlashPeriodRunning(uint64 until);
         error NothingToWithdraw(address who);
         error PendingMismatch(bytes32 pending, bytes32 got);
+        error ProofOutOfSequence(uint32 expectedOffset, uint32 expectedTotal, uint32 offset, uint32 total);
         error TransferFailed(address to, uint256 amount);
         error NoProsumers();
         error TooManyProsumers(uint256 n);
@@ -121,7 +122,7 @@ alloy_sol_types::sol! {
         function addEvidence(uint32 window, SignedReading[] readings) external payable;
         function finalizeDispute(uint32 window) external payable;
         function reportEquivocation(SignedResult first, SignedResult second) external payable;
-        function reportInconsistency(SignedResult claim, SignedReading[] readings, bool last) external payable;
+        function reportInconsistency(SignedResult claim, SignedReading[] readings, uint32 offset, uint32 total) external payable;
         function close() external payable;
         function withdraw() external payable;
 
@@ -136,6 +137,10 @@ alloy_sol_types::sol! {
         function held() external view returns (uint256);
         function status() external view returns (Phase phase, uint32 nextWindow, uint64 deposited, uint64 bonded, uint64 slashed);
         function resultDigest(WindowResult r) external view returns (bytes32);
+        function pendingHash() external view returns (bytes32);
+        function pendingUntil() external view returns (uint64);
+        function lastFinalAt() external view returns (uint64);
+        function dispute() external view returns (bool open, uint32 window, uint64 deadline, uint8 openedBy, uint64 nonce, bytes32 challenged);
         function evidenceTotals(uint32 window) external view returns (uint64[] produced, uint64[] consumed);
     }
 

@@ -336,11 +336,15 @@ impl SolidityContract {
             readings.chunks(MAX_FRAUD_PROOF_CHUNK).collect()
         };
         let mut observed = Vec::new();
+        // A total beyond 32 bits is refused by the contract as `EvidenceSize`, as by the
+        // reference contract; saturate rather than wrap.
+        let total = u32::try_from(readings.len()).unwrap_or(u32::MAX);
         for (k, chunk) in chunks.iter().enumerate() {
             let data = sol::reportInconsistencyCall {
                 claim: to_sol_signed_result(claim),
                 readings: chunk.iter().map(to_sol_reading).collect(),
-                last: k + 1 == chunks.len(),
+                offset: (k * MAX_FRAUD_PROOF_CHUNK) as u32,
+                total,
             }
             .abi_encode();
             observed.extend(self.send("reportInconsistency", from, U256::from(value), data)?);
@@ -389,13 +393,29 @@ impl SolidityContract {
         let status = self.view(sol::statusCall {});
         let bits = |b: u64| (0..n).map(|i| b & (1 << i) != 0).collect::<Vec<_>>();
         ChainState {
-            phase: match status.phase {
-                sol::Phase::Funding => Phase::Funding,
-                sol::Phase::Active => Phase::Active,
-                sol::Phase::Closed => Phase::Closed,
-                _ => Phase::Aborted,
-            },
+            phase: phase(status.phase).expect("the contract reports a defined phase"),
+            deposited: bits(status.deposited),
+            bonded: bits(status.bonded),
             next_window: status.nextWindow,
+            last_final_at: self.view(sol::lastFinalAtCall {}),
+            pending: {
+                let h = self.view(sol::pendingHashCall {});
+                (!h.is_zero()).then(|| (h, self.view(sol::pendingUntilCall {})))
+            },
+            dispute: {
+                let d = self.view(sol::disputeCall {});
+                d.open.then(|| {
+                    let t = self.view(sol::evidenceTotalsCall { window: d.window });
+                    OpenDispute {
+                        window: d.window,
+                        deadline: d.deadline,
+                        opened_by: d.openedBy as usize,
+                        challenged: (!d.challenged.is_zero()).then_some(d.challenged),
+                        produced: t.produced,
+                        consumed: t.consumed,
+                    }
+                })
+            },
             slashed: bits(status.slashed),
             last_hash: self.view(sol::lastHashCall {}),
             balances: (0..n)
@@ -419,11 +439,29 @@ impl SolidityContract {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenDispute {
+    pub window: u32,
+    pub deadline: u64,
+    pub opened_by: usize,
+    pub challenged: Option<B256>,
+    pub produced: Vec<u64>,
+    pub consumed: Vec<u64>,
+}
+
 /// The part of a contract's state both implementations expose.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainState {
     pub phase: Phase,
+    pub deposited: Vec<bool>,
+    pub bonded: Vec<bool>,
     pub next_window: u32,
+    pub last_final_at: u64,
+    /// The pending result's hash and the end of its challenge period.
+    pub pending: Option<(B256, u64)>,
+    /// The open dispute: window, deadline, opener, challenged hash, and the totals of its
+    /// evidence so far, f(evidence).
+    pub dispute: Option<OpenDispute>,
     pub slashed: Vec<bool>,
     pub last_hash: B256,
     pub balances: Vec<u128>,
@@ -452,7 +490,19 @@ impl ChainState {
             + c.owed().values().sum::<u128>();
         ChainState {
             phase: c.phase(),
+            deposited: c.deposited().to_vec(),
+            bonded: c.bonded().to_vec(),
             next_window: c.next_window(),
+            last_final_at: c.last_final_at().unwrap_or(0),
+            pending: c.pending().map(|p| (p.hash, p.until)),
+            dispute: c.dispute().map(|d| OpenDispute {
+                window: d.window,
+                deadline: d.deadline,
+                opened_by: d.opened_by,
+                challenged: d.challenged,
+                produced: d.evidence.produced().to_vec(),
+                consumed: d.evidence.consumed().to_vec(),
+            }),
             slashed: c.slashed().to_vec(),
             last_hash: c.last_hash(),
             balances: c.balances().to_vec(),
@@ -564,7 +614,8 @@ fn decode_event(params: &Params, log: &Log) -> Result<Observed, EvmError> {
             hash: e.hash,
             path: match e.path {
                 sol::Path::FastPath => Path::FastPath,
-                _ => Path::Dispute,
+                sol::Path::Dispute => Path::Dispute,
+                other => return Err(EvmError::Other(format!("path {other:?} is not defined"))),
             },
             dust: e.dust.to(),
         },
@@ -585,7 +636,12 @@ fn decode_event(params: &Params, log: &Log) -> Result<Observed, EvmError> {
             reporter: e.reporter,
             reason: match e.reason {
                 sol::SlashReason::Equivocation => SlashReason::Equivocation,
-                _ => SlashReason::Inconsistency,
+                sol::SlashReason::Inconsistency => SlashReason::Inconsistency,
+                other => {
+                    return Err(EvmError::Other(format!(
+                        "slash reason {other:?} is not defined"
+                    )))
+                }
             },
             reward: e.reward.to(),
         },
@@ -597,22 +653,27 @@ fn decode_event(params: &Params, log: &Log) -> Result<Observed, EvmError> {
     })
 }
 
-fn sig_error(reason: u8, v: u8) -> SignatureError {
-    match reason {
+// Every mapping below is exact: a value the contract should never produce is reported as
+// undecodable, never folded into a neighbouring value.
+
+fn sig_error(reason: u8, v: u8) -> Result<SignatureError, String> {
+    Ok(match reason {
         1 => SignatureError::BadV(v),
         2 => SignatureError::HighS,
         3 => SignatureError::OutOfRange,
-        _ => SignatureError::NoRecovery,
-    }
+        4 => SignatureError::NoRecovery,
+        other => return Err(format!("signature refusal reason {other} is not defined")),
+    })
 }
 
-fn phase(p: sol::Phase) -> Phase {
-    match p {
+fn phase(p: sol::Phase) -> Result<Phase, String> {
+    Ok(match p {
         sol::Phase::Funding => Phase::Funding,
         sol::Phase::Active => Phase::Active,
         sol::Phase::Closed => Phase::Closed,
-        _ => Phase::Aborted,
-    }
+        sol::Phase::Aborted => Phase::Aborted,
+        other => return Err(format!("phase {other:?} is not defined")),
+    })
 }
 
 /// Decodes a failed transaction into the reference contract's error where one corresponds.
@@ -644,7 +705,7 @@ pub fn decode_revert(data: &[u8]) -> Result<ContractError, String> {
     };
     Ok(match e {
         S::WrongPhase(e) => C::WrongPhase {
-            actual: phase(e.actual),
+            actual: phase(e.actual)?,
         },
         S::NotAWallet(e) => C::NotAWallet(e.who),
         S::NotANode(e) => C::NotANode(e.who),
@@ -677,7 +738,7 @@ pub fn decode_revert(data: &[u8]) -> Result<ContractError, String> {
         },
         S::BadSignature(e) => C::BadSignature {
             index: i(e.index),
-            error: sig_error(e.reason, e.v),
+            error: sig_error(e.reason, e.v)?,
         },
         S::UnknownSigner(e) => C::UnknownSigner {
             index: i(e.index),
@@ -711,7 +772,7 @@ pub fn decode_revert(data: &[u8]) -> Result<ContractError, String> {
         },
         S::ReadingBadSignature(e) => reading(
             e.index,
-            ReadingError::BadSignature(sig_error(e.reason, e.v)),
+            ReadingError::BadSignature(sig_error(e.reason, e.v)?),
         ),
         S::ReadingSignerMismatch(e) => reading(
             e.index,

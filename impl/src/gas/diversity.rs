@@ -536,7 +536,7 @@ pub fn entry_points(hardfork: Hardfork) -> Vec<(String, u64)> {
     )
     .expect("fast path");
     out.push(("submitWindow (N=3)".into(), last_gas(&c)));
-    // A single-chunk fraud proof is refused (NotFraud); a lie is slashed, in chunks.
+    // A lie about the last prosumer, proven over the window's readings in chunks.
     let mut lie = r0.clone();
     lie.consumed[n - 1] += 1;
     let claim = SignedResult {
