@@ -15,7 +15,7 @@ use diversity::meter::MeterBehaviour;
 use diversity::mutant::{self, Mutant};
 use diversity::simulation::{self, ByzantineSpec, MeterSpec, Scenario};
 use diversity_model::checking::{self, Search};
-use diversity_model::protocol::{DiversityModel, MeterFault, ModelConfig};
+use diversity_model::protocol::{DiversityModel, Economy, MeterFault, ModelConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use stateright::Model;
 
@@ -114,6 +114,9 @@ struct ModelArgs {
     /// A deliberately broken variant that the checker must catch.
     #[arg(long, value_name = "NAME")]
     mutant: Option<String>,
+    /// Value domain: small (2 Wh, 1 wei deposits) or real (286 Wh, 1 ETH deposits).
+    #[arg(long, default_value = "small")]
+    values: String,
 }
 
 impl ModelArgs {
@@ -168,6 +171,11 @@ impl ModelArgs {
             max_delay: self.max_delay.max(1),
             synchronous: self.synchronous,
             meter_fault,
+            economy: match self.values.as_str() {
+                "small" => Economy::SMALL,
+                "real" => Economy::REAL,
+                other => return Err(format!("unknown value domain `{other}`: use small or real")),
+            },
         })
     }
 }
