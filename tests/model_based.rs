@@ -24,10 +24,11 @@ mod walk;
 use std::collections::BTreeMap;
 
 use diversity::evm::Hardfork;
+use diversity_model::protocol::ModelConfig;
 use proptest::test_runner::TestCaseError;
 use walk::{
     five_prosumers_real_sizes, four_prosumers_hardened, picks, runner, three_prosumers,
-    two_prosumers_hardened, walk, Pick, Setup,
+    two_prosumers_hardened, walk, Pick,
 };
 
 /// Cases per configuration: bounded by default, `DIVERSITY_DEEP=1` for the deep tier.
@@ -42,14 +43,14 @@ fn cases() -> u32 {
 /// Runs `cases` random walks and returns the `sometimes` properties reached and the calls
 /// replayed on the EVM.
 fn explore(
-    setup: Setup,
+    config: ModelConfig,
     evm: Option<Hardfork>,
     cases: u32,
 ) -> (BTreeMap<&'static str, usize>, (usize, usize)) {
     let reached = std::cell::RefCell::new(BTreeMap::new());
     let replayed = std::cell::Cell::new((0, 0));
     let result = runner(cases, Some(file!())).run(&picks(400), |p| {
-        let w = walk(&setup, evm, &p).map_err(TestCaseError::fail)?;
+        let w = walk(&config, evm, &p).map_err(TestCaseError::fail)?;
         for (k, v) in w.reached {
             *reached.borrow_mut().entry(k).or_insert(0) += v;
         }

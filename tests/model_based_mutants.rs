@@ -13,17 +13,18 @@ mod walk;
 
 use diversity::evm::Hardfork;
 use diversity::mutant::{self, Mutant};
+use diversity_model::protocol::ModelConfig;
 use proptest::test_runner::{TestCaseError, TestError};
-use walk::{four_prosumers_hardened, picks, runner, three_prosumers, walk_with, Pick, Setup};
+use walk::{four_prosumers_hardened, picks, runner, three_prosumers, walk_with, Pick};
 
 /// Runs the walks of one configuration until one fails; the shrunk failing walk, if any.
 fn first_failure(
-    setup: &Setup,
+    config: &ModelConfig,
     evm: Option<Hardfork>,
     invariants: bool,
 ) -> Option<(Vec<Pick>, String)> {
     let result = runner(256, None).run(&picks(400), |p| {
-        walk_with(setup, evm, invariants, &p)
+        walk_with(config, evm, invariants, &p)
             .map(|_| ())
             .map_err(TestCaseError::fail)
     });

@@ -289,16 +289,6 @@ impl DiversityModel {
     /// verify on a contract deployed there.
     pub fn with_domain(config: ModelConfig, chain_id: u64, contract: Address) -> Self {
         let economy = config.economy;
-        Self::with_economy(config, chain_id, contract, economy)
-    }
-
-    /// The model at another domain and with other sizes of money and energy.
-    pub fn with_economy(
-        config: ModelConfig,
-        chain_id: u64,
-        contract: Address,
-        economy: Economy,
-    ) -> Self {
         let n = config.nodes;
         let meter_keys: Vec<SecretKey> = (0..n)
             .map(|i| SecretKey::from_label(&format!("model/meter/{i}")))

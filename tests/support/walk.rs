@@ -44,13 +44,8 @@ pub struct Walk {
 }
 
 impl Walk {
-    pub fn new(setup: &Setup, evm: Option<Hardfork>) -> Self {
-        let mut model = DiversityModel::with_economy(
-            setup.config.clone(),
-            CHAIN_ID,
-            contract_address(),
-            setup.economy,
-        );
+    pub fn new(config: &ModelConfig, evm: Option<Hardfork>) -> Self {
+        let mut model = DiversityModel::with_domain(config.clone(), CHAIN_ID, contract_address());
         let tap = model.tap();
         let state = model.init_states().remove(0);
         let properties = model.properties();
@@ -177,18 +172,18 @@ fn describe(a: &Action) -> String {
 }
 
 /// Runs one walk; the error names the step, the failure and the trace.
-pub fn walk(setup: &Setup, evm: Option<Hardfork>, picks: &[Pick]) -> Result<Walk, String> {
-    walk_with(setup, evm, true, picks)
+pub fn walk(config: &ModelConfig, evm: Option<Hardfork>, picks: &[Pick]) -> Result<Walk, String> {
+    walk_with(config, evm, true, picks)
 }
 
 /// [`walk`], with the model's invariants checked or not.
 pub fn walk_with(
-    setup: &Setup,
+    config: &ModelConfig,
     evm: Option<Hardfork>,
     invariants: bool,
     picks: &[Pick],
 ) -> Result<Walk, String> {
-    let mut w = Walk::new(setup, evm);
+    let mut w = Walk::new(config, evm);
     w.invariants = invariants;
     for (k, pick) in picks.iter().enumerate() {
         match w.step(*pick) {
@@ -225,73 +220,55 @@ pub fn runner(cases: u32, source: Option<&'static str>) -> TestRunner {
     })
 }
 
-/// A configuration of the model and the sizes of its money and energy.
-#[derive(Clone, Debug)]
-pub struct Setup {
-    pub config: ModelConfig,
-    pub economy: Economy,
-}
-
 /// Three prosumers, two windows of two slots, node 0 Byzantine, a lossy, duplicating,
 /// reordering network with a delay of up to two ticks (the exhaustive default is N=2, K=1,
 /// W=1).
-pub fn three_prosumers() -> Setup {
-    Setup {
-        config: ModelConfig {
-            nodes: 3,
-            windows: 2,
-            slots_per_window: 2,
-            byzantine: vec![0],
-            duplicating: true,
-            max_delay: 2,
-            ..ModelConfig::default()
-        },
-        economy: Economy::SMALL,
+pub fn three_prosumers() -> ModelConfig {
+    ModelConfig {
+        nodes: 3,
+        windows: 2,
+        slots_per_window: 2,
+        byzantine: vec![0],
+        duplicating: true,
+        max_delay: 2,
+        ..ModelConfig::default()
     }
 }
 
 /// Four prosumers, three windows, two Byzantine nodes (half the grid), the hardened variant
 /// and an equivocating meter.
-pub fn four_prosumers_hardened() -> Setup {
-    Setup {
-        config: ModelConfig {
-            nodes: 4,
-            windows: 3,
-            slots_per_window: 1,
-            byzantine: vec![0, 1],
-            hardened: true,
-            meter_fault: MeterFault::Equivocating(2),
-            ..ModelConfig::default()
-        },
-        economy: Economy::SMALL,
+pub fn four_prosumers_hardened() -> ModelConfig {
+    ModelConfig {
+        nodes: 4,
+        windows: 3,
+        slots_per_window: 1,
+        byzantine: vec![0, 1],
+        hardened: true,
+        meter_fault: MeterFault::Equivocating(2),
+        ..ModelConfig::default()
     }
 }
 
 /// Five prosumers at real sizes (286 Wh readings, 1 ETH deposits, 0.1 ETH bonds, 83,333,333
 /// wei per Wh), two windows of three slots, nodes 1 and 3 Byzantine, a silent meter.
-pub fn five_prosumers_real_sizes() -> Setup {
-    Setup {
-        config: ModelConfig {
-            nodes: 5,
-            windows: 2,
-            slots_per_window: 3,
-            byzantine: vec![1, 3],
-            meter_fault: MeterFault::Silent(4),
-            ..ModelConfig::default()
-        },
+pub fn five_prosumers_real_sizes() -> ModelConfig {
+    ModelConfig {
+        nodes: 5,
+        windows: 2,
+        slots_per_window: 3,
+        byzantine: vec![1, 3],
+        meter_fault: MeterFault::Silent(4),
         economy: Economy::REAL,
+        ..ModelConfig::default()
     }
 }
 
 /// The hardened variant at the exhaustive check's size plus one: N=2, K=1, W=2, node 0
 /// Byzantine, a lossy network (where a challenge can add a late reading).
-pub fn two_prosumers_hardened() -> Setup {
-    Setup {
-        config: ModelConfig {
-            slots_per_window: 2,
-            hardened: true,
-            ..ModelConfig::default()
-        },
-        economy: Economy::SMALL,
+pub fn two_prosumers_hardened() -> ModelConfig {
+    ModelConfig {
+        slots_per_window: 2,
+        hardened: true,
+        ..ModelConfig::default()
     }
 }

@@ -15,7 +15,7 @@ use super::abi::IDiversity as sol;
 use super::{artifacts, Evm, Hardfork, InvalidTx, Receipt, CHAIN_ID};
 use crate::contract::{Call, ContractError, Event, Path, Phase, SlashReason, Tx};
 use crate::crypto::{Signature65, SignatureError};
-use crate::params::{Params, ParamsError};
+use crate::params::Params;
 use crate::reading_set::ReadingError;
 use crate::types::{SignedReading, SignedResult, WindowResult};
 
@@ -364,10 +364,7 @@ impl SolidityContract {
             .call(from, self.address, value, data)
             .map_err(invalid)?;
         let result = if r.success {
-            r.logs
-                .iter()
-                .map(|l| decode_event(&self.params, l))
-                .collect()
+            r.logs.iter().map(decode_event).collect()
         } else {
             Err(decode_failure(&r))
         };
@@ -587,12 +584,11 @@ pub fn to_sol_params(p: &Params) -> sol::Params {
 
 // ---- ABI → Rust ----
 
-fn decode_event(params: &Params, log: &Log) -> Result<Observed, EvmError> {
+fn decode_event(log: &Log) -> Result<Observed, EvmError> {
     use sol::IDiversityEvents as E;
     let e = E::decode_raw_log(log.topics(), &log.data.data)
         .map_err(|e| EvmError::Other(format!("undecodable log: {e}")))?;
     let idx = |v: U256| v.to::<usize>();
-    let _ = params;
     Ok(match e {
         E::Deposited(e) => Observed::Deposited {
             prosumer: idx(e.prosumer),
@@ -810,7 +806,7 @@ pub fn decode_revert(data: &[u8]) -> Result<ContractError, String> {
         S::NotAllFinal(e) => C::NotAllFinal { next: e.next },
         S::SlashPeriodRunning(e) => C::SlashPeriodRunning { until: e.until },
         S::NothingToWithdraw(e) => C::NothingToWithdraw(e.who),
-        other => return Err(describe_params_error(other)),
+        other => return Err(format!("{other:?} has no reference counterpart")),
     })
 }
 
@@ -823,67 +819,4 @@ fn malformed(reason: &str) -> Result<&'static str, String> {
         .into_iter()
         .find(|r| *r == reason)
         .ok_or_else(|| format!("MalformedResult({reason:?}) has no reference counterpart"))
-}
-
-/// A constructor's refusal as the reference's `ParamsError`, where it is one.
-pub fn decode_params_error(data: &[u8]) -> Option<ParamsError> {
-    use sol::IDiversityErrors as S;
-    let role = |r: &str| -> &'static str {
-        match r {
-            "node" => "node",
-            "meter" => "meter",
-            "wallet" => "wallet",
-            _ => "dust recipient",
-        }
-    };
-    let name = |n: &str| -> &'static str {
-        [
-            "slot_secs",
-            "slots_per_window",
-            "windows",
-            "dispute_period",
-            "slash_period",
-            "sign_period",
-            "price_wei_per_wh",
-            "bond",
-            "deposit",
-        ]
-        .into_iter()
-        .find(|k| *k == n)
-        .unwrap_or("?")
-    };
-    Some(match S::abi_decode(data).ok()? {
-        S::NoProsumers(_) => ParamsError::NoProsumers,
-        S::TooManyProsumers(e) => ParamsError::TooManyProsumers(e.n.to()),
-        S::LengthMismatch(e) => ParamsError::LengthMismatch {
-            nodes: e.nodes.to(),
-            meters: e.meters.to(),
-            wallets: e.wallets.to(),
-            deposits: e.deposits.to(),
-        },
-        S::ZeroAddress(e) => ParamsError::ZeroAddress {
-            role: role(&e.role),
-            address: e.who,
-        },
-        S::DuplicateAddress(e) => ParamsError::DuplicateAddress {
-            role: role(&e.role),
-            address: e.who,
-        },
-        S::ZeroParam(e) => ParamsError::Zero(name(&e.name)),
-        S::TooLarge(e) => ParamsError::TooLarge {
-            name: name(&e.name),
-            value: e.value.to(),
-            limit: e.limit.to(),
-        },
-        S::DisputeTooShort(e) => ParamsError::DisputeTooShort {
-            dispute: e.dispute,
-            collect: e.collect,
-        },
-        S::TimeOverflow(_) => ParamsError::TimeOverflow,
-        _ => return None,
-    })
-}
-
-fn describe_params_error(e: sol::IDiversityErrors) -> String {
-    format!("{e:?}")
 }

@@ -180,6 +180,30 @@ impl GasGrid {
     pub fn window_end(&self, w: u32) -> u64 {
         self.params.window_end(w)
     }
+
+    /// Submits window `w`'s honest result (stand-in root), linked to `prev`, with every
+    /// node's signature, from node `from`, at time `at`; returns its hash (the next `prev`).
+    pub fn submit_window(
+        &self,
+        c: &mut SolidityContract,
+        w: u32,
+        prev: B256,
+        from: usize,
+        at: u64,
+    ) -> B256 {
+        let r = self.result(w, prev, stand_in_root(w));
+        let hash = self.domain.result_digest(&r);
+        let call = Call {
+            from: self.params.nodes[from],
+            value: 0,
+            tx: Tx::SubmitWindow {
+                signatures: self.certificate(&r),
+                result: r,
+            },
+        };
+        c.execute(&call, at).expect("the certificate is accepted");
+        hash
+    }
 }
 
 /// A stand-in readings root for fast-path measurements: the contract never reads it on
@@ -220,18 +244,7 @@ pub fn fast_path(hardfork: Hardfork, n: usize) -> FastPath {
     // Settle the windows before the measured one, so that it is measured in steady state.
     let mut prev = g.params.genesis_hash();
     for w in 0..=MEASURED_WINDOW {
-        let r = g.result(w, prev, stand_in_root(w));
-        prev = g.domain.result_digest(&r);
-        let call = Call {
-            from: g.params.nodes[0],
-            value: 0,
-            tx: Tx::SubmitWindow {
-                signatures: g.certificate(&r),
-                result: r,
-            },
-        };
-        c.execute(&call, g.window_end(w) + 7_200)
-            .expect("the certificate is accepted");
+        prev = g.submit_window(&mut c, w, prev, 0, g.window_end(w) + 7_200);
     }
     let (produced, consumed) = g.totals(MEASURED_WINDOW);
     let surplus: u64 = produced
@@ -413,22 +426,8 @@ pub fn year(hardfork: Hardfork, n: usize) -> Year {
     let mut windows = 0;
     let mut now = 0;
     for w in 0..g.params.windows {
-        let r = g.result(w, prev, stand_in_root(w));
-        prev = Domain::of(&g.params).result_digest(&r);
         now = g.window_end(w) + 7_200;
-        let tx = Tx::SubmitWindow {
-            signatures: g.certificate(&r),
-            result: r,
-        };
-        c.execute(
-            &Call {
-                from: g.params.nodes[w as usize % n],
-                value: 0,
-                tx,
-            },
-            now,
-        )
-        .expect("window settles");
+        prev = g.submit_window(&mut c, w, prev, w as usize % n, now);
         windows += last_gas(&c);
     }
     let before = c.sent.len();
@@ -647,21 +646,13 @@ pub fn entry_points_hardened(hardfork: Hardfork) -> Vec<(String, u64)> {
     let n = 3;
     let g = GasGrid::new(n, 86_400);
     let mut c = g.deploy(hardfork);
-    let r = g.result(0, g.params.genesis_hash(), stand_in_root(0));
     let t = g.window_end(0) + 7_200;
     let call = |tx: Tx| Call {
         from: g.params.nodes[0],
         value: 0,
         tx,
     };
-    c.execute(
-        &call(Tx::SubmitWindow {
-            result: r.clone(),
-            signatures: g.certificate(&r),
-        }),
-        t,
-    )
-    .expect("pending");
+    let mut prev = g.submit_window(&mut c, 0, g.params.genesis_hash(), 0, t);
     out.push(("submitWindow (hardened: pending)".into(), last_gas(&c)));
     c.execute(&call(Tx::FinalizePending { window: 0 }), t + 86_400)
         .expect("final");
@@ -691,20 +682,10 @@ pub fn entry_points_hardened(hardfork: Hardfork) -> Vec<(String, u64)> {
     .expect("refund");
     out.push(("withdraw".into(), last_gas(&u)));
     // Close after the whole year.
-    let mut prev = Domain::of(&g.params).result_digest(&r);
     let mut now = t + 86_400;
     for w in 1..g.params.windows {
-        let r = g.result(w, prev, stand_in_root(w));
-        prev = Domain::of(&g.params).result_digest(&r);
         now = g.window_end(w) + 7_200;
-        c.execute(
-            &call(Tx::SubmitWindow {
-                result: r.clone(),
-                signatures: g.certificate(&r),
-            }),
-            now,
-        )
-        .expect("pending");
+        prev = g.submit_window(&mut c, w, prev, 0, now);
         now += 86_400;
         c.execute(&call(Tx::FinalizePending { window: w }), now)
             .expect("final");
