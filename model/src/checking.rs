@@ -39,6 +39,8 @@ pub struct CheckReport {
     pub max_depth: usize,
     pub seconds: f64,
     pub states_per_second: f64,
+    /// The process's peak resident memory in MiB, where the platform reports it (Linux).
+    pub peak_memory_mib: Option<f64>,
     pub complete: bool,
     pub properties: Vec<PropertyOutcome>,
 }
@@ -135,9 +137,18 @@ fn report<C: Checker<DiversityModel>>(
         max_depth: checker.max_depth(),
         seconds,
         states_per_second: unique_states as f64 / seconds.max(1e-9),
+        peak_memory_mib: peak_memory_mib(),
         complete,
         properties,
     }
+}
+
+/// Peak resident memory of this process (`VmHWM`), in MiB; `None` where `/proc` is absent.
+pub fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 fn wait<C: Checker<DiversityModel>>(checker: C, progress: &mut dyn FnMut(usize)) -> C {

@@ -105,6 +105,15 @@ struct ModelArgs {
     /// Time waits until every message is delivered.
     #[arg(long)]
     synchronous: bool,
+    /// A scheduled network: messages are delivered (or lost) one at a time, oldest first,
+    /// then by destination and sender. Checks fewer behaviours than the default network,
+    /// which may reorder (see docs/model-checking.md, A-NET-ORDER-001).
+    #[arg(long)]
+    in_order: bool,
+    /// Turn off the partial-order reductions POR-REDUNDANT-001 and POR-READINGS-001
+    /// (docs/model-checking.md), to measure their effect.
+    #[arg(long)]
+    no_reduction: bool,
     /// Meter M sends nothing for slot 0.
     #[arg(long, value_name = "M")]
     silent_meter: Option<usize>,
@@ -170,6 +179,8 @@ impl ModelArgs {
             duplicating: self.duplicating,
             max_delay: self.max_delay.max(1),
             synchronous: self.synchronous,
+            in_order: self.in_order,
+            reduce: !self.no_reduction,
             meter_fault,
             economy: match self.values.as_str() {
                 "small" => Economy::SMALL,
@@ -387,12 +398,13 @@ fn check(args: CheckArgs) -> ExitCode {
     let quiet = args.quiet || args.json;
     if !quiet {
         eprintln!(
-            "Checking DIVERSITY: {} nodes ({} Byzantine), {} windows of {} slot(s), {} variant{}, {} threads",
+            "Checking DIVERSITY: {} nodes ({} Byzantine), {} windows of {} slot(s), {} variant, {} network{}, {} threads",
             config.nodes,
             config.byzantine.len(),
             config.windows,
             config.slots_per_window,
             if config.hardened { "hardened" } else { "paper" },
+            network_description(&config),
             mutant::selected().map(|m| format!(", mutant {}", m.name())).unwrap_or_default(),
             threads
         );
@@ -428,12 +440,16 @@ fn check(args: CheckArgs) -> ExitCode {
             }
         }
         println!(
-            "{} unique states ({} visited), depth {}, {:.1} s, {:.0} states/s{}",
+            "{} unique states ({} visited), depth {}, {:.1} s, {:.0} states/s{}{}",
             report.unique_states,
             report.states,
             report.max_depth,
             report.seconds,
             report.states_per_second,
+            report
+                .peak_memory_mib
+                .map(|m| format!(", peak memory {m:.0} MiB"))
+                .unwrap_or_default(),
             if report.complete {
                 ""
             } else {
@@ -446,6 +462,26 @@ fn check(args: CheckArgs) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The network a configuration checks, in words.
+fn network_description(c: &ModelConfig) -> String {
+    let mut parts = vec![if c.synchronous {
+        "synchronous".to_string()
+    } else {
+        format!("delay ≤ {}", c.max_delay)
+    }];
+    parts.push(if c.in_order { "in order" } else { "reordering" }.into());
+    if !c.reduce {
+        parts.push("no reduction".into());
+    }
+    if c.lossy {
+        parts.push("lossy".into());
+    }
+    if c.duplicating {
+        parts.push("duplicating".into());
+    }
+    parts.join(", ")
 }
 
 fn explore(args: ExploreArgs) -> ExitCode {

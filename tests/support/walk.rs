@@ -45,7 +45,13 @@ pub struct Walk {
 
 impl Walk {
     pub fn new(config: &ModelConfig, evm: Option<Hardfork>) -> Self {
-        let mut model = DiversityModel::with_domain(config.clone(), CHAIN_ID, contract_address());
+        // Walks sample the unreduced model: a redundant message may be delivered, lost or
+        // copied at any point, as the network allows, and frozen picks index that action list.
+        let config = ModelConfig {
+            reduce: false,
+            ..config.clone()
+        };
+        let mut model = DiversityModel::with_domain(config, CHAIN_ID, contract_address());
         let tap = model.tap();
         let state = model.init_states().remove(0);
         let properties = model.properties();
