@@ -1633,6 +1633,20 @@ mod tests {
         assert_eq!(r.unique_states, 921_727);
     }
 
+    /// Two honest prosumers against a Byzantine one on a synchronous, lossless, reordering
+    /// network: the honest nodes exchange inventories, results and certificates in every
+    /// order while the adversary does everything it may.
+    #[test]
+    fn three_prosumers_one_byzantine_reordering() {
+        let r = exhaustive(ModelConfig {
+            nodes: 3,
+            synchronous: true,
+            lossy: false,
+            ..ModelConfig::default()
+        });
+        assert_eq!(r.unique_states, 1_016_083);
+    }
+
     /// The target's size, N=4 and K=3, all honest, on the scheduled network
     /// (A-NET-ORDER-001): every window settles on the fast path, in order, linked and by its
     /// deadline, and the contract closes and pays out.
