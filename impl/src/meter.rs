@@ -82,7 +82,7 @@ impl Meter {
             {
                 Vec::new()
             }
-            MeterBehaviour::Equivocating { every } if every > 0 && slot % every == 0 => {
+            MeterBehaviour::Equivocating { every } if every > 0 && slot.is_multiple_of(every) => {
                 let a = self.frame(reading);
                 let b = self.frame(Reading {
                     produced_wh: produced_wh + 1,

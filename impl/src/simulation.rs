@@ -156,14 +156,14 @@ impl Scenario {
                 crate::params::MAX_PROSUMERS
             ));
         }
-        if self.slot_secs == 0 || (self.days * 86_400) % self.slot_secs != 0 {
+        if self.slot_secs == 0 || !(self.days * 86_400).is_multiple_of(self.slot_secs) {
             return bad(format!(
                 "slot_secs {} must divide a day evenly",
                 self.slot_secs
             ));
         }
         let slots = self.days * 86_400 / self.slot_secs;
-        if self.windows == 0 || slots % self.windows as u64 != 0 {
+        if self.windows == 0 || !slots.is_multiple_of(self.windows as u64) {
             return bad(format!(
                 "{} days of {}-second slots ({slots} slots) cannot be cut into {} equal windows",
                 self.days, self.slot_secs, self.windows
@@ -758,7 +758,7 @@ pub fn run(s: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, S
                 .violations
                 .push(format!("tick {tick}: {v}"));
         }
-        if tick % 96 == 0 {
+        if tick.is_multiple_of(96) {
             progress(tick.min(total), total);
         }
         if run.chain.phase() == Phase::Closed || run.chain.phase() == Phase::Aborted {

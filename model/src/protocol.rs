@@ -125,7 +125,7 @@ impl Default for ModelConfig {
 /// Energy of meter `m` in slot `s`: alternately a producer of 2 Wh and a consumer of 2 Wh,
 /// so every window has a seller and a buyer.
 pub fn reading_values(m: usize, s: u64) -> (u64, u64) {
-    if (m as u64 + s) % 2 == 0 {
+    if (m as u64 + s).is_multiple_of(2) {
         (2, 0)
     } else {
         (0, 2)
