@@ -142,11 +142,13 @@ impl<R> PartialEq for Node<R> {
             &self.windows,
             self.pruned_below,
             self.touched_pruned,
+            self.evidence_memo,
         ) == (
             other.index,
             &other.windows,
             other.pruned_below,
             other.touched_pruned,
+            other.evidence_memo,
         )
     }
 }
@@ -160,6 +162,7 @@ impl<R> std::hash::Hash for Node<R> {
             &self.windows,
             self.pruned_below,
             self.touched_pruned,
+            self.evidence_memo,
         )
             .hash(state)
     }

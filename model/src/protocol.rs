@@ -934,8 +934,8 @@ impl DiversityModel {
     /// an honest node `j`, and on a synchronous network, where time waits for it:
     ///
     /// - delivering a reading only adds it to `j`'s live set of its window (a set: any order
-    ///   gives the same set, and a meter's two readings of one slot are forwarded together
-    ///   whichever arrives second);
+    ///   gives the same set) and sends nothing, because its meter signed no other reading
+    ///   for its slot (an equivocation would be forwarded, to the adversary too);
     /// - the live set is read by `j`'s clock step (time waits for `env`) and by inventories
     ///   sent to `j` (none of that window in flight, and only clock steps send them);
     /// - a reading is ignored once its window is final, so the window must not be able to
@@ -959,6 +959,7 @@ impl DiversityModel {
                 return false;
             };
             w >= next
+                && self.signed_once(r)
                 && node.window(w).is_none_or(|nw| nw.frozen.is_none())
                 && !(w == next
                     && state
@@ -971,6 +972,17 @@ impl DiversityModel {
                             Payload::Peer(NodeMessage::Inventory { window, .. }) if *window == w)
                 })
         })
+    }
+
+    /// Whether the reading's meter signed only one reading for its slot. A second would
+    /// make the receiver forward both at once, and a forward to a Byzantine node changes
+    /// what the adversary knows, which its moves read: that delivery does not commute.
+    fn signed_once(&self, r: &SignedReading) -> bool {
+        self.genuine
+            .iter()
+            .filter(|g| g.reading.meter == r.reading.meter && g.reading.slot == r.reading.slot)
+            .count()
+            == 1
     }
 
     /// What the network may do with one message in flight.
@@ -1530,7 +1542,7 @@ mod tests {
     #[test]
     fn default_configuration() {
         let r = exhaustive(ModelConfig::default());
-        assert_eq!(r.unique_states, 128_116);
+        assert_eq!(r.unique_states, 181_888);
     }
 
     /// The same without POR-REDUNDANT-001: the same properties hold and are reached, over
@@ -1541,11 +1553,11 @@ mod tests {
             reduce: false,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 154_826);
+        assert_eq!(r.unique_states, 232_672);
     }
 
     /// Real-size values (286 Wh readings, 1 ETH deposits, 83,333,333 wei/Wh): every property
-    /// holds too, over 14 more states (84 more without the reduction). With 1-wei deposits every payment is capped by the
+    /// holds too, over 64 more states. With 1-wei deposits every payment is capped by the
     /// balance, so settlements of different totals can leave the same balances and their
     /// states merge; at real sizes they stay apart. The small domain is therefore a slight
     /// abstraction of the real one, not the same state space.
@@ -1555,7 +1567,7 @@ mod tests {
             economy: Economy::REAL,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 128_130);
+        assert_eq!(r.unique_states, 181_952);
     }
 
     /// The hardened variant: a certified result stays pending and can be challenged; a late
@@ -1570,7 +1582,7 @@ mod tests {
             .properties
             .iter()
             .any(|p| p.name.starts_with("REACH-LATE-001") && p.status == "reached"));
-        assert_eq!(r.unique_states, 576_242);
+        assert_eq!(r.unique_states, 913_990);
     }
 
     /// Two windows against the Byzantine node on a synchronous, lossless network: windows
@@ -1584,7 +1596,7 @@ mod tests {
             lossy: false,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 113_312);
+        assert_eq!(r.unique_states, 244_084);
     }
 
     /// All honest, no loss, synchronous: every window of two settles on the fast path
@@ -1615,7 +1627,7 @@ mod tests {
             synchronous: true,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 43_853);
+        assert_eq!(r.unique_states, 61_961);
     }
 
     /// Three honest prosumers on a synchronous, lossless, reordering network: every message
@@ -1644,7 +1656,7 @@ mod tests {
             lossy: false,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 1_016_083);
+        assert_eq!(r.unique_states, 1_052_127);
     }
 
     /// The target's size, N=4 and K=3, all honest, on the scheduled network
@@ -1672,7 +1684,7 @@ mod tests {
             meter_fault: MeterFault::Equivocating(1),
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 228_947);
+        assert_eq!(r.unique_states, 337_711);
     }
 
     #[test]
@@ -1681,7 +1693,7 @@ mod tests {
             meter_fault: MeterFault::Silent(1),
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 31_415);
+        assert_eq!(r.unique_states, 44_890);
     }
 
     /// Fingerprints of every reachable state with nothing in flight (a plain depth-first
@@ -1715,7 +1727,8 @@ mod tests {
     /// POR-REDUNDANT-001 loses nothing: with and without the reduction the same states with
     /// an empty network are reachable (every state is one of them plus messages in flight),
     /// on configurations where the unreduced space is small enough to enumerate, including
-    /// a duplicating network, where most deliveries become redundant.
+    /// a duplicating network, where most deliveries become redundant, and an equivocating
+    /// meter against a Byzantine node, whose knowledge a forwarded equivocation changes.
     #[test]
     fn reduction_reaches_the_same_quiescent_states() {
         for config in [
@@ -1744,6 +1757,12 @@ mod tests {
                 synchronous: true,
                 meter_fault: MeterFault::Equivocating(1),
                 slots_per_window: 2,
+                ..ModelConfig::default()
+            },
+            ModelConfig {
+                synchronous: true,
+                lossy: false,
+                meter_fault: MeterFault::Equivocating(1),
                 ..ModelConfig::default()
             },
         ] {
