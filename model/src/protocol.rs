@@ -494,20 +494,7 @@ impl DiversityModel {
 
     fn deliver(&self, state: &mut State, env: &Envelope) {
         let j = env.to;
-        let (now, chain) = (state.now, &state.chain);
-        let out = match &env.payload {
-            Payload::Frame(f) => state.nodes[j]
-                .handle_frame(f, now, chain)
-                .unwrap_or_default(),
-            Payload::Peer(m) => state.nodes[j]
-                .handle_message(
-                    env.from.expect("peer messages have a sender"),
-                    m,
-                    now,
-                    chain,
-                )
-                .unwrap_or_default(),
-        };
+        let out = handle(&mut state.nodes[j], env, state.now, &state.chain);
         // A Byzantine node learns, but acts only through its own moves.
         if self.is_honest(j) {
             self.route(state, j, out);
@@ -639,6 +626,26 @@ impl DiversityModel {
             funds,
             late_reading_counted,
         }
+    }
+}
+
+/// A node handles one message: what it sends in reply (a refused message sends nothing).
+fn handle(
+    node: &mut Node<Secp256k1>,
+    env: &Envelope,
+    now: u64,
+    chain: &Contract<Secp256k1>,
+) -> Vec<Output> {
+    match &env.payload {
+        Payload::Frame(f) => node.handle_frame(f, now, chain).unwrap_or_default(),
+        Payload::Peer(m) => node
+            .handle_message(
+                env.from.expect("peer messages have a sender"),
+                m,
+                now,
+                chain,
+            )
+            .unwrap_or_default(),
     }
 }
 
@@ -911,20 +918,7 @@ impl DiversityModel {
         };
         stable && {
             let mut copy = node.clone();
-            let out = match &env.payload {
-                Payload::Frame(f) => copy
-                    .handle_frame(f, state.now, &state.chain)
-                    .unwrap_or_default(),
-                Payload::Peer(m) => copy
-                    .handle_message(
-                        env.from.expect("peer messages have a sender"),
-                        m,
-                        state.now,
-                        &state.chain,
-                    )
-                    .unwrap_or_default(),
-            };
-            out.is_empty() && copy == *node
+            handle(&mut copy, env, state.now, &state.chain).is_empty() && copy == *node
         }
     }
 
