@@ -76,7 +76,8 @@ fn grid(challenge: u64) -> Grid {
         slash_period: 5_000,
     };
     let domain = Domain::of(&params);
-    // Meter 0 produces, meters 1 and 2 consume: every window trades and rounds.
+    // Meter 0 produces, meters 1 and 2 consume: every window trades and rounds. The values
+    // are window-to-date registers (spec §4.2): non-decreasing within a window.
     let readings = (0..K as u64 * W)
         .map(|slot| {
             (0..N)
@@ -143,8 +144,10 @@ enum Cert {
 enum Evidence {
     /// Honest readings of the next window, a slice chosen by two indices.
     Honest(u8, u8),
-    /// Meter 0 equivocates on the window's first slot.
+    /// Meter 0 equivocates on the window's last slot (less produced, more consumed).
     Equivocation,
+    /// Meter 0 equivocates on the window's last slot the other way (changes nothing).
+    EquivocationIgnored,
     Forged,
     OutOfWindow,
     HighS,
@@ -175,9 +178,16 @@ enum Proof {
     MeterBackwards(u8),
     /// One reading forged inside the committed set: fraud.
     InvalidReading(u8),
-    /// A second reading of one (meter, slot) with other values inside the set; the claim
-    /// voids the slot (consistent) or counts it (fraud).
+    /// A second reading of meter 0's deciding slot with one Wh more produced and consumed
+    /// inside the set (a valid deciding pair); the claim counts the greater consumption
+    /// (consistent) or not (fraud).
     Equivocating(u8, bool),
+    /// An earlier reading of meter 0 inside the set, totals right: not a deciding set, so
+    /// fraud (no honest node commits to it).
+    NotDeciding(u8),
+    /// A second reading of meter 0's deciding slot that decides nothing (more produced, less
+    /// consumed): not a deciding set, fraud.
+    IdleTwin(u8),
     /// A claim for a window past the last: fraud whatever the readings.
     WindowPastTheEnd(u8),
     /// A claim with one total too few: malformed, fraud.
@@ -242,6 +252,7 @@ fn op() -> impl Strategy<Value = Op> {
     let evidence = prop_oneof![
         10 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Evidence::Honest(a, b)),
         2 => Just(Evidence::Equivocation),
+        1 => Just(Evidence::EquivocationIgnored),
         1 => Just(Evidence::Forged),
         1 => Just(Evidence::OutOfWindow),
         1 => Just(Evidence::HighS),
@@ -260,6 +271,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u8>().prop_map(Proof::MeterBackwards),
         1 => any::<u8>().prop_map(Proof::InvalidReading),
         1 => (any::<u8>(), any::<bool>()).prop_map(|(n, v)| Proof::Equivocating(n, v)),
+        1 => any::<u8>().prop_map(Proof::NotDeciding),
+        1 => any::<u8>().prop_map(Proof::IdleTwin),
         1 => any::<u8>().prop_map(Proof::WindowPastTheEnd),
         1 => any::<u8>().prop_map(Proof::ShortTotals),
     ];
@@ -357,8 +370,9 @@ impl Pair {
         w.0 as usize % N
     }
 
-    /// The honest result of window `w` over every reading, linked to the last final hash.
-    fn honest(&self, w: u32) -> (WindowResult, Vec<SignedReading>) {
+    /// The honest result of window `w` over every reading, linked to the last final hash,
+    /// with its deciding set (what its root commits to, spec §4.4) and every reading.
+    fn honest(&self, w: u32) -> (WindowResult, Vec<SignedReading>, Vec<SignedReading>) {
         let mut set = ReadingSet::new(w, N);
         for slot in self.g.params.slot_range(w) {
             if let Some(row) = self.g.readings.get(slot as usize) {
@@ -367,7 +381,9 @@ impl Pair {
                 }
             }
         }
-        let readings: Vec<SignedReading> = set.iter().map(|(_, r)| *r).collect();
+        let all: Vec<SignedReading> = set.iter().map(|(_, r)| *r).collect();
+        let deciding: Vec<SignedReading> =
+            set.deciding().readings().map(|(_, k)| k.signed).collect();
         let result = WindowResult {
             window: w,
             prev_hash: self.reference.last_hash(),
@@ -375,7 +391,7 @@ impl Pair {
             consumed: set.consumed().to_vec(),
             readings_root: set.root(),
         };
-        (result, readings)
+        (result, deciding, all)
     }
 
     fn certificate(&self, r: &WindowResult) -> Vec<Signature65> {
@@ -435,7 +451,7 @@ impl Pair {
             },
             Op::Submit(w, cert) => {
                 let node = self.node(*w);
-                let (mut r, _) = self.honest(self.window(0));
+                let (mut r, _, _) = self.honest(self.window(0));
                 let mut sigs = self.certificate(&r);
                 match cert {
                     Cert::Honest => {}
@@ -500,14 +516,16 @@ impl Pair {
                     .dispute()
                     .map_or(self.window(0), |d| d.window);
                 // Past the last window there are no readings: take the last window's.
-                let (_, honest) = self.honest(window.min(K - 1));
+                let (_, _, honest) = self.honest(window.min(K - 1));
                 let first = p.slot_range(window).start;
+                let last = first + W - 1;
                 let readings = match e {
                     Evidence::Honest(a, b) => {
                         let (a, b) = (*a as usize % honest.len(), *b as usize % honest.len());
                         honest[a.min(b)..=a.max(b)].to_vec()
                     }
-                    Evidence::Equivocation => vec![g.reading(0, first, 1, 1)],
+                    Evidence::Equivocation => vec![g.reading(0, last, 1, 100)],
+                    Evidence::EquivocationIgnored => vec![g.reading(0, last, 500, 0)],
                     Evidence::Forged => {
                         let mut r = honest[0];
                         r.reading.produced_wh += 1;
@@ -520,7 +538,7 @@ impl Pair {
                         vec![honest[0], r]
                     }
                     Evidence::Empty => vec![],
-                    Evidence::TooMany => vec![honest[0]; 257],
+                    Evidence::TooMany => vec![honest[0]; 33],
                 };
                 Call {
                     from: g.stranger,
@@ -537,7 +555,7 @@ impl Pair {
             },
             Op::Equivocation(n, same) => {
                 let node = *n as usize % N;
-                let (r, _) = self.honest(self.window(0));
+                let (r, _, _) = self.honest(self.window(0));
                 let mut other = r.clone();
                 if !same {
                     other.produced[0] += 1;
@@ -556,7 +574,7 @@ impl Pair {
                 }
             }
             Op::Inconsistency(proof) => {
-                let (honest, readings) = self.honest(self.window(0).min(K - 1));
+                let (honest, readings, all) = self.honest(self.window(0).min(K - 1));
                 let (node, claim, readings, from) = match proof {
                     Proof::Lie(n) => {
                         let mut lie = honest.clone();
@@ -623,18 +641,45 @@ impl Pair {
                         claim.readings_root = root_of(&rs);
                         (*n as usize % N, claim, rs, g.reporter)
                     }
-                    Proof::Equivocating(n, voided) => {
+                    Proof::Equivocating(n, consistent) => {
                         let first = readings[0];
-                        let twin = g.reading(0, first.reading.slot, 1, 1);
+                        let twin = g.reading(
+                            0,
+                            first.reading.slot,
+                            first.reading.produced_wh + 1,
+                            first.reading.consumed_wh + 1,
+                        );
                         let mut rs = readings.clone();
                         rs.push(twin);
                         let rs = canonical(p, rs);
                         let mut claim = honest.clone();
                         claim.readings_root = root_of(&rs);
-                        if *voided {
-                            claim.produced[0] -= first.reading.produced_wh;
-                            claim.consumed[0] -= first.reading.consumed_wh;
+                        if *consistent {
+                            claim.consumed[0] += 1;
                         }
+                        (*n as usize % N, claim, rs, g.reporter)
+                    }
+                    Proof::NotDeciding(n) => {
+                        let mut rs = readings.clone();
+                        rs.push(all[0]);
+                        let rs = canonical(p, rs);
+                        let mut claim = honest.clone();
+                        claim.readings_root = root_of(&rs);
+                        (*n as usize % N, claim, rs, g.reporter)
+                    }
+                    Proof::IdleTwin(n) => {
+                        let first = readings[0];
+                        let twin = g.reading(
+                            0,
+                            first.reading.slot,
+                            first.reading.produced_wh + 1,
+                            first.reading.consumed_wh.saturating_sub(1),
+                        );
+                        let mut rs = readings.clone();
+                        rs.push(twin);
+                        let rs = canonical(p, rs);
+                        let mut claim = honest.clone();
+                        claim.readings_root = root_of(&rs);
                         (*n as usize % N, claim, rs, g.reporter)
                     }
                     Proof::WindowPastTheEnd(n) => {
@@ -984,21 +1029,23 @@ fn a_reentrant_wallet_is_paid_once() {
     );
 }
 
-/// A proof longer than one chunk (8,784 readings, 9 chunks) that fails is retried from the
-/// start and then agrees with the reference contract: an unfinished attempt leaves nothing
-/// that changes a later one (spec §7.9). A chunk that does not continue the proof is refused.
+/// A proof longer than one chunk (the largest deciding set of 24 prosumers, 48 readings, 2
+/// chunks) that fails is retried from the start and then agrees with the reference contract:
+/// an unfinished attempt leaves nothing that changes a later one (spec §7.9). A chunk that
+/// does not continue the proof is refused.
 #[test]
 fn a_failed_chunked_proof_can_be_retried() {
     use alloy_sol_types::{SolCall, SolInterface};
     use diversity::contract::{ContractError, Event};
     use diversity::evm::abi::IDiversity as sol;
-    use diversity::evm::solidity::{to_sol_reading, to_sol_signed_result};
+    use diversity::evm::solidity::{to_sol_reading, to_sol_signed_result, MAX_FRAUD_PROOF_CHUNK};
     use diversity::gas::diversity::GasGrid;
 
-    let g = GasGrid::new(3, 0);
+    let n = 24;
+    let g = GasGrid::new(n, 0);
     let mut sol_c = g.deploy(Hardfork::Prague);
     let mut reference = Contract::open(g.params.clone(), Secp256k1::new()).unwrap();
-    for i in 0..3 {
+    for i in 0..n {
         for (from, value, tx) in [
             (g.params.wallets[i], g.params.deposits[i], Tx::Deposit),
             (g.params.nodes[i], g.params.bond, Tx::PostBond),
@@ -1008,15 +1055,24 @@ fn a_failed_chunked_proof_can_be_retried() {
                 .unwrap();
         }
     }
-    let (readings, set) = g.readings(0);
-    assert!(readings.len() > 2 * 1024, "several chunks");
-    let mut lie = g.result(0, g.params.genesis_hash(), set.root());
-    lie.consumed[2] += 1;
+    let set = g.equivocated_deciding_set(0);
+    let readings: Vec<SignedReading> = set.deciding().readings().map(|(_, k)| k.signed).collect();
+    assert_eq!(readings.len(), 2 * n);
+    assert!(readings.len() > MAX_FRAUD_PROOF_CHUNK, "several chunks");
+    let (produced, consumed) = set.deciding().totals();
+    let honest = WindowResult {
+        window: 0,
+        prev_hash: g.params.genesis_hash(),
+        produced,
+        consumed,
+        readings_root: set.root(),
+    };
+    let mut lie = honest.clone();
+    lie.consumed[n - 1] += 1;
     let claim = SignedResult {
         signature: sign_result(&g.nodes[1], &g.domain, &lie),
         result: lie,
     };
-    let honest = g.result(0, g.params.genesis_hash(), set.root());
     let honest_claim = SignedResult {
         signature: sign_result(&g.nodes[2], &g.domain, &honest),
         result: honest,
@@ -1068,11 +1124,12 @@ fn a_failed_chunked_proof_can_be_retried() {
     // The full proof after the failed attempt: slashed on both.
     let events = both(&report(&claim, readings.clone())).expect("fraud proven");
     assert!(matches!(events[..], [Event::Slashed { node: 1, .. }]));
-    // A chunk that does not continue a proof in progress is refused by name.
+    // A chunk that does not continue a proof in progress is refused by name (the honest
+    // claim's unfinished attempt stands at the first chunk boundary, not at 16).
     let data = sol::reportInconsistencyCall {
         claim: to_sol_signed_result(&honest_claim),
-        readings: readings[1024..2048].iter().map(to_sol_reading).collect(),
-        offset: 1024,
+        readings: readings[16..].iter().map(to_sol_reading).collect(),
+        offset: 16,
         total: readings.len() as u32,
     }
     .abi_encode();

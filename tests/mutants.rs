@@ -6,21 +6,30 @@
 
 use diversity::mutant::{self, Mutant};
 use diversity_model::checking::{check, Search};
-use diversity_model::protocol::ModelConfig;
+use diversity_model::protocol::{MeterFault, ModelConfig};
+
+/// The configuration a mutant is checked on: the default one, except where the bug needs a
+/// faulty meter to show; with the property it must violate, where one is pinned.
+fn target(m: Mutant) -> (ModelConfig, Option<&'static str>) {
+    match m {
+        Mutant::EquivocationFavoursOwner => (
+            ModelConfig {
+                meter_fault: MeterFault::Equivocating(1),
+                ..ModelConfig::default()
+            },
+            Some("INV-EQUIV-001"),
+        ),
+        _ => (ModelConfig::default(), None),
+    }
+}
 
 #[test]
 fn every_mutant_is_caught_and_the_real_protocol_is_not() {
     let mut caught = Vec::new();
     for m in Mutant::ALL {
         mutant::select(Some(m));
-        let report = check(
-            ModelConfig::default(),
-            Search::Bfs,
-            2,
-            None,
-            true,
-            &mut |_| {},
-        );
+        let (config, property) = target(m);
+        let report = check(config, Search::Bfs, 2, None, true, &mut |_| {});
         let violated: Vec<&str> = report
             .properties
             .iter()
@@ -28,6 +37,13 @@ fn every_mutant_is_caught_and_the_real_protocol_is_not() {
             .map(|p| p.name.as_str())
             .collect();
         assert!(!violated.is_empty(), "mutant {} was not caught", m.name());
+        if let Some(p) = property {
+            assert!(
+                violated.iter().any(|v| v.starts_with(p)),
+                "mutant {} violated {violated:?}, not {p}",
+                m.name()
+            );
+        }
         let trace = report
             .properties
             .iter()

@@ -17,19 +17,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{Recover, Signature65, SignatureError};
 use crate::eip712::{chain_root, leaf, Domain};
-use crate::params::{Params, ParamsError, ProsumerIndex, MAX_READING_WH};
+use crate::params::{Params, ParamsError, ProsumerIndex, MAX_PROSUMERS};
 use crate::reaction::{settle, Settlement};
-use crate::reading_set::{validate_reading, Added, ReadingError, ReadingSet};
+use crate::reading_set::{validate_reading, Deciding, ReadingError};
 use crate::types::{SignedReading, SignedResult, WindowResult};
 
-/// Most readings one `addEvidence` call may carry (spec §7.6). At roughly 30k gas a reading
-/// (an `ecrecover`, calldata and a fresh storage slot) a chunk stays near 8M gas, half the
-/// 2^24 per-transaction cap.
-pub const MAX_EVIDENCE_CHUNK: usize = 256;
-/// Most readings one `reportInconsistency` call may carry in this reference contract (§7.7).
-/// The hash-chain root lets an on-chain contract verify a proof in chunks; the Solidity
-/// contract does so.
-pub const MAX_FRAUD_PROOF_READINGS: usize = 1 << 16;
+/// Most readings one `addEvidence` call may carry (spec §7.6). A dispute needs at most two
+/// readings a meter (the deciding set, §5.2); at roughly 30k gas a reading (an `ecrecover`,
+/// calldata and at most one storage word) a full chunk stays below 1M gas.
+pub const MAX_EVIDENCE_CHUNK: usize = 32;
+/// Most readings a fraud proof may carry (§7.7): a deciding set has at most two readings a
+/// meter, so `2 · MAX_PROSUMERS`. The Solidity contract takes it in chunks of
+/// `MAX_FRAUD_PROOF_CHUNK` (§7.9).
+pub const MAX_FRAUD_PROOF_READINGS: usize = 2 * MAX_PROSUMERS;
 
 /// A transaction to the contract.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -159,13 +159,12 @@ pub enum Event {
         deadline: u64,
         challenged: Option<B256>,
     },
-    /// `counted`: readings that now count for their slot; `voided`: readings that voided
-    /// their slot (meter equivocation); `ignored`: readings that changed nothing (already
-    /// held, same values as the slot's counted reading, or the slot already void).
+    /// `improved`: readings that changed their meter's stored `(slot, produced, consumed)`;
+    /// `ignored`: readings that changed nothing (an earlier slot, values no less favourable
+    /// to the owner, or already held).
     EvidenceAdded {
         window: u32,
-        counted: u32,
-        voided: u32,
+        improved: u32,
         ignored: u32,
     },
     Slashed {
@@ -283,7 +282,8 @@ pub struct Dispute {
     pub opened_by: ProsumerIndex,
     /// The pending result this dispute challenged, which may not close it.
     pub challenged: Option<B256>,
-    pub evidence: ReadingSet,
+    /// The deciding set of the evidence accepted so far (spec §5.2, §7.4).
+    pub evidence: Deciding,
 }
 
 /// What the contract remembers of a final window.
@@ -681,7 +681,7 @@ impl<R: Recover> Contract<R> {
                 "totals must have one entry per prosumer",
             ));
         }
-        let max = self.params.slots_per_window * MAX_READING_WH;
+        let max = self.params.max_window_wh();
         if result
             .produced
             .iter()
@@ -872,7 +872,7 @@ impl<R: Recover> Contract<R> {
             deadline,
             opened_by: by,
             challenged,
-            evidence: ReadingSet::new(window, self.params.prosumers()),
+            evidence: Deciding::new(window, self.params.prosumers()),
         });
         Ok(vec![Event::DisputeOpened {
             window,
@@ -913,20 +913,19 @@ impl<R: Recover> Contract<R> {
             checked.push((m, *sr));
         }
         let d = self.dispute.as_mut().expect("checked");
-        let (mut counted, mut voided, mut ignored) = (0, 0, 0);
+        let (mut improved, mut ignored) = (0, 0);
         for (m, sr) in checked {
-            match d.evidence.add(m, sr) {
-                Ok(Added::New) => counted += 1,
-                Ok(Added::Equivocation) => voided += 1,
-                // INV-CONFLUENCE-001: what changes no total is ignored; the outcome depends
-                // only on the set.
-                Ok(Added::SameValues | Added::AlreadyVoid) | Err(_) => ignored += 1,
+            // INV-CONFLUENCE-001: the evidence is a join, so the outcome depends only on the
+            // set of readings accepted, never on their order or multiplicity.
+            if d.evidence.add(m, sr) {
+                improved += 1;
+            } else {
+                ignored += 1;
             }
         }
         Ok(vec![Event::EvidenceAdded {
             window,
-            counted,
-            voided,
+            improved,
             ignored,
         }])
     }
@@ -1027,13 +1026,14 @@ impl<R: Recover> Contract<R> {
     }
 
     /// Whether `result` could not have been signed by an honest node over `readings`
-    /// (spec §7.7): a malformed result, an invalid or out-of-window reading, a set not in
-    /// canonical order, or totals that are not `f` of the set.
+    /// (spec §7.7): a malformed result, an invalid or out-of-window reading, a list not in
+    /// strictly increasing canonical order, a list that is not its own deciding set, or
+    /// totals that are not `f` of it.
     fn is_inconsistent(&self, result: &WindowResult, readings: &[SignedReading]) -> bool {
         if result.window >= self.params.windows || self.check_shape(result).is_err() {
             return true;
         }
-        let mut set = ReadingSet::new(result.window, self.params.prosumers());
+        let mut set = Deciding::new(result.window, self.params.prosumers());
         let mut last: Option<(ProsumerIndex, u64, B256)> = None;
         for sr in readings {
             let Ok(m) =
@@ -1046,10 +1046,14 @@ impl<R: Recover> Contract<R> {
                 return true;
             }
             last = Some(key);
-            set.add(m, *sr)
-                .expect("strictly increasing keys are distinct");
+            set.add(m, *sr);
         }
-        set.produced() != result.produced.as_slice() || set.consumed() != result.consumed.as_slice()
+        // An honest root commits to a deciding set (§4.4): a reading that decides nothing, or
+        // two slots of one meter, is a list no honest node would sign.
+        if !set.readings().map(|(_, k)| &k.signed).eq(readings.iter()) {
+            return true;
+        }
+        set.totals() != (result.produced.clone(), result.consumed.clone())
     }
 
     /// INV-SLASH-001: half the bond to the reporter, half to the slash pool.
@@ -1132,12 +1136,13 @@ impl<R: Recover> Contract<R> {
 
 /// The result a dispute finalises (spec §7.4): the totals of the evidence, linked to the
 /// last final result. Its readings root is zero: the evidence itself is on chain.
-pub fn dispute_outcome(evidence: &ReadingSet, prev_hash: B256) -> WindowResult {
+pub fn dispute_outcome(evidence: &Deciding, prev_hash: B256) -> WindowResult {
+    let (produced, consumed) = evidence.totals();
     WindowResult {
         window: evidence.window(),
         prev_hash,
-        produced: evidence.produced().to_vec(),
-        consumed: evidence.consumed().to_vec(),
+        produced,
+        consumed,
         readings_root: B256::ZERO,
     }
 }

@@ -124,13 +124,16 @@ impl Grid {
         )
     }
 
-    /// A full window of readings: meter 0 produces, meters 1 and 2 consume.
+    /// A full window of readings (window-to-date registers): meter 0 produces 100 Wh an
+    /// interval, meters 1 and 2 consume 30 and 60.
     fn window_readings(&self, w: u32) -> Vec<SignedReading> {
         let mut v = Vec::new();
+        let start = self.params.slot_range(w).start;
         for slot in self.params.slot_range(w) {
-            v.push(self.reading(0, slot, 100, 0));
-            v.push(self.reading(1, slot, 0, 30));
-            v.push(self.reading(2, slot, 0, 60));
+            let k = slot - start + 1;
+            v.push(self.reading(0, slot, 100 * k, 0));
+            v.push(self.reading(1, slot, 0, 30 * k));
+            v.push(self.reading(2, slot, 0, 60 * k));
         }
         v
     }
@@ -397,7 +400,8 @@ fn fast_path_settles_and_closes() {
 }
 
 /// REACH-DISPUTE-001, INV-CONFLUENCE-001, INV-COUNT-001: a dispute recomputes from
-/// meter-signed evidence; duplicates and order do not matter; equivocation voids.
+/// meter-signed evidence; duplicates and order do not matter; an equivocation at the
+/// deciding slot counts the values least favourable to the owner.
 #[test]
 fn dispute_recomputes_from_evidence() {
     let g = grid(0);
@@ -500,23 +504,24 @@ fn dispute_recomputes_from_evidence() {
             end0 + 2,
         )
         .unwrap();
+    // The later slots were already on chain: the earlier ones and the copies change nothing.
     assert_eq!(
         ev,
         vec![Event::EvidenceAdded {
             window: 0,
-            counted: first.len() as u32,
-            voided: 0,
-            ignored: second.len() as u32
+            improved: 0,
+            ignored: (first.len() + second.len()) as u32
         }]
     );
-    // Meter 2 equivocates on slot 0: the slot is voided.
+    // Meter 2 equivocates on its deciding slot: the greater consumption counts, the lesser
+    // changes nothing (INV-EQUIV-001).
     let ev = c
         .execute(
             &g.call(
                 0,
                 Tx::AddEvidence {
                     window: 0,
-                    readings: vec![g.reading(2, 0, 0, 61)],
+                    readings: vec![g.reading(2, 3, 0, 250), g.reading(2, 3, 0, 200)],
                 },
             ),
             end0 + 3,
@@ -526,11 +531,11 @@ fn dispute_recomputes_from_evidence() {
         ev,
         vec![Event::EvidenceAdded {
             window: 0,
-            counted: 0,
-            voided: 1,
-            ignored: 0
+            improved: 1,
+            ignored: 1
         }]
     );
+    assert_eq!(c.dispute().unwrap().evidence.state(2), Some((3, 0, 250)));
     let deadline = end0 + 1_000;
     assert!(matches!(
         refused(
@@ -559,7 +564,7 @@ fn dispute_recomputes_from_evidence() {
     let f = &c.finals()[0];
     assert_eq!(f.path, Path::Dispute);
     assert_eq!(f.produced, vec![400, 0, 0]);
-    assert_eq!(f.consumed, vec![0, 120, 180]);
+    assert_eq!(f.consumed, vec![0, 120, 250]);
     assert!(
         c.dispute().is_none(),
         "dispute state is deleted at finalisation"
@@ -682,7 +687,14 @@ fn slashing_needs_proof() {
             .add(g.params.meter_index(&r.reading.meter).unwrap(), *r)
             .unwrap();
     }
-    let canonical: Vec<SignedReading> = sorted_set.iter().map(|(_, r)| *r).collect();
+    // The honest root commits to the deciding set: one reading a meter here.
+    let canonical: Vec<SignedReading> = sorted_set
+        .deciding()
+        .readings()
+        .map(|(_, k)| k.signed)
+        .collect();
+    assert_eq!(canonical.len(), N);
+    let everything: Vec<SignedReading> = sorted_set.iter().map(|(_, r)| *r).collect();
     let reporter = g.params.wallets[0];
     let report = |tx| Call {
         from: reporter,
@@ -807,6 +819,39 @@ fn slashing_needs_proof() {
         0,
     )
     .unwrap();
+    // Right totals over a root of every reading, in canonical order: not a deciding set, so
+    // no honest node signed it.
+    let mut over_everything = honest.clone();
+    over_everything.readings_root = everything
+        .iter()
+        .fold(B256::ZERO, |r, sr| chain_root(r, leaf(sr)));
+    c2.execute(
+        &report(Tx::ReportInconsistency {
+            claim: g.signed(1, &over_everything),
+            readings: everything.clone(),
+        }),
+        0,
+    )
+    .unwrap();
+    assert!(c2.is_slashed(1));
+    // A proof longer than any deciding set is refused by size.
+    let long: Vec<SignedReading> = (0..=MAX_FRAUD_PROOF_READINGS as u64)
+        .map(|k| g.reading(0, k % W, k, 0))
+        .collect();
+    assert_eq!(
+        refused(
+            &mut c2,
+            &report(Tx::ReportInconsistency {
+                claim: g.signed(2, &honest),
+                readings: long,
+            }),
+            0
+        ),
+        ContractError::EvidenceSize {
+            max: MAX_FRAUD_PROOF_READINGS,
+            got: MAX_FRAUD_PROOF_READINGS + 1
+        }
+    );
     c.check_conservation().unwrap();
 }
 

@@ -232,6 +232,22 @@ impl SecretKey {
         bytes[64] = 27 + i32::from(recid) as u8;
         Signature65(bytes)
     }
+
+    /// Signs with extra nonce data mixed into RFC 6979: another valid low-s signature over
+    /// the same digest. Only a compromised key does this (spec §15 item 3); tests use it to
+    /// show that extra signatures over the same values change nothing.
+    pub fn sign_with_nonce_data(&self, digest: &B256, noise: [u8; 32]) -> Signature65 {
+        let sig = SECP256K1.sign_ecdsa_recoverable_with_noncedata(
+            Message::from_digest(digest.0),
+            &self.key,
+            &noise,
+        );
+        let (recid, compact) = sig.serialize_compact();
+        let mut bytes = [0u8; 65];
+        bytes[..64].copy_from_slice(&compact);
+        bytes[64] = 27 + i32::from(recid) as u8;
+        Signature65(bytes)
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! the leaf of a signed reading and the readings root.
 //!
 //! > Every signed object is hashed with EIP-712 under the domain
-//! > `{name: "DIVERSITY", version: "1", chainId, verifyingContract}`, so that no signature
+//! > `{name: "DIVERSITY", version: "2", chainId, verifyingContract}`, so that no signature
 //! > made for one chain or contract is valid for another. (INV-REPLAY-001)
 //!
 //! The struct definitions below are Solidity's: `alloy-sol-types` derives the type hashes
@@ -34,7 +34,9 @@ mod abi {
 }
 
 pub const DOMAIN_NAME: &str = "DIVERSITY";
-pub const DOMAIN_VERSION: &str = "1";
+/// Version 2: readings carry window-to-date registers and the readings root commits to the
+/// deciding set (spec §4.2, §4.4); no version-1 signature is valid here.
+pub const DOMAIN_VERSION: &str = "2";
 
 /// The EIP-712 domain of one contract on one chain.
 pub fn domain(chain_id: u64, contract: Address) -> Eip712Domain {

@@ -14,10 +14,10 @@
 //! | [`crypto`] | secp256k1 keys, 65-byte signatures, `ecrecover`-compatible recovery | §4.1 |
 //! | [`eip712`] | EIP-712 domain, struct hashes, leaves and the readings root | §4.2–§4.4 |
 //! | [`types`] | readings, window results, meter frames | §4 |
-//! | [`reading_set`] | the window function `f`: dedup, equivocation voiding, totals | §5.2 |
+//! | [`reading_set`] | the window function `f`: the deciding set (latest slot decides), totals | §5.2 |
 //! | [`reaction`] | the micro-grid settlement of one window's totals | §8 |
 //! | [`contract`] | the reference escrow contract: every entry point, exact accounting | §7 |
-//! | [`meter`] | a tamper-proof meter signing per-interval readings | §5.1 |
+//! | [`meter`] | a tamper-proof meter signing window-to-date registers every interval | §5.1 |
 //! | [`node`] | the honest intermediate node as a state machine | §6 |
 //! | [`byzantine`] | a Byzantine node: withholds, equivocates, lies, disputes spuriously | §10 |
 //! | [`network`] | a deterministic lossy, duplicating, reordering network | §10 |

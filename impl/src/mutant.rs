@@ -27,10 +27,13 @@ pub enum Mutant {
     /// `reportInconsistency` does not check that the readings hash to the claimed root
     /// (contract.rs).
     SkipRootCheck,
+    /// The window function keeps the *greatest* produced value of a meter's deciding slot,
+    /// so a meter gains by signing a second, higher value (reading_set.rs).
+    EquivocationFavoursOwner,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 7] = [
+    pub const ALL: [Mutant; 8] = [
         Mutant::AcceptMissingSignature,
         Mutant::CountDuplicateReading,
         Mutant::PayBeyondBalance,
@@ -38,6 +41,7 @@ impl Mutant {
         Mutant::FinalizeDisputeEarly,
         Mutant::AcceptHighS,
         Mutant::SkipRootCheck,
+        Mutant::EquivocationFavoursOwner,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +53,7 @@ impl Mutant {
             Mutant::FinalizeDisputeEarly => "finalize-dispute-early",
             Mutant::AcceptHighS => "accept-high-s",
             Mutant::SkipRootCheck => "skip-root-check",
+            Mutant::EquivocationFavoursOwner => "equivocation-favours-owner",
         }
     }
 

@@ -131,7 +131,7 @@ pub struct Node<R> {
     /// A memo: (window, dispute deadline, evidence size, own set size) when the node last
     /// compared its readings with the on-chain evidence. It decides whether the node looks
     /// again, so it is part of equality and hashing like any other state.
-    evidence_memo: Option<(u32, u64, usize, usize)>,
+    evidence_memo: Option<(u32, u64, B256, usize)>,
     pub stats: NodeStats,
 }
 
@@ -293,7 +293,7 @@ impl<R: Recover> Node<R> {
     }
 
     /// Checks a reading and adds it to its window's set. Both sides of a newly seen
-    /// equivocation are forwarded to every peer, so every honest node voids the slot.
+    /// equivocation are forwarded to every peer, so every honest node decides the meter alike.
     fn ingest(
         &mut self,
         sr: &SignedReading,
@@ -488,7 +488,12 @@ impl<R: Recover> Node<R> {
                 win.reported.insert(*signer);
                 out.push(Output::Submit(Tx::ReportInconsistency {
                     claim: claim.clone(),
-                    readings: frozen.set.iter().map(|(_, r)| *r).collect(),
+                    readings: frozen
+                        .set
+                        .deciding()
+                        .readings()
+                        .map(|(_, k)| k.signed)
+                        .collect(),
                 }));
             }
         }
@@ -580,24 +585,28 @@ impl<R: Recover> Node<R> {
             out.extend(self.freeze_and_sign(w, now, chain));
         }
         if let Some(d) = chain.dispute() {
-            // §6.6: put every reading we hold on chain, frozen or not (a dispute may be
-            // opened as soon as the window ends); close early with a certificate.
+            // §6.6: put on chain every reading of our deciding set that would change the
+            // evidence, frozen or not (a dispute may be opened as soon as the window ends);
+            // close early with a certificate.
             if now < d.deadline {
                 if let Some(tx) = self.certificate(w, chain) {
                     out.push(Output::Submit(tx));
                     return out;
                 }
                 // Only look again when our set or the evidence changed since last time.
-                let marker = (w, d.deadline, d.evidence.len(), self.windows[&w].set.len());
+                let marker = (w, d.deadline, d.evidence.root(), self.windows[&w].set.len());
                 if self.evidence_memo == Some(marker) {
                     return out;
                 }
                 self.evidence_memo = Some(marker);
+                // At most two readings a meter, whatever the meters signed (§7.6), and none
+                // that another node already put on chain (F2).
                 let missing: Vec<SignedReading> = self.windows[&w]
                     .set
-                    .leaves()
-                    .filter(|(m, l, r)| !d.evidence.contains_leaf(*m, r.reading.slot, l))
-                    .map(|(_, _, r)| *r)
+                    .deciding()
+                    .readings()
+                    .filter(|(m, k)| d.evidence.would_change(*m, &k.signed))
+                    .map(|(_, k)| k.signed)
                     .collect();
                 for chunk in missing.chunks(MAX_EVIDENCE_CHUNK) {
                     out.push(Output::Submit(Tx::AddEvidence {

@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 /// Largest number of prosumers a contract accepts: keeps every fast-path transaction and the
 /// reaction's O(N) loop far inside the per-transaction gas cap.
 pub const MAX_PROSUMERS: usize = 64;
-/// Largest energy one reading may report for one interval, in Wh (2^32 - 1). With at most
-/// 2^24 slots per window a prosumer's window total stays below 2^56 and never overflows.
+/// Largest energy a meter may measure in one interval, in Wh (2^32 - 1). A reading carries
+/// window-to-date values (spec §4.2), so it may report at most `W` intervals' worth
+/// ([`Params::max_window_wh`]); with at most 2^24 slots per window a prosumer's window total
+/// stays below 2^56 and never overflows.
 pub const MAX_READING_WH: u64 = u32::MAX as u64;
 /// Largest number of slots in one window.
 pub const MAX_SLOTS_PER_WINDOW: u64 = 1 << 24;
@@ -210,6 +212,12 @@ impl Params {
     }
 
     /// Total number of slots covered by the contract.
+    /// Largest window-to-date value a reading may carry, and largest window total:
+    /// `W · MAX_READING_WH` (spec §3, §5.2).
+    pub fn max_window_wh(&self) -> u64 {
+        self.slots_per_window * MAX_READING_WH
+    }
+
     pub fn total_slots(&self) -> u64 {
         self.windows as u64 * self.slots_per_window
     }

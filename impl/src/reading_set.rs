@@ -1,22 +1,29 @@
-//! The window function `f` (spec §5.2): a set of meter-signed readings of one window, with
-//! de-duplication, the equivocation rule and per-prosumer totals.
+//! The window function `f` (spec §5.2): a set of meter-signed readings of one window, its
+//! deciding set and per-prosumer totals.
 //!
-//! > A reading is identified by `(meter, slot)`, never by its signature bytes. Two valid
-//! > readings of one `(meter, slot)` with different values void that slot (it counts zero)
-//! > and flag the meter. The totals depend only on the set of readings, never on the order
-//! > in which they were added. (INV-COUNT-001, INV-CONFLUENCE-001)
+//! > A reading carries its meter's window-to-date registers: the energy produced and
+//! > consumed from the start of its window to the end of its slot. A meter's total for the
+//! > window is decided by its **latest** slot: the least `producedWh` and the greatest
+//! > `consumedWh` among the readings of that slot. The totals depend only on the set of
+//! > readings, never on the order in which they were added or on how many signatures a
+//! > value has. (INV-COUNT-001, INV-CONFLUENCE-001, INV-EQUIV-001)
 //!
-//! One type serves the node's input set, the contract's dispute evidence and the fraud
-//! proof, so the function is written exactly once.
+//! The **deciding set** `B(S)` holds, per meter, the reading of its latest slot with the
+//! least produced value and the one with the greatest consumed value (the smallest leaf among
+//! ties): at most two readings a meter, whatever the meter signed. It decides the totals
+//! (`f(B(S)) = f(S)`), it is what the readings root commits to (§4.4), what a dispute needs
+//! on chain (§7.4) and what a fraud proof carries (§7.7). [`Deciding`] is that set, kept
+//! incrementally; the node's [`ReadingSet`] holds every reading besides (for inventories)
+//! and the contract's dispute evidence is a [`Deciding`] alone, so the rule is written once.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{Recover, SignatureError};
 use crate::eip712::{chain_root, leaf, Domain};
-use crate::params::{Params, ProsumerIndex, MAX_READING_WH};
+use crate::params::{Params, ProsumerIndex};
 use crate::types::SignedReading;
 
 /// Why a reading was refused. Each variant names one problem.
@@ -35,7 +42,9 @@ pub enum ReadingError {
     },
     #[error("meter {0} is not registered in this contract")]
     UnregisteredMeter(Address),
-    #[error("reading values ({produced} Wh, {consumed} Wh) exceed the per-interval limit")]
+    #[error(
+        "reading values ({produced} Wh, {consumed} Wh) exceed what one window of intervals can reach"
+    )]
     ValueTooLarge { produced: u64, consumed: u64 },
     #[error("slot {slot} lies outside every window of this contract")]
     OutsideContract { slot: u64 },
@@ -60,7 +69,8 @@ pub fn validate_reading<R: Recover>(
     window: u32,
 ) -> Result<ProsumerIndex, ReadingError> {
     let r = &sr.reading;
-    if r.produced_wh > MAX_READING_WH || r.consumed_wh > MAX_READING_WH {
+    let max = params.max_window_wh();
+    if r.produced_wh > max || r.consumed_wh > max {
         return Err(ReadingError::ValueTooLarge {
             produced: r.produced_wh,
             consumed: r.consumed_wh,
@@ -88,36 +98,208 @@ pub fn validate_reading<R: Recover>(
     }
 }
 
-/// All readings held for one `(meter, slot)`, each with its leaf, sorted by leaf.
+/// A signed reading with its leaf (spec §4.4), the tie-breaker of the deciding rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Keyed {
+    pub leaf: B256,
+    pub signed: SignedReading,
+}
+
+impl Keyed {
+    pub fn new(signed: SignedReading) -> Self {
+        Self {
+            leaf: leaf(&signed),
+            signed,
+        }
+    }
+}
+
+/// What decides one meter's totals (spec §5.2): among the readings of its latest slot, the one
+/// with the least produced value and the one with the greatest consumed value, the smallest
+/// leaf winning ties. Both may be the same reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MeterDecider {
+    pub least_produced: Keyed,
+    pub most_consumed: Keyed,
+}
+
+impl MeterDecider {
+    fn of(k: Keyed) -> Self {
+        Self {
+            least_produced: k,
+            most_consumed: k,
+        }
+    }
+
+    /// The meter's latest slot.
+    pub fn slot(&self) -> u64 {
+        self.least_produced.signed.reading.slot
+    }
+
+    /// The meter's totals for the window: `(least produced, greatest consumed)` of its latest
+    /// slot.
+    pub fn values(&self) -> (u64, u64) {
+        (
+            self.least_produced.signed.reading.produced_wh,
+            self.most_consumed.signed.reading.consumed_wh,
+        )
+    }
+
+    /// What a contract stores of a meter's evidence: `(slot, produced, consumed)`.
+    pub fn state(&self) -> (u64, u64, u64) {
+        let (p, c) = self.values();
+        (self.slot(), p, c)
+    }
+
+    /// The join of the rule: an earlier slot changes nothing, a later one replaces, the same
+    /// slot keeps the least produced and the greatest consumed. Commutative, associative and
+    /// idempotent, so the result depends only on the set joined (INV-CONFLUENCE-001).
+    fn join(&mut self, k: Keyed) {
+        let r = k.signed.reading;
+        let slot = self.slot();
+        if r.slot < slot {
+            return;
+        }
+        if r.slot > slot {
+            *self = Self::of(k);
+            return;
+        }
+        let lp = self.least_produced;
+        let p0 = lp.signed.reading.produced_wh;
+        let better = if crate::mutant::active(crate::mutant::Mutant::EquivocationFavoursOwner) {
+            r.produced_wh > p0 || (r.produced_wh == p0 && k.leaf < lp.leaf)
+        } else {
+            (r.produced_wh, k.leaf) < (p0, lp.leaf)
+        };
+        if better {
+            self.least_produced = k;
+        }
+        let mc = self.most_consumed;
+        let c0 = mc.signed.reading.consumed_wh;
+        if r.consumed_wh > c0 || (r.consumed_wh == c0 && k.leaf < mc.leaf) {
+            self.most_consumed = k;
+        }
+    }
+
+    /// The one or two deciding readings, in leaf order (canonical within a meter and slot).
+    pub fn readings(&self) -> impl Iterator<Item = &Keyed> + '_ {
+        let (a, b) = if self.least_produced.leaf <= self.most_consumed.leaf {
+            (&self.least_produced, &self.most_consumed)
+        } else {
+            (&self.most_consumed, &self.least_produced)
+        };
+        std::iter::once(a).chain((a.leaf != b.leaf).then_some(b))
+    }
+}
+
+/// The deciding set of one window: at most two readings per meter, whatever was signed
+/// (spec §5.2). The contract's dispute evidence is one of these (§7.4).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct SlotEntry {
-    pub readings: Vec<(B256, SignedReading)>,
-    /// True once two readings with different values were seen: the slot counts zero.
-    pub void: bool,
+pub struct Deciding {
+    window: u32,
+    meters: Vec<Option<MeterDecider>>,
+}
+
+impl Deciding {
+    pub fn new(window: u32, prosumers: usize) -> Self {
+        Self {
+            window,
+            meters: vec![None; prosumers],
+        }
+    }
+
+    pub fn window(&self) -> u32 {
+        self.window
+    }
+
+    /// Meter `m`'s decider, if it has any reading.
+    pub fn meter(&self, m: ProsumerIndex) -> Option<&MeterDecider> {
+        self.meters.get(m).and_then(Option::as_ref)
+    }
+
+    /// What the contract stores of meter `m`: `(slot, produced, consumed)` (spec §7.9).
+    pub fn state(&self, m: ProsumerIndex) -> Option<(u64, u64, u64)> {
+        self.meter(m).map(MeterDecider::state)
+    }
+
+    /// Joins a reading already checked by [`validate_reading`] for this window. Returns
+    /// whether the meter's `(slot, produced, consumed)` changed: what a contract counts as
+    /// evidence that mattered.
+    pub fn add(&mut self, m: ProsumerIndex, sr: SignedReading) -> bool {
+        let before = self.state(m);
+        let k = Keyed::new(sr);
+        match &mut self.meters[m] {
+            Some(d) => d.join(k),
+            slot @ None => *slot = Some(MeterDecider::of(k)),
+        }
+        self.state(m) != before
+    }
+
+    /// Whether adding `sr` (for meter `m`) would change what the contract stores: the test an
+    /// honest node applies before putting a reading on chain (spec §6.6).
+    pub fn would_change(&self, m: ProsumerIndex, sr: &SignedReading) -> bool {
+        let mut probe = self.meter(m).copied();
+        let before = probe.map(|d| d.state());
+        match &mut probe {
+            Some(d) => d.join(Keyed::new(*sr)),
+            None => return true,
+        }
+        probe.map(|d| d.state()) != before
+    }
+
+    /// Per-prosumer totals `f` (spec §5.2): a meter without readings counts zero.
+    pub fn totals(&self) -> (Vec<u64>, Vec<u64>) {
+        self.meters
+            .iter()
+            .map(|d| d.map_or((0, 0), |d| d.values()))
+            .unzip()
+    }
+
+    /// The deciding readings in canonical order: by meter index, then leaf (one slot a meter).
+    pub fn readings(&self) -> impl Iterator<Item = (ProsumerIndex, &Keyed)> + '_ {
+        self.meters.iter().enumerate().flat_map(|(m, d)| {
+            d.iter()
+                .flat_map(move |d| d.readings().map(move |k| (m, k)))
+        })
+    }
+
+    /// Number of deciding readings (at most two a meter).
+    pub fn len(&self) -> usize {
+        self.readings().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.meters.iter().all(Option::is_none)
+    }
+
+    /// The readings root of spec §4.4: the hash chain over the deciding readings.
+    pub fn root(&self) -> B256 {
+        self.readings()
+            .fold(B256::ZERO, |root, (_, k)| chain_root(root, k.leaf))
+    }
 }
 
 /// What adding a reading did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Added {
-    /// First reading for its `(meter, slot)`: it now counts.
+    /// First reading for its `(meter, slot)`.
     New,
-    /// Same values as a reading already held, under another signature: nothing changes
-    /// in the totals, but the set (and so its root) grows.
+    /// Same values as a reading already held for its `(meter, slot)`, under another signature.
     SameValues,
-    /// Conflicting values: the slot is now void and the meter flagged.
+    /// Other values than a reading already held for its `(meter, slot)`: the meter
+    /// equivocated. The rule takes the values least favourable to its owner (INV-EQUIV-001).
     Equivocation,
-    /// The slot was already void; the extra evidence changes nothing in the totals.
-    AlreadyVoid,
 }
 
-/// A canonical set of validated readings of one window and its totals.
+/// Every validated reading a node holds for one window, with its deciding set and totals.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ReadingSet {
     window: u32,
-    entries: BTreeMap<(ProsumerIndex, u64), SlotEntry>,
+    /// Every held reading by `(meter, slot)`, each slot's readings sorted by leaf.
+    entries: BTreeMap<(ProsumerIndex, u64), Vec<(B256, SignedReading)>>,
+    deciding: Deciding,
     produced: Vec<u64>,
     consumed: Vec<u64>,
-    flagged: BTreeSet<ProsumerIndex>,
     len: usize,
 }
 
@@ -126,9 +308,9 @@ impl ReadingSet {
         Self {
             window,
             entries: BTreeMap::new(),
+            deciding: Deciding::new(window, prosumers),
             produced: vec![0; prosumers],
             consumed: vec![0; prosumers],
-            flagged: BTreeSet::new(),
             len: 0,
         }
     }
@@ -154,24 +336,21 @@ impl ReadingSet {
         &self.consumed
     }
 
-    /// Meters caught signing two different readings for one slot.
-    pub fn flagged_meters(&self) -> &BTreeSet<ProsumerIndex> {
-        &self.flagged
+    /// The deciding set `B(S)` of the held readings.
+    pub fn deciding(&self) -> &Deciding {
+        &self.deciding
     }
 
     /// Whether this exact signed reading is held.
     pub fn contains(&self, meter: ProsumerIndex, sr: &SignedReading) -> bool {
-        let l = leaf(sr);
-        self.entries
-            .get(&(meter, sr.reading.slot))
-            .is_some_and(|e| e.readings.binary_search_by(|(x, _)| x.cmp(&l)).is_ok())
+        self.contains_leaf(meter, sr.reading.slot, &leaf(sr))
     }
 
     /// Whether the signed reading with this leaf is held.
     pub fn contains_leaf(&self, meter: ProsumerIndex, slot: u64, l: &B256) -> bool {
         self.entries
             .get(&(meter, slot))
-            .is_some_and(|e| e.readings.binary_search_by(|(x, _)| x.cmp(l)).is_ok())
+            .is_some_and(|e| e.binary_search_by(|(x, _)| x.cmp(l)).is_ok())
     }
 
     /// Whether any reading for `(meter, slot)` is held.
@@ -183,42 +362,28 @@ impl ReadingSet {
     /// Returns `Err(Duplicate)` for an identical signed reading (set semantics).
     pub fn add(&mut self, meter: ProsumerIndex, sr: SignedReading) -> Result<Added, ReadingError> {
         let l = leaf(&sr);
-        let (p, c) = sr.reading.values();
-        let entry = self
-            .entries
-            .entry((meter, sr.reading.slot))
-            .or_insert_with(|| SlotEntry {
-                readings: Vec::new(),
-                void: false,
-            });
-        let pos = match entry.readings.binary_search_by(|(x, _)| x.cmp(&l)) {
+        let entry = self.entries.entry((meter, sr.reading.slot)).or_default();
+        let pos = match entry.binary_search_by(|(x, _)| x.cmp(&l)) {
             Ok(_) if crate::mutant::active(crate::mutant::Mutant::CountDuplicateReading) => {
-                self.produced[meter] += p;
-                self.consumed[meter] += c;
+                self.produced[meter] += sr.reading.produced_wh;
+                self.consumed[meter] += sr.reading.consumed_wh;
                 return Ok(Added::New);
             }
             Ok(_) => return Err(ReadingError::Duplicate),
             Err(pos) => pos,
         };
-        let outcome = if entry.readings.is_empty() {
-            self.produced[meter] += p;
-            self.consumed[meter] += c;
-            Added::New
-        } else if entry.void {
-            Added::AlreadyVoid
-        } else if entry.readings[0].1.reading.values() == (p, c) {
-            Added::SameValues
-        } else {
-            // INV-COUNT-001: the slot's first values are taken back out; it counts zero.
-            let (p0, c0) = entry.readings[0].1.reading.values();
-            self.produced[meter] -= p0;
-            self.consumed[meter] -= c0;
-            entry.void = true;
-            self.flagged.insert(meter);
-            Added::Equivocation
+        let outcome = match entry.first() {
+            None => Added::New,
+            Some((_, first)) if first.reading.values() == sr.reading.values() => Added::SameValues,
+            Some(_) => Added::Equivocation,
         };
-        entry.readings.insert(pos, (l, sr));
+        entry.insert(pos, (l, sr));
         self.len += 1;
+        if self.deciding.add(meter, sr) {
+            let (p, c) = self.deciding.meter(meter).expect("just added").values();
+            self.produced[meter] = p;
+            self.consumed[meter] = c;
+        }
         Ok(outcome)
     }
 
@@ -226,20 +391,19 @@ impl ReadingSet {
     pub fn iter(&self) -> impl Iterator<Item = (ProsumerIndex, &SignedReading)> + '_ {
         self.entries
             .iter()
-            .flat_map(|((m, _), e)| e.readings.iter().map(move |(_, sr)| (*m, sr)))
+            .flat_map(|((m, _), e)| e.iter().map(move |(_, sr)| (*m, sr)))
     }
 
     /// Every held reading with its leaf, in canonical order.
     pub fn leaves(&self) -> impl Iterator<Item = (ProsumerIndex, B256, &SignedReading)> + '_ {
         self.entries
             .iter()
-            .flat_map(|((m, _), e)| e.readings.iter().map(move |(l, sr)| (*m, *l, sr)))
+            .flat_map(|((m, _), e)| e.iter().map(move |(l, sr)| (*m, *l, sr)))
     }
 
-    /// The readings root of spec §4.4: the hash chain over the canonical order.
+    /// The readings root of spec §4.4: the hash chain over the deciding set.
     pub fn root(&self) -> B256 {
-        self.leaves()
-            .fold(B256::ZERO, |root, (_, l, _)| chain_root(root, l))
+        self.deciding.root()
     }
 
     /// For each meter, the slots held, as a bitmap over the window's slots (spec §6.3,
@@ -255,8 +419,9 @@ impl ReadingSet {
         bits
     }
 
-    /// The readings a peer lacks according to its inventory. Void slots are always sent
-    /// in full: a peer that holds one side of an equivocation must learn the other.
+    /// The readings a peer lacks according to its inventory. Equivocated slots (two values)
+    /// are always sent in full: a peer that holds one side of an equivocation must learn the
+    /// other, or the two would decide the meter differently.
     pub fn missing_from(&self, params: &Params, inventory: &[Vec<u64>]) -> Vec<SignedReading> {
         let start = params.slot_range(self.window).start;
         let has = |m: usize, slot: u64| -> bool {
@@ -266,10 +431,14 @@ impl ReadingSet {
                 .and_then(|w| w.get(i / 64))
                 .is_some_and(|w| w & (1 << (i % 64)) != 0)
         };
+        let equivocated = |e: &[(B256, SignedReading)]| {
+            e.iter()
+                .any(|(_, r)| r.reading.values() != e[0].1.reading.values())
+        };
         self.entries
             .iter()
-            .filter(|((m, slot), e)| e.void || !has(*m, *slot))
-            .flat_map(|(_, e)| e.readings.iter().map(|(_, sr)| *sr))
+            .filter(|((m, slot), e)| equivocated(e) || !has(*m, *slot))
+            .flat_map(|(_, e)| e.iter().map(|(_, sr)| *sr))
             .collect()
     }
 }
@@ -279,6 +448,7 @@ mod tests {
     use super::*;
     use crate::crypto::{Secp256k1, SecretKey};
     use crate::eip712::sign_reading;
+    use crate::params::MAX_READING_WH;
     use crate::types::Reading;
 
     pub(crate) fn two_meter_params(keys: &[SecretKey]) -> Params {
@@ -320,6 +490,14 @@ mod tests {
         }
     }
 
+    fn set_of(readings: &[(usize, SignedReading)]) -> ReadingSet {
+        let mut s = ReadingSet::new(0, 2);
+        for (m, r) in readings {
+            s.add(*m, *r).unwrap();
+        }
+        s
+    }
+
     #[test]
     fn validation_names_each_problem() {
         let (p, d, keys) = setup();
@@ -355,11 +533,21 @@ mod tests {
             validate_reading(&p, &d, &rec, &unreg, 0),
             Err(ReadingError::UnregisteredMeter(stranger.address()))
         );
-        let huge = sign_reading(&keys[0], &d, reading(&keys[0], 1, MAX_READING_WH + 1, 0));
-        assert!(matches!(
-            validate_reading(&p, &d, &rec, &huge, 0),
-            Err(ReadingError::ValueTooLarge { .. })
-        ));
+        // A window-to-date value may reach W intervals' worth, and not one Wh more.
+        let max = p.slots_per_window * MAX_READING_WH;
+        assert_eq!(p.max_window_wh(), max);
+        let full = sign_reading(&keys[0], &d, reading(&keys[0], 1, max, max));
+        assert_eq!(validate_reading(&p, &d, &rec, &full, 0), Ok(0));
+        for (pw, cw) in [(max + 1, 0), (0, max + 1)] {
+            let huge = sign_reading(&keys[0], &d, reading(&keys[0], 1, pw, cw));
+            assert_eq!(
+                validate_reading(&p, &d, &rec, &huge, 0),
+                Err(ReadingError::ValueTooLarge {
+                    produced: pw,
+                    consumed: cw
+                })
+            );
+        }
         let outside = sign_reading(&keys[0], &d, reading(&keys[0], 8, 1, 1));
         assert_eq!(
             validate_reading(&p, &d, &rec, &outside, 1),
@@ -367,25 +555,97 @@ mod tests {
         );
     }
 
+    /// INV-COUNT-001: a meter's total is its latest slot's register, whatever came before.
     #[test]
-    fn equivocation_voids_the_slot_whatever_the_order() {
+    fn the_latest_slot_decides() {
         let (_, d, keys) = setup();
-        let a = sign_reading(&keys[0], &d, reading(&keys[0], 0, 10, 1));
-        let b = sign_reading(&keys[0], &d, reading(&keys[0], 0, 99, 1));
-        let c = sign_reading(&keys[0], &d, reading(&keys[0], 1, 7, 2));
+        let r0 = sign_reading(&keys[0], &d, reading(&keys[0], 0, 5, 6));
+        let r2 = sign_reading(&keys[0], &d, reading(&keys[0], 2, 7, 9));
+        let q1 = sign_reading(&keys[1], &d, reading(&keys[1], 1, 0, 4));
+        let mut a = set_of(&[(0, r0), (0, r2), (1, q1)]);
+        let b = set_of(&[(1, q1), (0, r2), (0, r0)]);
+        assert_eq!(a, b);
+        assert_eq!(a.produced(), &[7, 0]);
+        assert_eq!(a.consumed(), &[9, 4]);
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.deciding().len(), 2, "one deciding reading a meter");
+        let decided: Vec<SignedReading> = a.deciding().readings().map(|(_, k)| k.signed).collect();
+        assert_eq!(decided, vec![r2, q1]);
+        assert_eq!(a.add(0, r0), Err(ReadingError::Duplicate));
+    }
+
+    /// INV-EQUIV-001: two values for the latest slot give the least produced and the greatest
+    /// consumed, in either order; the deciding set keeps both readings.
+    #[test]
+    fn equivocation_takes_the_values_least_favourable_to_the_owner() {
+        let (_, d, keys) = setup();
+        let a = sign_reading(&keys[0], &d, reading(&keys[0], 3, 10, 0));
+        let b = sign_reading(&keys[0], &d, reading(&keys[0], 3, 12, 3));
+        let early = sign_reading(&keys[0], &d, reading(&keys[0], 1, 1, 1));
         let mut s1 = ReadingSet::new(0, 2);
+        assert_eq!(s1.add(0, early), Ok(Added::New));
         assert_eq!(s1.add(0, a), Ok(Added::New));
-        assert_eq!(s1.add(0, c), Ok(Added::New));
         assert_eq!(s1.add(0, b), Ok(Added::Equivocation));
-        let mut s2 = ReadingSet::new(0, 2);
-        for r in [b, c, a] {
-            s2.add(0, r).unwrap();
-        }
+        let s2 = set_of(&[(0, b), (0, a), (0, early)]);
         assert_eq!(s1, s2);
-        assert_eq!(s1.produced(), &[7, 0]);
-        assert_eq!(s1.consumed(), &[2, 0]);
-        assert!(s1.flagged_meters().contains(&0));
-        assert_eq!(s1.add(0, a), Err(ReadingError::Duplicate));
+        assert_eq!((s1.produced()[0], s1.consumed()[0]), (10, 3));
+        assert_eq!(s1.deciding().len(), 2);
+        assert_eq!(s1.root(), s2.root());
+        // The owner is never better off than with either reading alone.
+        for one in [a, b] {
+            let alone = set_of(&[(0, one)]);
+            assert!(s1.produced()[0] <= alone.produced()[0]);
+            assert!(s1.consumed()[0] >= alone.consumed()[0]);
+        }
+    }
+
+    /// §15 item 3 resolved: any number of signatures over the same values leaves the
+    /// deciding set at one reading and the totals as they were; the root is that of the
+    /// smallest leaf alone.
+    #[test]
+    fn extra_signatures_over_the_same_values_never_grow_the_deciding_set() {
+        let (_, d, keys) = setup();
+        let r = reading(&keys[0], 2, 8, 1);
+        let first = sign_reading(&keys[0], &d, r);
+        let mut s = set_of(&[(0, first)]);
+        let totals = (s.produced().to_vec(), s.consumed().to_vec());
+        let mut all = vec![first];
+        for k in 1..=20u8 {
+            let other = SignedReading {
+                reading: r,
+                signature: keys[0].sign_with_nonce_data(&d.reading_digest(&r), [k; 32]),
+            };
+            assert_ne!(other, first);
+            assert_eq!(s.add(0, other), Ok(Added::SameValues));
+            all.push(other);
+        }
+        assert_eq!(s.len(), 21);
+        assert_eq!(s.deciding().len(), 1);
+        let smallest = *all.iter().min_by_key(|r| leaf(r)).unwrap();
+        assert_eq!(s.root(), set_of(&[(0, smallest)]).root());
+        assert_eq!((s.produced().to_vec(), s.consumed().to_vec()), totals);
+    }
+
+    #[test]
+    fn would_change_tells_what_the_contract_would_store() {
+        let (_, d, keys) = setup();
+        let r1 = sign_reading(&keys[0], &d, reading(&keys[0], 1, 5, 5));
+        let r0 = sign_reading(&keys[0], &d, reading(&keys[0], 0, 9, 9));
+        let lower = sign_reading(&keys[0], &d, reading(&keys[0], 1, 4, 5));
+        let same = sign_reading(&keys[0], &d, reading(&keys[0], 1, 6, 4));
+        let mut e = Deciding::new(0, 2);
+        assert!(e.would_change(0, &r1));
+        assert!(e.add(0, r1));
+        assert!(!e.would_change(0, &r0), "an earlier slot changes nothing");
+        assert!(!e.add(0, r0));
+        assert!(
+            !e.would_change(0, &same),
+            "more produced, less consumed: no change"
+        );
+        assert!(e.would_change(0, &lower));
+        assert!(e.add(0, lower));
+        assert_eq!(e.state(0), Some((1, 4, 5)));
+        assert_eq!(e.totals(), (vec![4, 0], vec![5, 0]));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::network::{Network, NetworkConfig, NetworkStats};
 use crate::node::{error_name, Node, NodeMessage, Output};
 use crate::params::{Params, ProsumerIndex};
 use crate::profile::{self, Household, Profile};
-use crate::reading_set::ReadingSet;
+use crate::reading_set::Deciding;
 use crate::types::{Reading, ReadingFrame, SignedResult, WindowResult};
 
 /// 2020-01-01T00:00:00Z: the reference paper's year (366 days, 35,136 quarter-hours).
@@ -294,8 +294,10 @@ pub struct WindowReport {
     pub final_after_secs: Option<u64>,
     /// Accepted transactions while this window was next, by name.
     pub transactions: BTreeMap<String, u64>,
+    /// Readings of the committed deciding set (at most two a meter, spec §5.2).
     pub readings_settled: u64,
-    pub voided_slots: u64,
+    /// Meters whose deciding slot held two values (an equivocation the rule defused).
+    pub equivocal_meters: u64,
     pub matched_wh: u64,
     /// The oracle's verdict (INV-SOUND-001, INV-COMPLETE-001).
     pub correct: bool,
@@ -438,7 +440,7 @@ struct Run {
     /// Leaves of every reading a meter emitted, per window: the oracle's ground truth.
     emitted: Vec<BTreeSet<B256>>,
     /// Evidence of the dispute being finalised, captured for the oracle.
-    evidence_at_final: Option<ReadingSet>,
+    evidence_at_final: Option<Deciding>,
 }
 
 impl Run {
@@ -507,13 +509,13 @@ impl Run {
                     p.received_wei += settlement.received[i];
                 }
                 let end = self.params.window_end(window);
-                let (problems, settled, voided) = self.oracle(window, hash, path);
+                let (problems, settled, equivocal) = self.oracle(window, hash, path);
                 let wr = self.window_report(window);
                 wr.path = Some(path);
                 wr.final_after_secs = Some(now - end);
                 wr.matched_wh = settlement.matched_wh;
                 wr.readings_settled = settled;
-                wr.voided_slots = voided;
+                wr.equivocal_meters = equivocal;
                 wr.correct = problems.is_empty();
                 wr.problems = problems;
             }
@@ -537,9 +539,9 @@ impl Run {
         }
     }
 
-    /// The oracle (INV-SOUND-001, INV-COMPLETE-001): the committed set of a final window
-    /// holds only readings meters really emitted, holds every reading any honest node
-    /// froze, and the contract's totals are `f` of it.
+    /// The oracle (INV-SOUND-001, INV-COMPLETE-001): the committed deciding set of a final
+    /// window holds only readings meters really emitted, no reading any honest node held
+    /// would have changed it, and the contract's totals are `f` of it.
     fn oracle(&mut self, w: u32, hash: B256, path: Path) -> (Vec<String>, u64, u64) {
         let mut problems = Vec::new();
         let honest: Vec<&Node<Secp256k1>> = self
@@ -548,13 +550,13 @@ impl Run {
             .filter(|a| a.is_honest())
             .map(|a| a.node())
             .collect();
-        let committed: Option<ReadingSet> = match path {
+        let committed: Option<Deciding> = match path {
             Path::Dispute => self.evidence_at_final.take(),
             Path::FastPath => honest.iter().find_map(|n| {
                 n.window(w)
                     .and_then(|nw| nw.frozen.as_ref())
                     .filter(|f| f.hash == hash)
-                    .map(|f| f.set.clone())
+                    .map(|f| f.set.deciding().clone())
             }),
         };
         let Some(set) = committed else {
@@ -562,13 +564,13 @@ impl Run {
             return (problems, 0, 0);
         };
         let fin = &self.chain.finals()[w as usize];
-        if fin.produced != set.produced() || fin.consumed != set.consumed() {
+        if (fin.produced.clone(), fin.consumed.clone()) != set.totals() {
             problems.push("final totals are not f of the committed readings".into());
         }
         let genuine = &self.emitted[w as usize];
         let forged = set
-            .leaves()
-            .filter(|(_, l, _)| !genuine.contains(l))
+            .readings()
+            .filter(|(_, k)| !genuine.contains(&k.leaf))
             .count();
         if forged > 0 {
             problems.push(format!(
@@ -581,25 +583,18 @@ impl Run {
                 (Path::FastPath, Some(f)) => &f.set,
                 _ => &nw.set,
             };
-            let missing = held
-                .leaves()
-                .filter(|(m, l, r)| !set.contains_leaf(*m, r.reading.slot, l))
-                .count();
+            let missing = held.iter().filter(|(m, r)| set.would_change(*m, r)).count();
             if missing > 0 {
                 problems.push(format!(
-                    "{missing} readings held by honest node {} are missing",
+                    "{missing} readings held by honest node {} would change the outcome",
                     n.index
                 ));
             }
         }
-        let voided = set
-            .iter()
-            .map(|(m, r)| (m, r.reading.slot))
-            .collect::<BTreeSet<_>>()
-            .len() as u64;
-        let distinct_counted = set.len() as u64;
-        let voided = distinct_counted.saturating_sub(voided);
-        (problems, set.len() as u64, voided)
+        let equivocal = (0..self.params.prosumers())
+            .filter(|m| set.meter(*m).is_some_and(|d| d.readings().count() == 2))
+            .count() as u64;
+        (problems, set.len() as u64, equivocal)
     }
 }
 
@@ -631,7 +626,7 @@ pub fn run(s: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, S
             )
         })
         .collect();
-    let meters: Vec<Meter> = (0..n)
+    let mut meters: Vec<Meter> = (0..n)
         .map(|i| {
             let behaviour = s
                 .meters
@@ -639,7 +634,13 @@ pub fn run(s: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, S
                 .find(|m| m.meter == i)
                 .map(|m| m.behaviour.clone())
                 .unwrap_or_default();
-            Meter::new(i, Scenario::meter_key(i), domain, behaviour)
+            Meter::new(
+                i,
+                Scenario::meter_key(i),
+                domain,
+                behaviour,
+                params.slots_per_window,
+            )
         })
         .collect();
     let actors: Vec<Actor> = (0..n)
@@ -716,7 +717,7 @@ pub fn run(s: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, S
         let now = s.start + tick * s.slot_secs;
         if tick <= total {
             let slot = tick - 1;
-            for (i, meter) in meters.iter().enumerate() {
+            for (i, meter) in meters.iter_mut().enumerate() {
                 let frames = meter.emit(
                     slot,
                     profiles[i].produced_wh[slot as usize],
@@ -922,7 +923,7 @@ fn inject_bad_inputs(run: &mut Run, h: usize, now: u64) {
             )),
         ),
         (
-            "value above the per-interval limit",
+            "value above what a window can measure",
             "ValueTooLarge",
             frame(sign_reading(
                 &meter0,
@@ -1177,8 +1178,8 @@ impl Report {
         let _ = writeln!(o, "\nWindows");
         let _ = writeln!(
             o,
-            "{:>3} {:>10} {:>12} {:>9} {:>7} {:>11}  transactions",
-            "w", "path", "final after", "readings", "voided", "correct"
+            "{:>3} {:>10} {:>12} {:>9} {:>9} {:>11}  transactions",
+            "w", "path", "final after", "readings", "equivocal", "correct"
         );
         for w in &self.windows {
             let path = match w.path {
@@ -1197,12 +1198,12 @@ impl Report {
                 .collect();
             let _ = writeln!(
                 o,
-                "{:>3} {:>10} {:>12} {:>9} {:>7} {:>11}  {}",
+                "{:>3} {:>10} {:>12} {:>9} {:>9} {:>11}  {}",
                 w.window,
                 path,
                 after,
                 w.readings_settled,
-                w.voided_slots,
+                w.equivocal_meters,
                 if w.correct { "yes" } else { "NO" },
                 txs.join(" ")
             );

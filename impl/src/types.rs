@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::Signature65;
 
-/// One meter's energy for one interval (spec §4.2). Values are per interval, never
-/// cumulative registers, so windows are independent of each other.
+/// One meter's window-to-date registers at the end of one interval (spec §4.2): the energy
+/// produced and consumed since the start of the slot's window. They restart at every
+/// window, so windows are independent of each other, and a window's latest reading carries
+/// its whole energy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Reading {
     pub meter: Address,

@@ -46,6 +46,7 @@ use std::sync::Arc;
 use diversity::contract::{Call, Contract, ContractError, Event, Path, Phase, Tx};
 use diversity::crypto::{Recover, Secp256k1, SecretKey};
 use diversity::eip712::{sign_reading, sign_result, Domain};
+use diversity::meter::WindowRegisters;
 use diversity::node::{Node, NodeMessage, Output};
 use diversity::params::Params;
 use diversity::types::{Reading, ReadingFrame, SignedReading, SignedResult, WindowResult};
@@ -122,8 +123,9 @@ impl Default for ModelConfig {
     }
 }
 
-/// Energy of meter `m` in slot `s`: alternately a producer of 2 Wh and a consumer of 2 Wh,
-/// so every window has a seller and a buyer.
+/// Energy of meter `m` in the interval of slot `s`: alternately a producer of 2 Wh and a
+/// consumer of 2 Wh, so every window has a seller and a buyer. A reading carries the
+/// window-to-date sum of these (spec §4.2, [`DiversityModel::truth`]).
 pub fn reading_values(m: usize, s: u64) -> (u64, u64) {
     if (m as u64 + s).is_multiple_of(2) {
         (2, 0)
@@ -222,6 +224,8 @@ pub struct Verdict {
     pub funds: bool,
     /// A challenged pending result was replaced by a different outcome (REACH-LATE-001).
     pub late_reading_counted: bool,
+    /// No meter gained by what it signed besides its honest reading (INV-EQUIV-001).
+    pub no_gain: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -345,11 +349,14 @@ impl DiversityModel {
         let total_slots = params.total_slots();
         let mut frames = Vec::new();
         let mut genuine = BTreeSet::new();
+        let mut registers: Vec<WindowRegisters> = (0..n)
+            .map(|_| WindowRegisters::new(params.slots_per_window))
+            .collect();
         for slot in 0..total_slots {
             let mut out = Vec::new();
             for (m, key) in meter_keys.iter().enumerate() {
                 let (p, c) = reading_values(m, slot);
-                let (p, c) = (p * economy.wh_scale, c * economy.wh_scale);
+                let (p, c) = registers[m].advance(slot, p * economy.wh_scale, c * economy.wh_scale);
                 let reading = Reading {
                     meter: key.address(),
                     slot,
@@ -556,7 +563,7 @@ impl DiversityModel {
         let committed: Option<Vec<SignedReading>> = match path {
             Path::Dispute => before
                 .dispute()
-                .map(|d| d.evidence.iter().map(|(_, r)| *r).collect()),
+                .map(|d| d.evidence.readings().map(|(_, k)| k.signed).collect()),
             Path::FastPath => self.honest().find_map(|j| {
                 state.nodes[j]
                     .window(window)
@@ -571,13 +578,49 @@ impl DiversityModel {
                     && self.params.window_of_slot(r.reading.slot) == Some(window)
             }) && spec_totals(&self.params, set) == (fin.produced.clone(), fin.consumed.clone())
         });
+        // No reading an honest node froze would have changed the outcome: f of the committed
+        // set joined with it is f of the committed set.
         let complete = committed.as_ref().is_some_and(|set| {
-            let set: BTreeSet<&SignedReading> = set.iter().collect();
+            let outcome = spec_totals(&self.params, set);
             self.honest().all(|j| {
                 state.nodes[j]
                     .window(window)
                     .and_then(|w| w.frozen.as_ref())
-                    .is_none_or(|f| f.set.iter().all(|(_, r)| set.contains(r)))
+                    .is_none_or(|f| {
+                        let mut joined = set.clone();
+                        joined.extend(f.set.iter().map(|(_, r)| *r));
+                        spec_totals(&self.params, &joined) == outcome
+                    })
+            })
+        });
+        // INV-EQUIV-001: no meter is credited more production, or charged less consumption,
+        // than any reading of its deciding slot shows that the committed set or an honest
+        // node's frozen set holds (what completeness guarantees reaches the outcome): signing
+        // a second value gains its owner nothing.
+        let no_gain = committed.as_ref().is_some_and(|set| {
+            let mut known: Vec<SignedReading> = set.clone();
+            for j in self.honest() {
+                if let Some(f) = state.nodes[j]
+                    .window(window)
+                    .and_then(|w| w.frozen.as_ref())
+                {
+                    known.extend(f.set.iter().map(|(_, r)| *r));
+                }
+            }
+            (0..self.config.nodes).all(|m| {
+                let meter = self.params.meters[m];
+                let deciding = set
+                    .iter()
+                    .filter(|r| r.reading.meter == meter)
+                    .map(|r| r.reading.slot)
+                    .max();
+                known
+                    .iter()
+                    .filter(|r| r.reading.meter == meter && Some(r.reading.slot) == deciding)
+                    .all(|r| {
+                        fin.produced[m] <= r.reading.produced_wh
+                            && fin.consumed[m] >= r.reading.consumed_wh
+                    })
             })
         });
         let prev_hash = if window == 0 {
@@ -625,7 +668,18 @@ impl DiversityModel {
             ordered,
             funds,
             late_reading_counted,
+            no_gain,
         }
+    }
+
+    /// The honest window-to-date registers of meter `m` at the end of `slot`.
+    pub fn truth(&self, m: usize, slot: u64) -> (u64, u64) {
+        let w = self.params.slots_per_window;
+        let scale = self.config.economy.wh_scale;
+        (slot / w * w..=slot).fold((0, 0), |(p, c), s| {
+            let (dp, dc) = reading_values(m, s);
+            (p + dp * scale, c + dc * scale)
+        })
     }
 }
 
@@ -665,28 +719,26 @@ fn committed_result_prev(
 }
 
 /// The window function as the spec states it (§5.2), written independently of
-/// `ReadingSet` so that a bug planted there is caught: group readings by (meter, slot);
-/// one distinct value counts once, two or more distinct values count zero.
+/// `ReadingSet` and `Deciding` so that a bug planted there is caught: per meter, the readings
+/// of its latest slot decide; the least produced and the greatest consumed among them count.
 pub fn spec_totals(params: &Params, readings: &[SignedReading]) -> (Vec<u64>, Vec<u64>) {
     let n = params.prosumers();
-    let mut by_key: std::collections::BTreeMap<(usize, u64), BTreeSet<(u64, u64)>> =
-        Default::default();
-    for r in readings {
-        let m = params
-            .meter_index(&r.reading.meter)
-            .expect("registered meter");
-        by_key
-            .entry((m, r.reading.slot))
-            .or_default()
-            .insert(r.reading.values());
-    }
     let (mut p, mut c) = (vec![0; n], vec![0; n]);
-    for ((m, _), values) in by_key {
-        if values.len() == 1 {
-            let (vp, vc) = values.into_iter().next().expect("one value");
-            p[m] += vp;
-            c[m] += vc;
-        }
+    for m in 0..n {
+        let mine: Vec<&SignedReading> = readings
+            .iter()
+            .filter(|r| r.reading.meter == params.meters[m])
+            .collect();
+        let Some(latest) = mine.iter().map(|r| r.reading.slot).max() else {
+            continue;
+        };
+        let last = mine.iter().filter(|r| r.reading.slot == latest);
+        p[m] = last
+            .clone()
+            .map(|r| r.reading.produced_wh)
+            .min()
+            .expect("one");
+        c[m] = last.map(|r| r.reading.consumed_wh).max().expect("one");
     }
     (p, c)
 }
@@ -1212,10 +1264,17 @@ impl DiversityModel {
                 claim,
                 with_readings,
             } => {
+                // The strongest proof it can make: the deciding set of what it holds (§7.7).
                 let readings = if with_readings {
                     state.nodes[j]
                         .window(claim.result.window)
-                        .map(|nw| nw.set.iter().map(|(_, r)| *r).collect())
+                        .map(|nw| {
+                            nw.set
+                                .deciding()
+                                .readings()
+                                .map(|(_, k)| k.signed)
+                                .collect()
+                        })
                         .unwrap_or_default()
                 } else {
                     Vec::new()
@@ -1301,6 +1360,10 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
             s.verdicts.iter().all(|v| v.complete)
         }),
         Property::always(
+            "INV-EQUIV-001 a meter gains nothing by equivocating",
+            |_, s: &State| s.verdicts.iter().all(|v| v.no_gain),
+        ),
+        Property::always(
             "INV-SIGN-001 honest nodes sign once per window",
             |m: &DiversityModel, s: &State| {
                 m.honest().all(|j| {
@@ -1321,8 +1384,8 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
             "INV-REPLAY-001 no malleated signature accepted",
             |_, s: &State| {
                 s.chain.dispute().is_none_or(|d| {
-                    d.evidence.iter().all(|(_, r)| {
-                        diversity::U256::from_be_bytes(r.signature.s().0)
+                    d.evidence.readings().all(|(_, k)| {
+                        diversity::U256::from_be_bytes(k.signed.signature.s().0)
                             <= diversity::crypto::SECP256K1_HALF_ORDER
                     })
                 })
@@ -1576,7 +1639,7 @@ mod tests {
             .properties
             .iter()
             .any(|p| p.name.starts_with("REACH-LATE-001") && p.status == "reached"));
-        assert_eq!(r.unique_states, 913_990);
+        assert_eq!(r.unique_states, 919_448);
     }
 
     /// Two windows against the Byzantine node on a synchronous, lossless network: windows
@@ -1667,18 +1730,18 @@ mod tests {
             in_order: true,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 2_034);
+        assert_eq!(r.unique_states, 2_024);
     }
 
-    /// A meter signs two different readings for one slot: the slot is voided, never counted
-    /// twice (INV-COUNT-001), whatever the Byzantine node does.
+    /// A meter signs two different readings for one slot: the value least favourable to its
+    /// owner counts (INV-COUNT-001, INV-EQUIV-001), whatever the Byzantine node does.
     #[test]
     fn equivocating_meter() {
         let r = exhaustive(ModelConfig {
             meter_fault: MeterFault::Equivocating(1),
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 337_711);
+        assert_eq!(r.unique_states, 337_659);
     }
 
     #[test]
@@ -1811,6 +1874,8 @@ mod tests {
             spec_totals(&m.params, &all),
             (set.produced().to_vec(), set.consumed().to_vec())
         );
-        assert_eq!(set.flagged_meters().len(), 1);
+        // Meter 1 signed two values for slot 0; the lesser production counts.
+        assert_eq!(all.len(), 3);
+        assert_eq!(set.produced()[1], m.truth(1, 0).0);
     }
 }

@@ -12,7 +12,8 @@ pragma solidity 0.8.37;
 /// Where the EVM forces a different shape the spec says so (§7.9):
 /// - `finalizePending` takes the pending result again (only its hash is stored);
 /// - `reportInconsistency` may be split into chunks (`offset`, `total`);
-/// - `EvidenceAdded` counts readings that were counted, voided or ignored (no leaf set).
+/// - the dispute evidence is one word per meter, its deciding `(slot, produced, consumed)`,
+///   and `EvidenceAdded` counts readings that changed it or not (no reading is stored).
 contract Diversity {
     // ------------------------------------------------------------------ types
 
@@ -92,10 +93,10 @@ contract Diversity {
     uint64 public constant MAX_SLOTS_PER_WINDOW = 1 << 24;
     uint256 public constant MAX_PRICE_WEI_PER_WH = type(uint64).max;
     uint256 public constant MAX_AMOUNT_WEI = 1 << 96;
-    uint256 public constant MAX_EVIDENCE_CHUNK = 256;
-    uint256 public constant MAX_FRAUD_PROOF_READINGS = 1 << 16;
+    uint256 public constant MAX_EVIDENCE_CHUNK = 32;
+    uint256 public constant MAX_FRAUD_PROOF_READINGS = 2 * MAX_PROSUMERS;
     /// Most readings one chunk of a fraud proof may carry (about 12,500 gas each).
-    uint256 public constant MAX_FRAUD_PROOF_CHUNK = 1024;
+    uint256 public constant MAX_FRAUD_PROOF_CHUNK = 32;
 
     /// secp256k1 group order and its half (the low-s bound, spec §4.1).
     uint256 internal constant SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
@@ -177,7 +178,7 @@ contract Diversity {
     event WindowPending(uint32 window, bytes32 hash, uint64 until);
     event WindowFinalized(uint32 window, bytes32 hash, Path path, uint256 dust);
     event DisputeOpened(uint32 window, uint256 by, uint64 deadline, bytes32 challenged);
-    event EvidenceAdded(uint32 window, uint32 counted, uint32 voided, uint32 ignored);
+    event EvidenceAdded(uint32 window, uint32 improved, uint32 ignored);
     event Slashed(uint256 node, address reporter, SlashReason reason, uint256 reward);
     event Closed();
     event Withdrawn(address to, uint256 amount);
@@ -251,10 +252,9 @@ contract Diversity {
 
     DisputeState public dispute;
     uint64 internal disputeNonce;
-    /// (nonce, meter, slot) => status (bits 128..129: 1 counted, 2 void) | produced << 64 | consumed.
-    mapping(bytes32 => uint256) internal evidenceSlot;
-    /// (nonce, meter) => produced << 128 | consumed: the running totals f(evidence).
-    mapping(bytes32 => uint256) internal evidenceTotal;
+    /// (nonce, meter) => 1 << 192 | slot << 128 | produced << 64 | consumed: the meter's
+    /// deciding values so far (spec §5.2), 0 while it has no evidence.
+    mapping(bytes32 => uint256) internal evidenceMeter;
 
     /// A fraud proof being checked in chunks (§7.7, §7.9), keyed by (reporter, claim, signature).
     /// A chunk at offset 0 starts it afresh; each later chunk must continue exactly where the
@@ -267,10 +267,10 @@ contract Diversity {
         uint32 total;
         uint16 lastMeter; // meter index + 1 of the last reading (0: none yet)
         uint64 lastSlot;
-        bool groupVoid;
-        uint64 groupProduced;
+        uint8 groupCount; // readings of the current meter so far (a deciding set has 1 or 2)
+        uint64 groupProduced; // the current meter's first reading
         uint64 groupConsumed;
-        uint64 runProduced;
+        uint64 runProduced; // the current meter's deciding values
         uint64 runConsumed;
         bytes32 root;
         bytes32 lastLeaf;
@@ -295,7 +295,7 @@ contract Diversity {
         DISPUTE_PERIOD = p.disputePeriod;
         SLASH_PERIOD = p.slashPeriod;
         bytes32 separator = keccak256(
-            abi.encode(DOMAIN_TYPEHASH, keccak256("DIVERSITY"), keccak256("1"), block.chainid, address(this))
+            abi.encode(DOMAIN_TYPEHASH, keccak256("DIVERSITY"), keccak256("2"), block.chainid, address(this))
         );
         DOMAIN_SEPARATOR = separator;
         lastHash = separator; // the genesis hash (spec §4.3)
@@ -470,7 +470,8 @@ contract Diversity {
         view
         returns (uint256 meter, bytes32 structHash)
     {
-        if (sr.producedWh > MAX_READING_WH || sr.consumedWh > MAX_READING_WH) {
+        uint256 max = uint256(SLOTS_PER_WINDOW) * MAX_READING_WH;
+        if (sr.producedWh > max || sr.consumedWh > max) {
             revert ReadingValueTooLarge(index, sr.producedWh, sr.consumedWh);
         }
         uint256 m = meterIndex1[sr.meter];
@@ -491,7 +492,8 @@ contract Diversity {
         view
         returns (bool ok, uint256 meter)
     {
-        if (sr.producedWh > MAX_READING_WH || sr.consumedWh > MAX_READING_WH) return (false, 0);
+        uint256 max = uint256(SLOTS_PER_WINDOW) * MAX_READING_WH;
+        if (sr.producedWh > max || sr.consumedWh > max) return (false, 0);
         uint256 m = meterIndex1[sr.meter];
         if (m == 0) return (false, 0);
         (address recovered, uint8 reason) = _recover(_signingHash(structHash), sr.signature);
@@ -738,9 +740,10 @@ contract Diversity {
         emit DisputeOpened(window, by, deadline, challenged);
     }
 
-    /// Adds meter-signed readings to the evidence (spec §5.2, §7.4). A slot's first reading
-    /// counts; a second with other values voids the slot (meter equivocation); anything else
-    /// changes nothing. The outcome depends only on the set (INV-CONFLUENCE-001).
+    /// Adds meter-signed readings to the evidence (spec §5.2, §7.4). Per meter one word keeps
+    /// the deciding values: a later slot replaces them, the same slot keeps the least
+    /// produced and the greatest consumed, an earlier slot changes nothing. The outcome is a
+    /// join, so it depends only on the set of readings (INV-CONFLUENCE-001).
     function addEvidence(uint32 window, SignedReading[] calldata readings) external payable {
         _noValue();
         _requirePhase(Phase.Active);
@@ -750,49 +753,37 @@ contract Diversity {
         DisputeState memory d = dispute;
         if (!d.open || d.window != window) revert NoDispute(window);
         if (block.timestamp >= d.deadline) revert DisputeDeadlinePassed(window, d.deadline);
-        uint32 counted;
-        uint32 voided;
+        uint256[] memory meterOf = new uint256[](readings.length);
+        for (uint256 k = 0; k < readings.length; k++) {
+            (meterOf[k],) = _validateReading(readings[k], k, window);
+        }
+        uint32 improved;
         uint32 ignored;
         for (uint256 k = 0; k < readings.length; k++) {
             SignedReading calldata sr = readings[k];
-            (uint256 m,) = _validateReading(sr, k, window);
-            bytes32 key = keccak256(abi.encode(d.nonce, m, sr.slot));
-            uint256 entry = evidenceSlot[key];
-            uint256 state = entry >> 128;
-            if (state == 0) {
-                evidenceSlot[key] = (uint256(1) << 128) | (uint256(sr.producedWh) << 64) | sr.consumedWh;
-                _addToTotal(d.nonce, m, sr.producedWh, sr.consumedWh, true);
-                counted++;
-            } else if (state == 1) {
-                uint64 p0 = uint64(entry >> 64);
-                uint64 c0 = uint64(entry);
-                if (p0 == sr.producedWh && c0 == sr.consumedWh) {
-                    ignored++;
-                } else {
-                    evidenceSlot[key] = uint256(2) << 128;
-                    _addToTotal(d.nonce, m, p0, c0, false);
-                    voided++;
-                }
+            bytes32 key = keccak256(abi.encode(d.nonce, meterOf[k]));
+            uint256 entry = evidenceMeter[key];
+            uint256 joined;
+            if (entry == 0 || sr.slot > uint64(entry >> 128)) {
+                joined = (uint256(1) << 192) | (uint256(sr.slot) << 128) | (uint256(sr.producedWh) << 64)
+                    | sr.consumedWh;
+            } else if (sr.slot == uint64(entry >> 128)) {
+                uint64 p = uint64(entry >> 64);
+                uint64 c = uint64(entry);
+                if (sr.producedWh < p) p = sr.producedWh;
+                if (sr.consumedWh > c) c = sr.consumedWh;
+                joined = (uint256(1) << 192) | (uint256(sr.slot) << 128) | (uint256(p) << 64) | c;
+            } else {
+                joined = entry;
+            }
+            if (joined != entry) {
+                evidenceMeter[key] = joined;
+                improved++;
             } else {
                 ignored++;
             }
         }
-        emit EvidenceAdded(window, counted, voided, ignored);
-    }
-
-    function _addToTotal(uint64 nonce, uint256 m, uint64 p, uint64 c, bool add) internal {
-        bytes32 key = keccak256(abi.encode(nonce, m));
-        uint256 t = evidenceTotal[key];
-        uint256 tp = t >> 128;
-        uint256 tc = uint128(t);
-        if (add) {
-            tp += p;
-            tc += c;
-        } else {
-            tp -= p;
-            tc -= c;
-        }
-        evidenceTotal[key] = (tp << 128) | tc;
+        emit EvidenceAdded(window, improved, ignored);
     }
 
     function finalizeDispute(uint32 window) external payable {
@@ -808,9 +799,9 @@ contract Diversity {
         outcome.produced = new uint64[](n);
         outcome.consumed = new uint64[](n);
         for (uint256 i = 0; i < n; i++) {
-            uint256 t = evidenceTotal[keccak256(abi.encode(d.nonce, i))];
-            outcome.produced[i] = uint64(t >> 128);
-            outcome.consumed[i] = uint64(t);
+            uint256 e = evidenceMeter[keccak256(abi.encode(d.nonce, i))];
+            outcome.produced[i] = uint64(e >> 64);
+            outcome.consumed[i] = uint64(e);
         }
         // readingsRoot is zero: the evidence itself was on chain.
         bytes32 hash = _resultDigestMem(outcome);
@@ -888,7 +879,9 @@ contract Diversity {
     }
 
     /// One reading of a fraud proof: extend the hash chain; unless fraud is already shown,
-    /// check the reading and the canonical order, and keep the current meter's totals.
+    /// check the reading, the canonical order and that the list is its own deciding set
+    /// (spec §5.2: per meter one slot, and one reading or two that split the two deciding
+    /// roles), and keep the current meter's deciding values.
     function _proofStep(FraudProof memory f, WindowResult calldata claim, SignedReading calldata sr) internal view {
         bytes32 structHash = _readingStructHash(sr);
         bytes32 leaf = _leaf(structHash, sr.signature);
@@ -906,22 +899,24 @@ contract Diversity {
                 f.fraud = true; // not in strictly increasing canonical order
                 return;
             }
-            if (sr.slot == f.lastSlot) {
-                // Another reading of the same (meter, slot): a different value voids it.
-                if (!f.groupVoid && (sr.producedWh != f.groupProduced || sr.consumedWh != f.groupConsumed)) {
-                    f.groupVoid = true;
-                    f.runProduced -= f.groupProduced;
-                    f.runConsumed -= f.groupConsumed;
-                }
-            } else {
-                _startGroup(f, sr);
+            // A second reading of the meter must share its slot, be the last of the meter, and
+            // the pair must split the roles: one least produced, the other greatest consumed
+            // (the first, with the smaller leaf, winning ties).
+            bool firstLeastProduced = f.groupProduced <= sr.producedWh;
+            bool firstMostConsumed = f.groupConsumed >= sr.consumedWh;
+            if (sr.slot != f.lastSlot || f.groupCount != 1 || firstLeastProduced == firstMostConsumed) {
+                f.fraud = true;
+                return;
             }
+            f.groupCount = 2;
+            if (!firstLeastProduced) f.runProduced = sr.producedWh;
+            if (!firstMostConsumed) f.runConsumed = sr.consumedWh;
         } else {
             if (meter1 < f.lastMeter) {
                 f.fraud = true;
                 return;
             }
-            // The previous meter's run is complete; meters skipped in between claimed zero.
+            // The previous meter is complete; meters skipped in between claimed zero.
             if (
                 !_runMatches(claim, f.lastMeter, f.runProduced, f.runConsumed)
                     || !_claimsZeroBetween(claim, f.lastMeter, meter1)
@@ -930,20 +925,14 @@ contract Diversity {
                 return;
             }
             f.lastMeter = meter1;
-            f.runProduced = 0;
-            f.runConsumed = 0;
-            _startGroup(f, sr);
+            f.lastSlot = sr.slot;
+            f.groupCount = 1;
+            f.groupProduced = sr.producedWh;
+            f.groupConsumed = sr.consumedWh;
+            f.runProduced = sr.producedWh;
+            f.runConsumed = sr.consumedWh;
         }
         f.lastLeaf = leaf;
-    }
-
-    function _startGroup(FraudProof memory f, SignedReading calldata sr) internal pure {
-        f.lastSlot = sr.slot;
-        f.groupVoid = false;
-        f.groupProduced = sr.producedWh;
-        f.groupConsumed = sr.consumedWh;
-        f.runProduced += sr.producedWh;
-        f.runConsumed += sr.consumedWh;
     }
 
     /// Whether meter `meter1 - 1`'s claimed totals equal its run (true when no meter yet).
@@ -1074,16 +1063,17 @@ contract Diversity {
         total += uint256(dust) + slashPool + totalRewards + totalOwed;
     }
 
-    function evidenceTotals(uint32 window) external view returns (uint64[] memory produced, uint64[] memory consumed) {
+    /// Meter `meter`'s evidence in the open dispute on `window`: its deciding slot and values
+    /// (spec §7.4). A node compares its own deciding readings with this before sending any
+    /// (spec §6.6). Nothing is present when no dispute is open on `window`.
+    function evidenceOf(uint32 window, uint256 meter)
+        external
+        view
+        returns (bool present, uint64 slot, uint64 produced, uint64 consumed)
+    {
         DisputeState memory d = dispute;
-        if (!d.open || d.window != window) revert NoDispute(window);
-        uint256 n = N;
-        produced = new uint64[](n);
-        consumed = new uint64[](n);
-        for (uint256 i = 0; i < n; i++) {
-            uint256 t = evidenceTotal[keccak256(abi.encode(d.nonce, i))];
-            produced[i] = uint64(t >> 128);
-            consumed[i] = uint64(t);
-        }
+        if (!d.open || d.window != window) return (false, 0, 0, 0);
+        uint256 e = evidenceMeter[keccak256(abi.encode(d.nonce, meter))];
+        return (e != 0, uint64(e >> 128), uint64(e >> 64), uint64(e));
     }
 }

@@ -108,7 +108,7 @@ alloy_sol_types::sol! {
         event WindowPending(uint32 window, bytes32 hash, uint64 until);
         event WindowFinalized(uint32 window, bytes32 hash, Path path, uint256 dust);
         event DisputeOpened(uint32 window, uint256 by, uint64 deadline, bytes32 challenged);
-        event EvidenceAdded(uint32 window, uint32 counted, uint32 voided, uint32 ignored);
+        event EvidenceAdded(uint32 window, uint32 improved, uint32 ignored);
         event Slashed(uint256 node, address reporter, SlashReason reason, uint256 reward);
         event Closed();
         event Withdrawn(address to, uint256 amount);
@@ -141,7 +141,7 @@ alloy_sol_types::sol! {
         function pendingUntil() external view returns (uint64);
         function lastFinalAt() external view returns (uint64);
         function dispute() external view returns (bool open, uint32 window, uint64 deadline, uint8 openedBy, uint64 nonce, bytes32 challenged);
-        function evidenceTotals(uint32 window) external view returns (uint64[] produced, uint64[] consumed);
+        function evidenceOf(uint32 window, uint256 meter) external view returns (bool present, uint64 slot, uint64 produced, uint64 consumed);
     }
 
     #[derive(Debug, PartialEq, Eq)]

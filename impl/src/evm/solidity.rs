@@ -21,7 +21,7 @@ use crate::types::{SignedReading, SignedResult, WindowResult};
 
 /// Most readings one chunk of an on-chain fraud proof carries (the contract's
 /// `MAX_FRAUD_PROOF_CHUNK`).
-pub const MAX_FRAUD_PROOF_CHUNK: usize = 1024;
+pub const MAX_FRAUD_PROOF_CHUNK: usize = 32;
 
 /// What both contracts emit, in a form both can produce: the reference contract's events
 /// with the settlement reduced to its dust (balances are compared separately).
@@ -56,8 +56,7 @@ pub enum Observed {
     },
     EvidenceAdded {
         window: u32,
-        counted: u32,
-        voided: u32,
+        improved: u32,
         ignored: u32,
     },
     Slashed {
@@ -119,13 +118,11 @@ impl From<&Event> for Observed {
             },
             Event::EvidenceAdded {
                 window,
-                counted,
-                voided,
+                improved,
                 ignored,
             } => Observed::EvidenceAdded {
                 window: *window,
-                counted: *counted,
-                voided: *voided,
+                improved: *improved,
                 ignored: *ignored,
             },
             Event::Slashed {
@@ -401,16 +398,20 @@ impl SolidityContract {
             },
             dispute: {
                 let d = self.view(sol::disputeCall {});
-                d.open.then(|| {
-                    let t = self.view(sol::evidenceTotalsCall { window: d.window });
-                    OpenDispute {
-                        window: d.window,
-                        deadline: d.deadline,
-                        opened_by: d.openedBy as usize,
-                        challenged: (!d.challenged.is_zero()).then_some(d.challenged),
-                        produced: t.produced,
-                        consumed: t.consumed,
-                    }
+                d.open.then(|| OpenDispute {
+                    window: d.window,
+                    deadline: d.deadline,
+                    opened_by: d.openedBy as usize,
+                    challenged: (!d.challenged.is_zero()).then_some(d.challenged),
+                    evidence: (0..n)
+                        .map(|m| {
+                            let e = self.view(sol::evidenceOfCall {
+                                window: d.window,
+                                meter: U256::from(m),
+                            });
+                            e.present.then_some((e.slot, e.produced, e.consumed))
+                        })
+                        .collect(),
                 })
             },
             slashed: bits(status.slashed),
@@ -442,8 +443,8 @@ pub struct OpenDispute {
     pub deadline: u64,
     pub opened_by: usize,
     pub challenged: Option<B256>,
-    pub produced: Vec<u64>,
-    pub consumed: Vec<u64>,
+    /// Per meter, the stored `(slot, produced, consumed)` of the evidence (spec §7.9).
+    pub evidence: Vec<Option<(u64, u64, u64)>>,
 }
 
 /// The part of a contract's state both implementations expose.
@@ -497,8 +498,9 @@ impl ChainState {
                 deadline: d.deadline,
                 opened_by: d.opened_by,
                 challenged: d.challenged,
-                produced: d.evidence.produced().to_vec(),
-                consumed: d.evidence.consumed().to_vec(),
+                evidence: (0..c.params().prosumers())
+                    .map(|m| d.evidence.state(m))
+                    .collect(),
             }),
             slashed: c.slashed().to_vec(),
             last_hash: c.last_hash(),
@@ -623,8 +625,7 @@ fn decode_event(log: &Log) -> Result<Observed, EvmError> {
         },
         E::EvidenceAdded(e) => Observed::EvidenceAdded {
             window: e.window,
-            counted: e.counted,
-            voided: e.voided,
+            improved: e.improved,
             ignored: e.ignored,
         },
         E::Slashed(e) => Observed::Slashed {

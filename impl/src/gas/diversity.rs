@@ -15,7 +15,8 @@ use crate::crypto::{SecretKey, Signature65};
 use crate::dataset::{Dataset, SLOTS_2020, SLOT_SECS, START_2020};
 use crate::eip712::{sign_reading, sign_result, Domain};
 use crate::evm::solidity::{contract_address, SolidityContract};
-use crate::evm::{Hardfork, CHAIN_ID, TX_GAS_CAP};
+use crate::evm::{Hardfork, CHAIN_ID};
+use crate::meter::WindowRegisters;
 use crate::params::Params;
 use crate::reading_set::ReadingSet;
 use crate::types::{Reading, SignedReading, SignedResult, WindowResult};
@@ -139,23 +140,72 @@ impl GasGrid {
         )
     }
 
-    /// Every meter-signed reading of window `w`, in canonical order, and their set.
+    /// Every meter-signed reading of window `w` (window-to-date registers), in canonical
+    /// order, and their set.
     pub fn readings(&self, w: u32) -> (Vec<SignedReading>, ReadingSet) {
         let mut set = ReadingSet::new(w, self.n());
+        let mut registers = vec![WindowRegisters::new(self.params.slots_per_window); self.n()];
         for slot in self.params.slot_range(w) {
             for (m, key) in self.meters.iter().enumerate() {
                 let (p, c) = &self.profiles[m];
+                let (produced_wh, consumed_wh) =
+                    registers[m].advance(slot, p[slot as usize] as u64, c[slot as usize] as u64);
                 let r = Reading {
                     meter: key.address(),
                     slot,
-                    produced_wh: p[slot as usize] as u64,
-                    consumed_wh: c[slot as usize] as u64,
+                    produced_wh,
+                    consumed_wh,
                 };
                 set.add(m, sign_reading(key, &self.domain, r))
                     .expect("distinct readings");
             }
         }
         (set.iter().map(|(_, r)| *r).collect(), set)
+    }
+
+    /// Each meter's reading of window `w`'s last slot: its deciding set when nothing is lost
+    /// (window-to-date registers, so the window's totals), in canonical order.
+    pub fn last_readings(&self, w: u32) -> Vec<SignedReading> {
+        let (produced, consumed) = self.totals(w);
+        let slot = self.params.slot_range(w).end - 1;
+        self.meters
+            .iter()
+            .enumerate()
+            .map(|(m, key)| {
+                let r = Reading {
+                    meter: key.address(),
+                    slot,
+                    produced_wh: produced[m],
+                    consumed_wh: consumed[m],
+                };
+                sign_reading(key, &self.domain, r)
+            })
+            .collect()
+    }
+
+    /// Window `w`'s last readings with, for every meter, a second reading of its last slot
+    /// (one Wh more produced and consumed): the largest deciding set a window can have, two
+    /// readings a meter (spec §5.2).
+    pub fn equivocated_deciding_set(&self, w: u32) -> ReadingSet {
+        let (all, _) = self.readings(w);
+        let last = self.params.slot_range(w).end - 1;
+        let mut set = ReadingSet::new(w, self.n());
+        for (m, key) in self.meters.iter().enumerate() {
+            let honest = all
+                .iter()
+                .find(|r| r.reading.meter == key.address() && r.reading.slot == last)
+                .expect("every meter reads its last slot");
+            let second = Reading {
+                produced_wh: honest.reading.produced_wh + 1,
+                consumed_wh: honest.reading.consumed_wh + 1,
+                ..honest.reading
+            };
+            set.add(m, *honest).expect("new");
+            set.add(m, sign_reading(key, &self.domain, second))
+                .expect("new");
+        }
+        assert_eq!(set.deciding().len(), 2 * self.n());
+        set
     }
 
     /// The honest result of window `w` with a given readings root.
@@ -309,30 +359,47 @@ pub fn fit(points: &[(f64, f64)]) -> Fit {
     }
 }
 
-/// A window settled by dispute: every reading as evidence, in full chunks.
+/// The most gas any transaction of a dispute or fraud proof may use (issue target; spec
+/// §7.6): a million, far below the 2^24 per-transaction cap.
+pub const DISPUTE_TX_TARGET: u64 = 1_000_000;
+
+/// A window settled by dispute in the worst case (spec §7.6): every meter equivocated at its
+/// deciding slot, so the deciding set holds two readings a meter, each new to the chain; a
+/// second honest node then sends the same evidence again (every reading ignored), which is
+/// what two nodes acting in the same block pay (F2).
 #[derive(Clone, Debug, Serialize)]
 pub struct DisputeCost {
     pub prosumers: usize,
+    /// Readings of the window (what a version-1 dispute put on chain).
+    pub window_readings: usize,
+    /// Readings of the deciding set the honest node sends.
     pub readings: usize,
     pub open: u64,
     pub chunks: usize,
     pub chunk_max: u64,
     pub chunk_mean: f64,
     pub evidence_total: u64,
+    /// The same evidence sent again by a second honest node: every reading ignored.
+    pub duplicate_total: u64,
     pub finalize: u64,
+    /// Open, evidence and finalisation (without the duplicate).
     pub total: u64,
-    pub every_chunk_fits_tx_cap: bool,
-    /// A fraud proof against a node that lied about the last prosumer: every reading checked.
+    pub every_chunk_fits_target: bool,
+    /// A fraud proof against a node that lied about the last prosumer over the honest root:
+    /// the deciding set, in chunks of `MAX_FRAUD_PROOF_CHUNK`.
+    pub fraud_proof_readings: usize,
     pub fraud_proof_chunks: usize,
     pub fraud_proof_chunk_max: u64,
     pub fraud_proof_total: u64,
-    pub every_proof_chunk_fits_tx_cap: bool,
+    pub every_proof_chunk_fits_target: bool,
 }
 
 pub fn dispute(hardfork: Hardfork, n: usize) -> DisputeCost {
     let g = GasGrid::new(n, 0);
     let mut c = g.deploy(hardfork);
-    let (readings, set) = g.readings(0);
+    let (all, _) = g.readings(0);
+    let set = g.equivocated_deciding_set(0);
+    let readings: Vec<SignedReading> = set.deciding().readings().map(|(_, k)| k.signed).collect();
     let t0 = g.window_end(0) + 60;
     let node = |i: usize, tx: Tx| Call {
         from: g.params.nodes[i],
@@ -351,6 +418,16 @@ pub fn dispute(hardfork: Hardfork, n: usize) -> DisputeCost {
         c.execute(&node(1, tx), t0 + 60).expect("evidence accepted");
         chunk_gas.push(last_gas(&c));
     }
+    let mut duplicate_total = 0;
+    for chunk in readings.chunks(EVIDENCE_CHUNK) {
+        let tx = Tx::AddEvidence {
+            window: 0,
+            readings: chunk.to_vec(),
+        };
+        c.execute(&node(2 % n, tx), t0 + 61)
+            .expect("evidence accepted");
+        duplicate_total += last_gas(&c);
+    }
     let deadline = t0 + g.params.dispute_period;
     c.execute(&node(2 % n, Tx::FinalizeDispute { window: 0 }), deadline)
         .expect("dispute finalises");
@@ -359,8 +436,15 @@ pub fn dispute(hardfork: Hardfork, n: usize) -> DisputeCost {
     let chunk_max = chunk_gas.iter().copied().max().unwrap_or(0);
 
     // The fraud proof: node 1 signed totals that overstate the last prosumer's consumption,
-    // over the true readings and root, so the contract must check every reading.
-    let mut lie = g.result(0, g.params.genesis_hash(), set.root());
+    // over the honest root, so the contract must check every deciding reading.
+    let (produced, consumed) = set.deciding().totals();
+    let mut lie = WindowResult {
+        window: 0,
+        prev_hash: g.params.genesis_hash(),
+        produced,
+        consumed,
+        readings_root: set.root(),
+    };
     *lie.consumed.last_mut().expect("n > 0") += 1;
     let claim = SignedResult {
         signature: sign_result(&g.nodes[1], &g.domain, &lie),
@@ -386,19 +470,22 @@ pub fn dispute(hardfork: Hardfork, n: usize) -> DisputeCost {
     let proof_max = proof.iter().copied().max().unwrap_or(0);
     DisputeCost {
         prosumers: n,
+        window_readings: all.len(),
         readings: readings.len(),
         open,
         chunks: chunk_gas.len(),
         chunk_max,
         chunk_mean: evidence_total as f64 / chunk_gas.len() as f64,
         evidence_total,
+        duplicate_total,
         finalize,
         total: open + evidence_total + finalize,
-        every_chunk_fits_tx_cap: chunk_max <= TX_GAS_CAP,
+        every_chunk_fits_target: chunk_max <= DISPUTE_TX_TARGET,
+        fraud_proof_readings: readings.len(),
         fraud_proof_chunks: proof.len(),
         fraud_proof_chunk_max: proof_max,
         fraud_proof_total: proof.iter().sum(),
-        every_proof_chunk_fits_tx_cap: proof_max <= TX_GAS_CAP,
+        every_proof_chunk_fits_target: proof_max <= DISPUTE_TX_TARGET,
     }
 }
 
@@ -418,6 +505,18 @@ pub struct Year {
 }
 
 pub fn year(hardfork: Hardfork, n: usize) -> Year {
+    year_with(hardfork, n, false)
+}
+
+/// The same year when the last node is Byzantine and opens a dispute on every window as soon
+/// as it ends (spec §15 item 4): an honest node puts its deciding set on chain, a second
+/// honest node sends the same readings in the same block (the pessimistic case of F2), and the
+/// window is final after the dispute period. `windows` counts every transaction of it.
+pub fn year_disputed(hardfork: Hardfork, n: usize) -> Year {
+    year_with(hardfork, n, true)
+}
+
+fn year_with(hardfork: Hardfork, n: usize, disputed: bool) -> Year {
     let g = GasGrid::new(n, 0);
     let mut c = g.deploy(hardfork);
     let deploy = c.sent[0].receipt.gas_used;
@@ -425,11 +524,45 @@ pub fn year(hardfork: Hardfork, n: usize) -> Year {
     let mut prev = g.params.genesis_hash();
     let mut windows = 0;
     let mut now = 0;
+    let node = |i: usize, tx: Tx| Call {
+        from: g.params.nodes[i],
+        value: 0,
+        tx,
+    };
     for w in 0..g.params.windows {
-        now = g.window_end(w) + 7_200;
-        prev = g.submit_window(&mut c, w, prev, w as usize % n, now);
-        windows += last_gas(&c);
+        if !disputed {
+            now = g.window_end(w) + 7_200;
+            prev = g.submit_window(&mut c, w, prev, w as usize % n, now);
+            windows += last_gas(&c);
+            continue;
+        }
+        let before = c.sent.len();
+        let open = g.window_end(w);
+        c.execute(&node(n - 1, Tx::OpenDispute { window: w }), open)
+            .expect("dispute opens");
+        let evidence = g.last_readings(w);
+        for from in [0, 1 % n] {
+            c.execute(
+                &node(
+                    from,
+                    Tx::AddEvidence {
+                        window: w,
+                        readings: evidence.clone(),
+                    },
+                ),
+                open + 3_600,
+            )
+            .expect("evidence accepted");
+        }
+        now = open + g.params.dispute_period;
+        c.execute(&node(0, Tx::FinalizeDispute { window: w }), now)
+            .expect("dispute finalises");
+        windows += c.sent[before..]
+            .iter()
+            .map(|s| s.receipt.gas_used)
+            .sum::<u64>();
     }
+    let _ = prev;
     let before = c.sent.len();
     let close = now + g.params.slash_period;
     c.execute(
@@ -520,7 +653,7 @@ pub fn entry_points(hardfork: Hardfork) -> Vec<(String, u64)> {
         tx,
     };
     // Window 0 on the fast path, with the true readings root.
-    let (readings0, set0) = g.readings(0);
+    let (_, set0) = g.readings(0);
     let r0 = g.result(0, g.params.genesis_hash(), set0.root());
     let t = g.window_end(0) + 7_200;
     c.execute(
@@ -535,7 +668,8 @@ pub fn entry_points(hardfork: Hardfork) -> Vec<(String, u64)> {
     )
     .expect("fast path");
     out.push(("submitWindow (N=3)".into(), last_gas(&c)));
-    // A lie about the last prosumer, proven over the window's readings in chunks.
+    // A lie about the last prosumer, proven over the honest root's deciding set.
+    let deciding0: Vec<SignedReading> = set0.deciding().readings().map(|(_, k)| k.signed).collect();
     let mut lie = r0.clone();
     lie.consumed[n - 1] += 1;
     let claim = SignedResult {
@@ -548,7 +682,7 @@ pub fn entry_points(hardfork: Hardfork) -> Vec<(String, u64)> {
             0,
             Tx::ReportInconsistency {
                 claim,
-                readings: readings0.clone(),
+                readings: deciding0.clone(),
             },
         ),
         t + 1,
@@ -561,7 +695,7 @@ pub fn entry_points(hardfork: Hardfork) -> Vec<(String, u64)> {
     out.push((
         format!(
             "reportInconsistency ({} readings in {} chunks, total)",
-            readings0.len(),
+            deciding0.len(),
             proof.len()
         ),
         proof.iter().sum(),

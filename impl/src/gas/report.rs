@@ -47,6 +47,8 @@ pub struct GasReport {
     pub floor_fit: Fit,
     pub dispute: DisputeCost,
     pub year: Year,
+    /// The same year with one Byzantine node disputing every window.
+    pub year_disputed: Year,
 }
 
 impl GasReport {
@@ -127,6 +129,7 @@ impl GasReport {
             floor_fit,
             dispute: diversity::dispute(hardfork, DEFAULT_PROSUMERS),
             year: diversity::year(hardfork, DEFAULT_PROSUMERS),
+            year_disputed: diversity::year_disputed(hardfork, DEFAULT_PROSUMERS),
         }
     }
 
@@ -284,24 +287,35 @@ impl GasReport {
                 p.usd(y.per_prosumer as u64)
             );
         }
+        let yd = &self.year_disputed;
+        let _ = writeln!(
+            o,
+            "the same year with one Byzantine node disputing every window: {} transactions, {} gas (12 windows {} = {:.0} each), {:.2} times the fast-path year",
+            yd.transactions,
+            yd.total,
+            yd.windows,
+            yd.window_mean,
+            yd.total as f64 / y.total as f64
+        );
         let d = &self.dispute;
         let _ = writeln!(o);
         let _ = writeln!(
             o,
-            "Worst-case dispute of one window for N={} ({} readings as evidence)",
-            d.prosumers, d.readings
+            "Worst-case dispute of one window for N={}: {} deciding readings as evidence (the window has {} readings; version 1 put them all on chain)",
+            d.prosumers, d.readings, d.window_readings
         );
         let _ = writeln!(
             o,
-            "openDispute {}; {} addEvidence chunks, max {} (fits 2^24: {}), mean {:.0}, total {}; finalizeDispute {}; total {}",
-            d.open, d.chunks, d.chunk_max, yes(d.every_chunk_fits_tx_cap), d.chunk_mean, d.evidence_total, d.finalize, d.total
+            "openDispute {}; {} addEvidence chunks, max {} (under 1M: {}), total {}; finalizeDispute {}; total {}; the same evidence again from a second node {}",
+            d.open, d.chunks, d.chunk_max, yes(d.every_chunk_fits_target), d.evidence_total, d.finalize, d.total, d.duplicate_total
         );
         let _ = writeln!(
             o,
-            "fraud proof over the whole window: {} chunks, max {} (fits 2^24: {}), total {}",
+            "fraud proof over the honest root: {} readings in {} chunks, max {} (under 1M: {}), total {}",
+            d.fraud_proof_readings,
             d.fraud_proof_chunks,
             d.fraud_proof_chunk_max,
-            yes(d.every_proof_chunk_fits_tx_cap),
+            yes(d.every_proof_chunk_fits_target),
             d.fraud_proof_total
         );
         for p in &self.prices {
