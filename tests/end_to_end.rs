@@ -201,6 +201,42 @@ fn equivocating_and_silent_meters() {
     );
 }
 
+/// LIV-ABSENT-001, REACH-PARTIAL-001 (spec §7.3): a node that is offline for the whole run
+/// costs each window one dispute period and nothing else: the nine others sign, one submits the
+/// partial result at the signing deadline, and it is final a dispute period later, with no
+/// dispute and the same settlement as the all-honest run.
+#[test]
+fn an_absent_node_costs_one_period_not_a_dispute() {
+    let honest = simulate(&short());
+    let mut s = short();
+    s.byzantine = vec![ByzantineSpec {
+        node: 3,
+        behaviour: Behaviour {
+            absent: true,
+            ..Behaviour::default()
+        },
+    }];
+    let r = simulate(&s);
+    assert_settled(&s, &r);
+    assert_eq!(paths(&r), vec![Path::Partial; 2]);
+    // The only openDispute is the injected bad input from a stranger, refused.
+    assert_eq!(r.transactions["openDispute"].accepted, 0);
+    assert_eq!(r.transactions["submitWindow"].accepted, 2);
+    assert_eq!(r.transactions["finalizePending"].accepted, 2);
+    let t = &s.timing;
+    for w in &r.windows {
+        let after = w.final_after_secs.expect("final");
+        let period = t.collect_secs + t.sign_secs + t.dispute_secs;
+        assert!(
+            after >= period && after <= period + 4 * s.slot_secs,
+            "window {} final {after} s after its end; one period is {period} s",
+            w.window
+        );
+    }
+    let paid = |r: &Report| r.prosumers.iter().map(|p| p.paid_wei).collect::<Vec<_>>();
+    assert_eq!(paid(&r), paid(&honest));
+}
+
 /// The hardened variant (challenge_period > 0) settles a lossy grid too.
 #[test]
 fn hardened_variant_with_challenge_period() {

@@ -160,3 +160,24 @@ fn a_year_of_disputes_costs_a_small_multiple_of_the_fast_path() {
     );
     assert_eq!(disputed.transactions, honest.transactions + 12 * 3);
 }
+
+/// Spec §7.3 and the target "a window with one node absent costs at most twice the fast
+/// path": N−1 signatures and one period instead of a dispute. Pinned.
+#[test]
+fn a_window_with_an_absent_node_costs_less_than_twice_the_fast_path() {
+    let a = dv::absent_node(Hardfork::Prague, DEFAULT_PROSUMERS);
+    assert!(
+        a.submit < a.fast_path,
+        "{a:?}: one signature fewer to check"
+    );
+    assert!(a.total <= 2 * a.fast_path, "{a:?}");
+    insta::assert_snapshot!(format!(
+        "submitWindow with {} of {} signatures {}\nfinalizePending {}\ntotal {}\nfast path {}\n",
+        a.prosumers - 1,
+        a.prosumers,
+        a.submit,
+        a.finalize,
+        a.total,
+        a.fast_path
+    ));
+}

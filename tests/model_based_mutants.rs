@@ -122,6 +122,7 @@ fn every_planted_bug_is_caught_by_the_model_based_walks() {
         "finalize-dispute-early",
         "accept-high-s",
         "skip-root-check",
+        "partial-final-at-once",
     ] {
         let c = report
             .iter()

@@ -19,6 +19,7 @@ fn target(m: Mutant) -> (ModelConfig, Option<&'static str>) {
             },
             Some("INV-EQUIV-001"),
         ),
+        Mutant::PartialFinalAtOnce => (ModelConfig::default(), Some("INV-SOUND-001")),
         _ => (ModelConfig::default(), None),
     }
 }

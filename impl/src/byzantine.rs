@@ -29,6 +29,9 @@ pub struct Behaviour {
     pub spurious_dispute: bool,
     /// In disputes, adds only the readings of `beneficiary`'s meter.
     pub partial_evidence: bool,
+    /// Offline from the start of the contract: after funding it sends and submits nothing
+    /// (spec §10; an absent node costs one period, not a dispute).
+    pub absent: bool,
     /// The prosumer the lies favour.
     pub beneficiary: ProsumerIndex,
     /// How many Wh a wrong result adds.
@@ -45,6 +48,7 @@ impl Behaviour {
             equivocate: false,
             spurious_dispute: true,
             partial_evidence: true,
+            absent: false,
             beneficiary,
             inflate_wh: 1_000_000,
         }
@@ -91,6 +95,9 @@ impl<R: Recover> ByzantineNode<R> {
     pub fn filter(&mut self, outputs: Vec<Output>, chain: &Contract<R>) -> Vec<Output> {
         let b = self.behaviour.clone();
         let mut out = Vec::new();
+        if b.absent {
+            return out;
+        }
         for o in outputs {
             match o {
                 Output::Send {
@@ -155,6 +162,7 @@ impl<R: Recover> ByzantineNode<R> {
         let mut out = self.filter(outputs, chain);
         let w = chain.next_window();
         if self.behaviour.spurious_dispute
+            && !self.behaviour.absent
             && chain.phase() == crate::contract::Phase::Active
             && w < self.inner.params().windows
             && now >= self.inner.params().window_end(w)

@@ -116,6 +116,9 @@ pub enum Path {
     FastPath,
     /// Recomputed by the contract from meter-signed evidence.
     Dispute,
+    /// A result signed by fewer than N nodes, final after an unchallenged dispute period
+    /// (spec §7.3: an absent node costs one period, not a dispute).
+    Partial,
 }
 
 /// Why a node lost its bond.
@@ -209,8 +212,10 @@ pub enum ContractError {
     PrevHashMismatch { expected: B256, got: B256 },
     #[error("malformed result: {0}")]
     MalformedResult(&'static str),
-    #[error("{got} signatures; a certificate needs exactly {expected}")]
+    #[error("{got} signatures; a result needs between 1 and {expected}")]
     WrongSignatureCount { expected: usize, got: usize },
+    #[error("window {window} takes a result with fewer than all signatures from {until} on")]
+    SigningPeriodRunning { window: u32, until: u64 },
     #[error("signature {index}: {error}")]
     BadSignature { index: usize, error: SignatureError },
     #[error("signature {index} is by {signer}, not a node")]
@@ -266,12 +271,15 @@ enum Payment {
     Bond,
 }
 
-/// A result submitted with a full certificate, waiting out the challenge period.
+/// A result waiting out its challenge period: a certificate in the hardened variant, or a
+/// partial result (fewer than N signatures) in either variant.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Pending {
     pub result: WindowResult,
     pub hash: B256,
     pub until: u64,
+    /// Signed by fewer than N nodes: final with path `Partial`.
+    pub partial: bool,
 }
 
 /// An open dispute: the evidence collected so far.
@@ -712,15 +720,17 @@ impl<R: Recover> Contract<R> {
         }
         self.check_shape(result)?;
         let n = self.params.prosumers();
-        // INV-CERT-001: exactly N signatures, by N distinct registered nodes.
-        let one_short = crate::mutant::active(crate::mutant::Mutant::AcceptMissingSignature)
-            && signatures.len() + 1 == n;
-        if signatures.len() != n && !one_short {
+        // Between 1 and N signatures, by distinct registered nodes. INV-CERT-001: only all N
+        // make a certificate, final at once; fewer make a partial result (§7.3).
+        if signatures.is_empty() || signatures.len() > n {
             return Err(ContractError::WrongSignatureCount {
                 expected: n,
                 got: signatures.len(),
             });
         }
+        let one_short = crate::mutant::active(crate::mutant::Mutant::AcceptMissingSignature)
+            && signatures.len() + 1 == n;
+        let full = signatures.len() == n || one_short;
         let hash = self.domain.result_digest(result);
         let mut seen = vec![false; n];
         for (index, sig) in signatures.iter().enumerate() {
@@ -737,6 +747,22 @@ impl<R: Recover> Contract<R> {
             }
             seen[j] = true;
         }
+        if !full {
+            // A partial result only once unanimity had its chance, and never over a dispute:
+            // nothing in it vouches for an honest signature.
+            let until = self.signing_deadline(result.window);
+            if now < until {
+                return Err(ContractError::SigningPeriodRunning {
+                    window: result.window,
+                    until,
+                });
+            }
+            if self.dispute.is_some() {
+                return Err(ContractError::DisputeAlreadyOpen {
+                    window: result.window,
+                });
+            }
+        }
         if self.pending.is_some() {
             return Err(ContractError::AlreadyPending {
                 window: result.window,
@@ -746,9 +772,40 @@ impl<R: Recover> Contract<R> {
             if d.challenged == Some(hash) {
                 return Err(ContractError::ChallengedResult(hash));
             }
+            // F7: once the deadline passed, the evidence decides, not a late certificate.
+            if now >= d.deadline {
+                return Err(ContractError::DisputeDeadlinePassed {
+                    window: result.window,
+                    deadline: d.deadline,
+                });
+            }
         }
         // A certificate closes an open dispute early: it carries an honest signature.
         self.dispute = None;
+        if !full && crate::mutant::active(crate::mutant::Mutant::PartialFinalAtOnce) {
+            let ev = self.finalize(
+                result.produced.clone(),
+                result.consumed.clone(),
+                hash,
+                Path::Partial,
+                now,
+            );
+            return Ok(vec![ev]);
+        }
+        if !full {
+            let until = now + self.params.dispute_period;
+            self.pending = Some(Pending {
+                result: result.clone(),
+                hash,
+                until,
+                partial: true,
+            });
+            return Ok(vec![Event::WindowPending {
+                window: result.window,
+                hash,
+                until,
+            }]);
+        }
         if self.params.challenge_period == 0 {
             let ev = self.finalize(
                 result.produced.clone(),
@@ -764,6 +821,7 @@ impl<R: Recover> Contract<R> {
                 result: result.clone(),
                 hash,
                 until,
+                partial: false,
             });
             Ok(vec![Event::WindowPending {
                 window: result.window,
@@ -787,13 +845,24 @@ impl<R: Recover> Contract<R> {
             });
         }
         let p = self.pending.take().expect("checked");
+        let path = if p.partial {
+            Path::Partial
+        } else {
+            Path::FastPath
+        };
         Ok(vec![self.finalize(
             p.result.produced,
             p.result.consumed,
             p.hash,
-            Path::FastPath,
+            path,
             now,
         )])
+    }
+
+    /// From when a result with fewer than N signatures is taken (spec §7.3): the end of the
+    /// window's collect and sign periods.
+    pub fn signing_deadline(&self, window: u32) -> u64 {
+        self.params.window_end(window) + self.params.collect_period + self.params.sign_period
     }
 
     /// Applies the reaction and makes the next window final (spec §7.5, §8).

@@ -279,14 +279,25 @@ fn fast_path_settles_and_closes() {
         ContractError::WindowNotEnded { .. }
     ));
     // Certificate checks.
+    // One short: a partial result, refused before the signing deadline (§7.3).
     let mut short = sigs.clone();
     short.pop();
     let e = refused(&mut c, &g.submit_with(0, &r0, short), end0);
     assert_eq!(
         e,
+        ContractError::SigningPeriodRunning {
+            window: 0,
+            until: c.signing_deadline(0)
+        }
+    );
+    let mut long = sigs.clone();
+    long.push(sigs[0]);
+    let e = refused(&mut c, &g.submit_with(0, &r0, long), end0);
+    assert_eq!(
+        e,
         ContractError::WrongSignatureCount {
             expected: 3,
-            got: 2
+            got: 4
         }
     );
     let mut dup = sigs.clone();
@@ -971,4 +982,131 @@ proptest! {
         let batches: Vec<Vec<SignedReading>> = shuffled.chunks(cut).map(|c| c.to_vec()).collect();
         prop_assert_eq!(evidence_outcome(&g, &batches), baseline);
     }
+}
+
+/// §7.3, REACH-PARTIAL-001: a result signed by fewer than N nodes is taken only once the
+/// signing deadline passed, waits one dispute period, and is then final with path `Partial`.
+#[test]
+fn a_partial_result_waits_one_dispute_period() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let end0 = g.params.window_end(0);
+    let r0 = g.result(0, c.last_hash(), &g.window_readings(0));
+    let mut sigs = g.certificate(&r0);
+    sigs.pop(); // node 2 is absent
+    let partial = g.submit_with(0, &r0, sigs.clone());
+    let from = end0 + g.params.collect_period + g.params.sign_period;
+    assert_eq!(c.signing_deadline(0), from);
+    assert_eq!(
+        refused(&mut c, &partial, from - 1),
+        ContractError::SigningPeriodRunning {
+            window: 0,
+            until: from
+        }
+    );
+    assert_eq!(
+        refused(&mut c, &g.submit_with(0, &r0, vec![]), from),
+        ContractError::WrongSignatureCount {
+            expected: N,
+            got: 0
+        }
+    );
+    let until = from + g.params.dispute_period;
+    assert_eq!(
+        c.execute(&partial, from).unwrap(),
+        vec![Event::WindowPending {
+            window: 0,
+            hash: g.domain.result_digest(&r0),
+            until
+        }]
+    );
+    assert!(c.pending().is_some_and(|p| p.partial));
+    assert!(matches!(
+        refused(&mut c, &partial, from + 1),
+        ContractError::AlreadyPending { .. }
+    ));
+    assert!(matches!(
+        refused(
+            &mut c,
+            &g.call(1, Tx::FinalizePending { window: 0 }),
+            until - 1
+        ),
+        ContractError::ChallengePeriodRunning { .. }
+    ));
+    let ev = c
+        .execute(&g.call(1, Tx::FinalizePending { window: 0 }), until)
+        .unwrap();
+    assert!(matches!(
+        ev[0],
+        Event::WindowFinalized {
+            path: Path::Partial,
+            ..
+        }
+    ));
+    assert_eq!(c.finals()[0].consumed, vec![0, 120, 240]);
+    c.check_conservation().unwrap();
+}
+
+/// A partial result is challenged like a pending certificate; it never closes a dispute, a
+/// full certificate does only before the dispute's deadline (review finding F7).
+#[test]
+fn a_partial_result_is_challenged_and_never_closes_a_dispute() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let end0 = g.params.window_end(0);
+    let from = c.signing_deadline(0);
+    let readings = g.window_readings(0);
+    let lie = {
+        let mut r = g.result(0, c.last_hash(), &readings);
+        r.produced[0] += 50;
+        r
+    };
+    let one = vec![sign_result(&g.nodes[1], &g.domain, &lie)];
+    c.execute(&g.submit_with(1, &lie, one.clone()), from)
+        .unwrap();
+    // An honest node challenges it within the period.
+    let ev = c
+        .execute(&g.call(0, Tx::OpenDispute { window: 0 }), from + 10)
+        .unwrap();
+    assert!(matches!(
+        ev[0],
+        Event::DisputeOpened {
+            challenged: Some(_),
+            ..
+        }
+    ));
+    // Neither the challenged lie nor another partial result closes the dispute.
+    assert!(matches!(
+        refused(&mut c, &g.submit_with(1, &lie, one), from + 11),
+        ContractError::DisputeAlreadyOpen { .. }
+    ));
+    let honest = g.result(0, c.last_hash(), &readings);
+    let mut two = g.certificate(&honest);
+    two.pop();
+    assert!(matches!(
+        refused(&mut c, &g.submit_with(0, &honest, two), from + 12),
+        ContractError::DisputeAlreadyOpen { .. }
+    ));
+    // After the deadline, not even a full certificate does (F7).
+    let deadline = from + 10 + g.params.dispute_period;
+    assert!(matches!(
+        refused(&mut c, &g.submit(0, &honest), deadline),
+        ContractError::DisputeDeadlinePassed { .. }
+    ));
+    assert!(end0 < from);
+    c.execute(
+        &g.call(
+            0,
+            Tx::AddEvidence {
+                window: 0,
+                readings: readings.clone(),
+            },
+        ),
+        deadline - 1,
+    )
+    .unwrap();
+    c.execute(&g.call(2, Tx::FinalizeDispute { window: 0 }), deadline)
+        .unwrap();
+    assert_eq!(c.finals()[0].path, Path::Dispute);
+    assert_eq!(c.finals()[0].produced, honest.produced, "the lie lost");
 }

@@ -30,10 +30,13 @@ pub enum Mutant {
     /// The window function keeps the *greatest* produced value of a meter's deciding slot,
     /// so a meter gains by signing a second, higher value (reading_set.rs).
     EquivocationFavoursOwner,
+    /// `submitWindow` makes a partial result (fewer than N signatures) final at once instead
+    /// of waiting a dispute period (contract.rs).
+    PartialFinalAtOnce,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 8] = [
+    pub const ALL: [Mutant; 9] = [
         Mutant::AcceptMissingSignature,
         Mutant::CountDuplicateReading,
         Mutant::PayBeyondBalance,
@@ -42,6 +45,7 @@ impl Mutant {
         Mutant::AcceptHighS,
         Mutant::SkipRootCheck,
         Mutant::EquivocationFavoursOwner,
+        Mutant::PartialFinalAtOnce,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +58,7 @@ impl Mutant {
             Mutant::AcceptHighS => "accept-high-s",
             Mutant::SkipRootCheck => "skip-root-check",
             Mutant::EquivocationFavoursOwner => "equivocation-favours-owner",
+            Mutant::PartialFinalAtOnce => "partial-final-at-once",
         }
     }
 

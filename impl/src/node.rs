@@ -647,15 +647,45 @@ impl<R: Recover> Node<R> {
             }
             return out;
         }
-        // §6.5: no certificate by the signing deadline, or a peer signed something else.
+        // §6.5: a peer signed something else: dispute at once. No certificate by the signing
+        // deadline: put the frozen result on chain with the signatures it has, to become final
+        // after a dispute period unless challenged (an absent node costs one period).
         let deadline = frozen_at + sign;
         let disagreement = self.windows[&w].disagreement;
         if let Some(tx) = self.certificate(w, chain) {
             out.push(Output::Submit(tx));
-        } else if now >= deadline || (disagreement && n > 1) {
+        } else if disagreement && n > 1 {
             out.push(Output::Submit(Tx::OpenDispute { window: w }));
+        } else if now >= deadline {
+            let tx = self
+                .partial_result(w, chain)
+                .unwrap_or(Tx::OpenDispute { window: w });
+            out.push(Output::Submit(tx));
         }
         out
+    }
+
+    /// The partial result of spec §6.5: the frozen result with every signature held on it,
+    /// when the contract would take it now (nothing pending, no dispute, linked to the last
+    /// final result, the signing deadline passed).
+    pub fn partial_result(&self, w: u32, chain: &Contract<R>) -> Option<Tx> {
+        if chain.phase() != Phase::Active
+            || chain.next_window() != w
+            || chain.pending().is_some()
+            || chain.dispute().is_some()
+        {
+            return None;
+        }
+        let win = self.windows.get(&w)?;
+        let frozen = win.frozen.as_ref()?;
+        if frozen.result.prev_hash != chain.last_hash() {
+            return None;
+        }
+        let (result, sigs) = win.signatures.get(&frozen.hash)?;
+        Some(Tx::SubmitWindow {
+            result: result.clone(),
+            signatures: sigs.values().copied().collect(),
+        })
     }
 
     fn freeze_and_sign(&mut self, w: u32, now: u64, chain: &Contract<R>) -> Vec<Output> {

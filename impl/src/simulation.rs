@@ -552,7 +552,10 @@ impl Run {
             .collect();
         let committed: Option<Deciding> = match path {
             Path::Dispute => self.evidence_at_final.take(),
-            Path::FastPath => honest.iter().find_map(|n| {
+            // A certificate or a partial result: an honest node froze it (a certificate
+            // carries an honest signature; a partial result survived its challenge period,
+            // in which every honest node challenges a result that is not its own).
+            Path::FastPath | Path::Partial => honest.iter().find_map(|n| {
                 n.window(w)
                     .and_then(|nw| nw.frozen.as_ref())
                     .filter(|f| f.hash == hash)
@@ -580,7 +583,7 @@ impl Run {
         for n in &honest {
             let Some(nw) = n.window(w) else { continue };
             let held = match (&path, &nw.frozen) {
-                (Path::FastPath, Some(f)) => &f.set,
+                (Path::FastPath | Path::Partial, Some(f)) => &f.set,
                 _ => &nw.set,
             };
             let missing = held.iter().filter(|(m, r)| set.would_change(*m, r)).count();
@@ -1019,10 +1022,15 @@ fn inject_bad_inputs(run: &mut Run, h: usize, now: u64) {
             signatures,
         },
     };
-    let txs: Vec<(&str, &str, Call)> = vec![
+    let mut txs: Vec<(&str, &str, Call)> = vec![
         (
-            "certificate one signature short",
+            "result without signatures",
             "WrongSignatureCount",
+            submit(&good, Vec::new()),
+        ),
+        (
+            "partial result before the signing deadline",
+            "SigningPeriodRunning",
             submit(&good, sigs(&good, n - 1)),
         ),
         (
@@ -1116,6 +1124,8 @@ fn inject_bad_inputs(run: &mut Run, h: usize, now: u64) {
             },
         ),
     ];
+    // With one prosumer there is no partial result: one signature is all of them.
+    txs.retain(|(name, _, _)| n >= 2 || !name.starts_with("partial"));
     for (name, expected, call) in txs {
         let before = run.chain.clone();
         let got = run.transact(call, now);
@@ -1185,6 +1195,7 @@ impl Report {
             let path = match w.path {
                 Some(Path::FastPath) => "fast path",
                 Some(Path::Dispute) => "dispute",
+                Some(Path::Partial) => "partial",
                 None => "NOT FINAL",
             };
             let after = w

@@ -120,6 +120,9 @@ struct ModelArgs {
     /// Meter M signs two different readings for slot 0.
     #[arg(long, value_name = "M")]
     equivocating_meter: Option<usize>,
+    /// The Byzantine nodes are absent: they fund, then do nothing at all.
+    #[arg(long)]
+    absent: bool,
     /// A deliberately broken variant that the checker must catch.
     #[arg(long, value_name = "NAME")]
     mutant: Option<String>,
@@ -153,6 +156,9 @@ impl ModelArgs {
         if byzantine.len() >= self.nodes {
             return Err("at least one node must be honest (A-HONEST-001)".into());
         }
+        if self.absent && byzantine.is_empty() {
+            return Err("--absent makes the Byzantine nodes absent, and there are none".into());
+        }
         let meter_fault = match (self.silent_meter, self.equivocating_meter) {
             (Some(_), Some(_)) => return Err("choose one faulty meter".into()),
             (Some(m), None) | (None, Some(m)) if m >= self.nodes => {
@@ -182,6 +188,7 @@ impl ModelArgs {
             in_order: self.in_order,
             reduce: !self.no_reduction,
             meter_fault,
+            absent: self.absent,
             economy: match self.values.as_str() {
                 "small" => Economy::SMALL,
                 "real" => Economy::REAL,
@@ -246,6 +253,10 @@ struct SimulateArgs {
     /// Byzantine nodes also sign two different results (equivocate).
     #[arg(long)]
     equivocate: bool,
+    /// Node K is offline for the whole run after funding: it signs, sends and submits
+    /// nothing, so no window has all N signatures (each settles after one dispute period).
+    #[arg(long, value_name = "K")]
+    absent_node: Option<usize>,
     /// Probability that a message is lost.
     #[arg(long)]
     loss: Option<f64>,
@@ -304,6 +315,18 @@ impl SimulateArgs {
                     },
                 })
                 .collect();
+        }
+        if let Some(k) = self.absent_node {
+            match s.byzantine.iter_mut().find(|b| b.node == k) {
+                Some(b) => b.behaviour.absent = true,
+                None => s.byzantine.push(ByzantineSpec {
+                    node: k,
+                    behaviour: Behaviour {
+                        absent: true,
+                        ..Behaviour::default()
+                    },
+                }),
+            }
         }
         if let Some(v) = self.loss {
             s.network.loss = v;

@@ -96,6 +96,9 @@ pub struct ModelConfig {
     /// checked; off only to measure their effect and to validate them.
     pub reduce: bool,
     pub meter_fault: MeterFault,
+    /// The Byzantine nodes are absent: they fund, then take no action at all (an offline or
+    /// crashed node; spec §7.3, LIV-ABSENT-001).
+    pub absent: bool,
     /// The sizes of energy and money (the value domain).
     pub economy: Economy,
 }
@@ -118,6 +121,7 @@ impl Default for ModelConfig {
             in_order: false,
             reduce: true,
             meter_fault: MeterFault::None,
+            absent: false,
             economy: Economy::SMALL,
         }
     }
@@ -441,13 +445,29 @@ impl DiversityModel {
     /// previous one became final, hence `B(w−1) + 1`.
     pub fn final_deadline(&self, w: u32) -> u64 {
         let p = &self.params;
-        let k = if p.challenge_period > 0 { 2 } else { 1 };
+        // A partial result waits one dispute period, a challenge of it takes another, and in
+        // the hardened variant a certificate that closes that dispute may be challenged once
+        // more (spec §12, §15 item 1).
+        let k = if p.challenge_period > 0 { 3 } else { 2 };
         let start = if w == 0 {
             p.window_end(0) + p.collect_period
         } else {
             (p.window_end(w) + p.collect_period).max(self.final_deadline(w - 1) + 1)
         };
         start + p.sign_period + p.challenge_period + k * p.dispute_period
+    }
+
+    /// LIV-ABSENT-001 bound: with every other node honest and in sync, window `w` is final
+    /// one dispute period after its signing deadline (the partial result's challenge period),
+    /// the first tick after the previous window is final at the latest.
+    pub fn absent_deadline(&self, w: u32) -> u64 {
+        let p = &self.params;
+        let start = if w == 0 {
+            p.window_end(0) + p.collect_period
+        } else {
+            (p.window_end(w) + p.collect_period).max(self.absent_deadline(w - 1) + 1)
+        };
+        start + p.sign_period + p.dispute_period
     }
 
     /// LIV-CLOSE-001 deadline, for the horizon: the last window's bound plus the slash period.
@@ -564,7 +584,9 @@ impl DiversityModel {
             Path::Dispute => before
                 .dispute()
                 .map(|d| d.evidence.readings().map(|(_, k)| k.signed).collect()),
-            Path::FastPath => self.honest().find_map(|j| {
+            // A partial result is final only after a dispute period in which every honest node
+            // challenges a result that is not its own, so an honest node froze it too.
+            Path::FastPath | Path::Partial => self.honest().find_map(|j| {
                 state.nodes[j]
                     .window(window)
                     .and_then(|w| w.frozen.as_ref())
@@ -629,7 +651,7 @@ impl DiversityModel {
             state.chain.finals()[window as usize - 1].hash
         };
         let linked = match path {
-            Path::FastPath => before
+            Path::FastPath | Path::Partial => before
                 .pending()
                 .map(|p| p.result.prev_hash)
                 .or_else(|| committed_result_prev(state, self, window, hash))
@@ -1085,6 +1107,9 @@ impl DiversityModel {
         if state.now < self.params.window_end(w) {
             return moves;
         }
+        if self.config.absent {
+            return moves;
+        }
         let mut push = |m: ByzMove| {
             if !done.contains(&(w, m.clone())) {
                 moves.push(m);
@@ -1430,16 +1455,19 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
                         .is_some_and(|t| s.now <= t + m.params.slash_period)
             },
         ),
-        Property::sometimes("REACH-FAST-001 fast-path finalisation", |_, s: &State| {
-            s.verdicts.iter().any(|v| v.path == Path::FastPath)
-        }),
         Property::sometimes("REACH-CLOSE-001 closed and paid out", |_, s: &State| {
             s.chain.phase() == Phase::Closed && s.chain.owed().is_empty()
         }),
     ];
     let c = &model.config;
-    let faultless =
-        c.byzantine.is_empty() && c.synchronous && !c.lossy && c.meter_fault == MeterFault::None;
+    let in_sync = c.synchronous && !c.lossy && c.meter_fault == MeterFault::None;
+    let faultless = c.byzantine.is_empty() && in_sync;
+    if !c.absent {
+        props.push(Property::sometimes(
+            "REACH-FAST-001 fast-path finalisation",
+            |_, s: &State| s.verdicts.iter().any(|v| v.path == Path::FastPath),
+        ));
+    }
     if faultless {
         props.push(Property::always(
             "LIV-FAST-001 no dispute when all are honest and in sync",
@@ -1447,13 +1475,32 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
                 s.verdicts.iter().all(|v| v.path == Path::FastPath) && s.chain.dispute().is_none()
             },
         ));
-    } else {
+    } else if !(c.absent && in_sync) {
         props.push(Property::sometimes(
             "REACH-DISPUTE-001 dispute finalisation",
             |_, s: &State| s.verdicts.iter().any(|v| v.path == Path::Dispute),
         ));
     }
+    if c.absent && in_sync {
+        // An absent node costs one period, not a dispute.
+        props.push(Property::always(
+            "LIV-ABSENT-001 an absent node costs one period, no dispute",
+            |m: &DiversityModel, s: &State| {
+                s.chain.dispute().is_none()
+                    && s.verdicts.iter().all(|v| v.path == Path::Partial)
+                    && (s.chain.phase() == Phase::Aborted
+                        || (0..m.params.windows)
+                            .all(|w| s.now <= m.absent_deadline(w) || s.chain.next_window() > w))
+            },
+        ));
+    }
     if !c.byzantine.is_empty() {
+        props.push(Property::sometimes(
+            "REACH-PARTIAL-001 a result with fewer than N signatures becomes final",
+            |_, s: &State| s.verdicts.iter().any(|v| v.path == Path::Partial),
+        ));
+    }
+    if !c.byzantine.is_empty() && !c.absent {
         props.push(Property::sometimes(
             "REACH-SLASH-001 a node is slashed",
             |_, s: &State| s.chain.slashed().iter().any(|x| *x),
@@ -1599,7 +1646,7 @@ mod tests {
     #[test]
     fn default_configuration() {
         let r = exhaustive(ModelConfig::default());
-        assert_eq!(r.unique_states, 181_888);
+        assert_eq!(r.unique_states, 344_342);
     }
 
     /// The same without POR-REDUNDANT-001: the same properties hold and are reached, over
@@ -1610,7 +1657,7 @@ mod tests {
             reduce: false,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 232_672);
+        assert_eq!(r.unique_states, 406_327);
     }
 
     /// Real-size values (286 Wh readings, 1 ETH deposits, 83,333,333 wei/Wh): every property
@@ -1624,7 +1671,7 @@ mod tests {
             economy: Economy::REAL,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 181_952);
+        assert_eq!(r.unique_states, 344_424);
     }
 
     /// The hardened variant: a certified result stays pending and can be challenged; a late
@@ -1639,7 +1686,7 @@ mod tests {
             .properties
             .iter()
             .any(|p| p.name.starts_with("REACH-LATE-001") && p.status == "reached"));
-        assert_eq!(r.unique_states, 919_448);
+        assert_eq!(r.unique_states, 1_379_752);
     }
 
     /// Two windows against the Byzantine node on a synchronous, lossless network: windows
@@ -1653,7 +1700,7 @@ mod tests {
             lossy: false,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 244_084);
+        assert_eq!(r.unique_states, 435_738);
     }
 
     /// All honest, no loss, synchronous: every window of two settles on the fast path
@@ -1684,7 +1731,7 @@ mod tests {
             synchronous: true,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 61_961);
+        assert_eq!(r.unique_states, 155_927);
     }
 
     /// Three honest prosumers on a synchronous, lossless, reordering network: every message
@@ -1713,7 +1760,7 @@ mod tests {
             lossy: false,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 1_052_127);
+        assert_eq!(r.unique_states, 1_121_186);
     }
 
     /// The target's size, N=4 and K=3, all honest, on the scheduled network
@@ -1741,7 +1788,35 @@ mod tests {
             meter_fault: MeterFault::Equivocating(1),
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 337_659);
+        assert_eq!(r.unique_states, 655_655);
+    }
+
+    /// LIV-ABSENT-001, REACH-PARTIAL-001: one node of three absent, the others honest and in
+    /// sync, two windows: each is final on the partial path one dispute period after its
+    /// signing deadline, and no dispute is ever opened.
+    #[test]
+    fn an_absent_node_costs_one_period() {
+        let r = exhaustive(ModelConfig {
+            nodes: 3,
+            windows: 2,
+            byzantine: vec![2],
+            absent: true,
+            synchronous: true,
+            lossy: false,
+            ..ModelConfig::default()
+        });
+        assert_eq!(r.unique_states, 695);
+    }
+
+    /// An absent node on the default lossy, reordering network: every property holds, and
+    /// a lost reading can still send a window to the dispute path.
+    #[test]
+    fn an_absent_node_on_a_lossy_network() {
+        let r = exhaustive(ModelConfig {
+            absent: true,
+            ..ModelConfig::default()
+        });
+        assert_eq!(r.unique_states, 132);
     }
 
     #[test]
@@ -1750,7 +1825,7 @@ mod tests {
             meter_fault: MeterFault::Silent(1),
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 44_890);
+        assert_eq!(r.unique_states, 82_988);
     }
 
     /// Fingerprints of every reachable state with nothing in flight (a plain depth-first

@@ -26,7 +26,8 @@ contract Diversity {
 
     enum Path {
         FastPath,
-        Dispute
+        Dispute,
+        Partial
     }
 
     enum SlashReason {
@@ -132,6 +133,7 @@ contract Diversity {
     error AlreadyPending(uint32 window);
     error NoPending(uint32 window);
     error ChallengePeriodRunning(uint32 window, uint64 until);
+    error SigningPeriodRunning(uint32 window, uint64 until);
     error ChallengePeriodOver(uint32 window, uint64 until);
     error ChallengedResult(bytes32 hash);
     error DisputeAlreadyOpen(uint32 window);
@@ -195,6 +197,8 @@ contract Diversity {
     uint128 public immutable PRICE_WEI_PER_WH;
     address public immutable DUST_RECIPIENT;
     uint64 public immutable CHALLENGE_PERIOD;
+    /// collect + sign: from `windowEnd + SIGNING_DELAY` on, a partial result is taken (§7.3).
+    uint64 public immutable SIGNING_DELAY;
     uint64 public immutable DISPUTE_PERIOD;
     uint64 public immutable SLASH_PERIOD;
 
@@ -238,6 +242,9 @@ contract Diversity {
     /// The pending result of the hardened variant: only its hash is stored.
     bytes32 public pendingHash;
     uint64 public pendingUntil;
+    /// The pending result has fewer than N signatures (same storage word as `pendingUntil`).
+    /// Set with every pending result and read only while one is pending, so never cleared.
+    bool internal pendingPartial;
 
     /// The open dispute. Its evidence lives under a fresh `disputeNonce`, so finalising a
     /// window prunes it without touching each slot (spec §9).
@@ -292,6 +299,7 @@ contract Diversity {
         PRICE_WEI_PER_WH = p.priceWeiPerWh;
         DUST_RECIPIENT = p.dustRecipient;
         CHALLENGE_PERIOD = p.challengePeriod;
+        SIGNING_DELAY = p.collectPeriod + p.signPeriod;
         DISPUTE_PERIOD = p.disputePeriod;
         SLASH_PERIOD = p.slashPeriod;
         bytes32 separator = keccak256(
@@ -597,11 +605,13 @@ contract Diversity {
         (bool ok, string memory why) = _checkShape(result);
         if (!ok) revert MalformedResult(why);
         uint256 n = N;
-        // INV-CERT-001: exactly N signatures, by N distinct registered nodes.
-        if (signatures.length != n) revert WrongSignatureCount(n, signatures.length);
+        uint256 count = signatures.length;
+        // Between 1 and N signatures by distinct nodes; INV-CERT-001: only N make a
+        // certificate, fewer a partial result (§7.3).
+        if (count == 0 || count > n) revert WrongSignatureCount(n, count);
         bytes32 hash = resultDigest(result);
         uint256 seen;
-        for (uint256 k = 0; k < n; k++) {
+        for (uint256 k = 0; k < count; k++) {
             (address signer, uint8 reason) = _recover(hash, signatures[k]);
             if (reason != 0) revert BadSignature(k, reason, signatures[k].v);
             uint256 j = nodeIndex1[signer];
@@ -610,17 +620,29 @@ contract Diversity {
             if (seen & bit != 0) revert DuplicateSigner(signer);
             seen |= bit;
         }
-        if (pendingHash != bytes32(0)) revert AlreadyPending(result.window);
+        bool isPartial = count < n;
         DisputeState memory d = dispute;
-        if (d.open && d.challenged == hash) revert ChallengedResult(hash);
-        // A certificate closes an open dispute early: it carries an honest signature.
-        if (d.open) delete dispute;
-        if (CHALLENGE_PERIOD == 0) {
+        if (isPartial) {
+            // Only once unanimity had its chance, and never over a dispute.
+            uint64 from = windowEnd(result.window) + SIGNING_DELAY;
+            if (block.timestamp < from) revert SigningPeriodRunning(result.window, from);
+            if (d.open) revert DisputeAlreadyOpen(result.window);
+        }
+        if (pendingHash != bytes32(0)) revert AlreadyPending(result.window);
+        if (d.open) {
+            if (d.challenged == hash) revert ChallengedResult(hash);
+            // F7: after the deadline the evidence decides, not a late certificate.
+            if (block.timestamp >= d.deadline) revert DisputeDeadlinePassed(result.window, d.deadline);
+            // A certificate closes an open dispute early: it carries an honest signature.
+            delete dispute;
+        }
+        if (!isPartial && CHALLENGE_PERIOD == 0) {
             _finalize(s, result.produced, result.consumed, hash, Path.FastPath);
         } else {
-            uint64 until = uint64(block.timestamp) + CHALLENGE_PERIOD;
+            uint64 until = uint64(block.timestamp) + (isPartial ? DISPUTE_PERIOD : CHALLENGE_PERIOD);
             pendingHash = hash;
             pendingUntil = until;
+            pendingPartial = isPartial;
             emit WindowPending(result.window, hash, until);
         }
     }
@@ -636,7 +658,7 @@ contract Diversity {
         if (block.timestamp < until) revert ChallengePeriodRunning(result.window, until);
         bytes32 hash = resultDigest(result);
         if (hash != pending) revert PendingMismatch(pending, hash);
-        _finalize(s, result.produced, result.consumed, hash, Path.FastPath);
+        _finalize(s, result.produced, result.consumed, hash, pendingPartial ? Path.Partial : Path.FastPath);
     }
 
     /// Spec §7.5: the reaction (§8), the record, the link, pruning.

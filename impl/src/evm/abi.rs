@@ -8,7 +8,7 @@ alloy_sol_types::sol! {
     #[derive(Debug, PartialEq, Eq)]
     interface IDiversity {
         enum Phase { Funding, Active, Closed, Aborted }
-        enum Path { FastPath, Dispute }
+        enum Path { FastPath, Dispute, Partial }
         enum SlashReason { Equivocation, Inconsistency }
 
         struct Signature { bytes32 r; bytes32 s; uint8 v; }
@@ -66,6 +66,7 @@ alloy_sol_types::sol! {
         error AlreadyPending(uint32 window);
         error NoPending(uint32 window);
         error ChallengePeriodRunning(uint32 window, uint64 until);
+        error SigningPeriodRunning(uint32 window, uint64 until);
         error ChallengePeriodOver(uint32 window, uint64 until);
         error ChallengedResult(bytes32 hash);
         error DisputeAlreadyOpen(uint32 window);

@@ -613,6 +613,7 @@ fn decode_event(log: &Log) -> Result<Observed, EvmError> {
             path: match e.path {
                 sol::Path::FastPath => Path::FastPath,
                 sol::Path::Dispute => Path::Dispute,
+                sol::Path::Partial => Path::Partial,
                 other => return Err(EvmError::Other(format!("path {other:?} is not defined"))),
             },
             dust: e.dust.to(),
@@ -749,6 +750,10 @@ pub fn decode_revert(data: &[u8]) -> Result<ContractError, String> {
             until: e.until,
         },
         S::ChallengePeriodOver(e) => C::ChallengePeriodOver {
+            window: e.window,
+            until: e.until,
+        },
+        S::SigningPeriodRunning(e) => C::SigningPeriodRunning {
             window: e.window,
             until: e.until,
         },

@@ -359,6 +359,62 @@ pub fn fit(points: &[(f64, f64)]) -> Fit {
     }
 }
 
+/// The measured window settled without one node's signature (spec §7.3): the other N−1
+/// sign, one of them submits the partial result at the signing deadline, and it is final
+/// after the dispute period, unchallenged.
+#[derive(Clone, Debug, Serialize)]
+pub struct AbsentNode {
+    pub prosumers: usize,
+    /// `submitWindow` with N−1 signatures (the result becomes pending).
+    pub submit: u64,
+    /// `finalizePending` after the dispute period.
+    pub finalize: u64,
+    pub total: u64,
+    /// The same window on the fast path, all N signatures.
+    pub fast_path: u64,
+}
+
+pub fn absent_node(hardfork: Hardfork, n: usize) -> AbsentNode {
+    let g = GasGrid::new(n, 0);
+    let mut c = g.deploy(hardfork);
+    let mut prev = g.params.genesis_hash();
+    for w in 0..MEASURED_WINDOW {
+        prev = g.submit_window(&mut c, w, prev, 0, g.window_end(w) + 7_200);
+    }
+    let w = MEASURED_WINDOW;
+    let r = g.result(w, prev, stand_in_root(w));
+    let mut signatures = g.certificate(&r);
+    signatures.pop(); // the last node is absent
+    let at = g.window_end(w) + g.params.collect_period + g.params.sign_period;
+    let node = |tx: Tx| Call {
+        from: g.params.nodes[0],
+        value: 0,
+        tx,
+    };
+    c.execute(
+        &node(Tx::SubmitWindow {
+            result: r,
+            signatures,
+        }),
+        at,
+    )
+    .expect("the partial result is taken");
+    let submit = last_gas(&c);
+    c.execute(
+        &node(Tx::FinalizePending { window: w }),
+        at + g.params.dispute_period,
+    )
+    .expect("final after the dispute period");
+    let finalize = last_gas(&c);
+    AbsentNode {
+        prosumers: n,
+        submit,
+        finalize,
+        total: submit + finalize,
+        fast_path: fast_path(hardfork, n).gas_used,
+    }
+}
+
 /// The most gas any transaction of a dispute or fraud proof may use (issue target; spec
 /// §7.6): a million, far below the 2^24 per-transaction cap.
 pub const DISPUTE_TX_TARGET: u64 = 1_000_000;

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::diversity::{self, DisputeCost, FastPath, Fit, Year, DEFAULT_PROSUMERS};
+use super::diversity::{self, AbsentNode, DisputeCost, FastPath, Fit, Year, DEFAULT_PROSUMERS};
 use super::logging::{self, LoggingRun, Strategy, Variant};
 use super::price::{Price, PAPER_RDA_USD, PAPER_SAT_USD, PAPER_SA_USD};
 use crate::dataset::Dataset;
@@ -49,6 +49,8 @@ pub struct GasReport {
     pub year: Year,
     /// The same year with one Byzantine node disputing every window.
     pub year_disputed: Year,
+    /// The measured window with one node absent.
+    pub absent: AbsentNode,
 }
 
 impl GasReport {
@@ -130,6 +132,7 @@ impl GasReport {
             dispute: diversity::dispute(hardfork, DEFAULT_PROSUMERS),
             year: diversity::year(hardfork, DEFAULT_PROSUMERS),
             year_disputed: diversity::year_disputed(hardfork, DEFAULT_PROSUMERS),
+            absent: diversity::absent_node(hardfork, DEFAULT_PROSUMERS),
         }
     }
 
@@ -296,6 +299,18 @@ impl GasReport {
             yd.windows,
             yd.window_mean,
             yd.total as f64 / y.total as f64
+        );
+        let a = &self.absent;
+        let _ = writeln!(
+            o,
+            "one node absent (N={}): submitWindow with {} signatures {} (pending a dispute period), finalizePending {}, total {}: {:.2} times the fast path ({})",
+            a.prosumers,
+            a.prosumers - 1,
+            a.submit,
+            a.finalize,
+            a.total,
+            a.total as f64 / a.fast_path as f64,
+            a.fast_path
         );
         let d = &self.dispute;
         let _ = writeln!(o);
