@@ -51,6 +51,13 @@ fn assert_settled(s: &Scenario, r: &Report) {
     assert_eq!(r.conservation.held_at_end_wei, 0, "everything is paid out");
     assert_eq!(r.conservation.paid_in_wei, r.conservation.paid_out_wei);
     assert!(r.bad_inputs.iter().all(|b| b.ok()), "{:?}", r.bad_inputs);
+    // Every call was replayed on the Solidity contract, which answered it alike (§7.9).
+    let g = r
+        .gas
+        .as_ref()
+        .expect("the scenario runs on the EVM's chain id");
+    assert!(g.mismatches.is_empty(), "{:?}", g.mismatches);
+    assert!(r.windows.iter().all(|w| w.gas > 0));
     assert!(r.success());
 }
 
@@ -235,6 +242,16 @@ fn an_absent_node_costs_one_period_not_a_dispute() {
     }
     let paid = |r: &Report| r.prosumers.iter().map(|p| p.paid_wei).collect::<Vec<_>>();
     assert_eq!(paid(&r), paid(&honest));
+    // Measured on the Solidity contract, which answered every call as the reference did: the
+    // second window (no funding in it) costs less than twice its fast-path cost.
+    let gas = |r: &Report| r.windows[1].gas;
+    assert!(r.gas.as_ref().is_some_and(|g| g.mismatches.is_empty()));
+    assert!(
+        gas(&honest) < gas(&r) && gas(&r) <= 2 * gas(&honest),
+        "{} against {}",
+        gas(&r),
+        gas(&honest)
+    );
 }
 
 /// The hardened variant (challenge_period > 0) settles a lossy grid too.

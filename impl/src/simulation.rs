@@ -243,7 +243,9 @@ impl Scenario {
         let t = &self.timing;
         Params {
             chain_id: self.chain_id,
-            contract: Self::label_address("diversity/contract"),
+            // Where the Solidity contract lands on a fresh EVM, so that every call can be
+            // replayed on it and its gas measured (spec §7.9).
+            contract: crate::evm::solidity::contract_address(),
             start: self.start,
             slot_secs: self.slot_secs,
             slots_per_window: self.total_slots() / self.windows.max(1) as u64,
@@ -298,6 +300,11 @@ pub struct WindowReport {
     pub readings_settled: u64,
     /// Meters whose deciding slot held two values (an equivocation the rule defused).
     pub equivocal_meters: u64,
+    /// Gas on the Solidity contract of every transaction sent while this window was next,
+    /// accepted or refused (a refused transaction is paid for too).
+    pub gas: u64,
+    /// The same, by who sent it (`node i`, `wallet i`, `anyone`).
+    pub gas_by: BTreeMap<String, u64>,
     pub matched_wh: u64,
     /// The oracle's verdict (INV-SOUND-001, INV-COMPLETE-001).
     pub correct: bool,
@@ -357,6 +364,21 @@ pub struct Report {
     pub dust_wei: u128,
     pub final_phase: Option<Phase>,
     pub ticks: u64,
+    /// Every call replayed on the Solidity contract (revm, Prague): its gas, and where the two
+    /// contracts disagreed. `None` when the scenario's chain id is not the EVM's.
+    pub gas: Option<GasReport>,
+}
+
+/// The run's on-chain cost, measured by replaying every call on the Solidity contract beside
+/// the reference contract.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GasReport {
+    pub hardfork: String,
+    pub total: u64,
+    /// Gas by who sent the transaction (`node i`, `wallet i`, `anyone`).
+    pub by_sender: BTreeMap<String, u64>,
+    /// Calls the two contracts answered differently (acceptance or error): each a failure.
+    pub mismatches: Vec<String>,
 }
 
 impl Report {
@@ -369,6 +391,7 @@ impl Report {
             && self.conservation.held_at_end_wei == 0
             && self.conservation.paid_in_wei == self.conservation.paid_out_wei
             && self.bad_inputs.iter().all(|b| b.ok())
+            && self.gas.as_ref().is_none_or(|g| g.mismatches.is_empty())
     }
 }
 
@@ -441,6 +464,8 @@ struct Run {
     emitted: Vec<BTreeSet<B256>>,
     /// Evidence of the dispute being finalised, captured for the oracle.
     evidence_at_final: Option<Deciding>,
+    /// The Solidity contract every call is replayed on, for its gas.
+    evm: Option<crate::evm::solidity::SolidityContract>,
 }
 
 impl Run {
@@ -471,6 +496,7 @@ impl Run {
             self.evidence_at_final = self.chain.dispute().map(|d| d.evidence.clone());
         }
         let res = self.chain.execute(&call, now);
+        self.replay_on_evm(&call, &res, window, now);
         let stats = self.report.transactions.entry(name.clone()).or_default();
         match &res {
             Ok(events) => {
@@ -536,6 +562,46 @@ impl Run {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Replays a call on the Solidity contract: both must answer alike; its gas is charged
+    /// to the window that was next and to the sender.
+    fn replay_on_evm(
+        &mut self,
+        call: &Call,
+        want: &Result<Vec<Event>, ContractError>,
+        window: u32,
+        now: u64,
+    ) {
+        let Some(evm) = self.evm.as_mut() else { return };
+        let got = evm.execute(call, now);
+        let gas = evm.sent.last().map_or(0, |s| s.receipt.gas_used);
+        let who = if let Some(i) = self.params.node_index(&call.from) {
+            format!("node {i}")
+        } else if let Some(i) = self.params.wallet_index(&call.from) {
+            format!("wallet {i}")
+        } else {
+            "anyone".to_string()
+        };
+        let agree = match (want, &got) {
+            (Ok(_), Ok(_)) => true,
+            (Err(e), Err(crate::evm::solidity::EvmError::Contract(g))) => e == g,
+            _ => false,
+        };
+        let g = self.report.gas.get_or_insert_with(Default::default);
+        if !agree {
+            g.mismatches.push(format!(
+                "{} from {who} at {now}: reference {want:?}, Solidity {got:?}",
+                call.tx.name()
+            ));
+        }
+        g.total += gas;
+        *g.by_sender.entry(who.clone()).or_default() += gas;
+        if (window as usize) < self.report.windows.len() {
+            let wr = self.window_report(window);
+            wr.gas += gas;
+            *wr.gas_by.entry(who).or_default() += gas;
         }
     }
 
@@ -680,7 +746,20 @@ pub fn run(s: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, S
         },
         emitted: vec![BTreeSet::new(); s.windows as usize],
         evidence_at_final: None,
+        evm: crate::evm::solidity::SolidityContract::deploy(crate::evm::Hardfork::Prague, &params)
+            .ok(),
     };
+    if let Some(evm) = &run.evm {
+        run.report.gas = Some(GasReport {
+            hardfork: crate::evm::Hardfork::Prague.to_string(),
+            total: evm.sent.iter().map(|s| s.receipt.gas_used).sum(),
+            by_sender: BTreeMap::from([(
+                "deployer".to_string(),
+                evm.sent.iter().map(|s| s.receipt.gas_used).sum(),
+            )]),
+            mismatches: Vec::new(),
+        });
+    }
 
     // §7.2 funding, an hour before start.
     let funding_time = s.start.saturating_sub(3_600);
@@ -1188,8 +1267,8 @@ impl Report {
         let _ = writeln!(o, "\nWindows");
         let _ = writeln!(
             o,
-            "{:>3} {:>10} {:>12} {:>9} {:>9} {:>11}  transactions",
-            "w", "path", "final after", "readings", "equivocal", "correct"
+            "{:>3} {:>10} {:>12} {:>9} {:>9} {:>11} {:>10}  transactions",
+            "w", "path", "final after", "readings", "equivocal", "correct", "gas"
         );
         for w in &self.windows {
             let path = match w.path {
@@ -1209,13 +1288,14 @@ impl Report {
                 .collect();
             let _ = writeln!(
                 o,
-                "{:>3} {:>10} {:>12} {:>9} {:>9} {:>11}  {}",
+                "{:>3} {:>10} {:>12} {:>9} {:>9} {:>11} {:>10}  {}",
                 w.window,
                 path,
                 after,
                 w.readings_settled,
                 w.equivocal_meters,
                 if w.correct { "yes" } else { "NO" },
+                w.gas,
                 txs.join(" ")
             );
             for p in &w.problems {
@@ -1232,6 +1312,27 @@ impl Report {
                 v.rejected.values().sum::<u64>(),
                 rej.join(" ")
             );
+        }
+        if let Some(g) = &self.gas {
+            let price = crate::gas::price::Price::recent();
+            let _ = writeln!(
+                o,
+                "\nGas on the Solidity contract ({}, every call replayed): {} in all, {:.2} USD at {} ({})",
+                g.hardfork,
+                g.total,
+                price.usd(g.total),
+                price.name,
+                price.note
+            );
+            for (who, gas) in &g.by_sender {
+                let _ = writeln!(o, "  {who:<10} {gas:>12} gas {:>10.2} USD", price.usd(*gas));
+            }
+            if g.mismatches.is_empty() {
+                let _ = writeln!(o, "  both contracts answered every call alike");
+            }
+            for m in &g.mismatches {
+                let _ = writeln!(o, "  MISMATCH: {m}");
+            }
         }
         if !self.slashings.is_empty() {
             let _ = writeln!(o, "\nSlashed nodes");
