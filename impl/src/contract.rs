@@ -782,53 +782,42 @@ impl<R: Recover> Contract<R> {
         }
         // A certificate closes an open dispute early: it carries an honest signature.
         self.dispute = None;
-        if !full && crate::mutant::active(crate::mutant::Mutant::PartialFinalAtOnce) {
+        // Final at once: a certificate in the paper's variant (or, planted bug, a partial
+        // result). Otherwise pending: a partial result for a dispute period, a certificate
+        // of the hardened variant for the challenge period (§7.3).
+        let at_once = if full {
+            self.params.challenge_period == 0
+        } else {
+            crate::mutant::active(crate::mutant::Mutant::PartialFinalAtOnce)
+        };
+        if at_once {
+            let path = if full { Path::FastPath } else { Path::Partial };
             let ev = self.finalize(
                 result.produced.clone(),
                 result.consumed.clone(),
                 hash,
-                Path::Partial,
+                path,
                 now,
             );
             return Ok(vec![ev]);
         }
-        if !full {
-            let until = now + self.params.dispute_period;
-            self.pending = Some(Pending {
-                result: result.clone(),
-                hash,
-                until,
-                partial: true,
-            });
-            return Ok(vec![Event::WindowPending {
-                window: result.window,
-                hash,
-                until,
-            }]);
-        }
-        if self.params.challenge_period == 0 {
-            let ev = self.finalize(
-                result.produced.clone(),
-                result.consumed.clone(),
-                hash,
-                Path::FastPath,
-                now,
-            );
-            Ok(vec![ev])
-        } else {
-            let until = now + self.params.challenge_period;
-            self.pending = Some(Pending {
-                result: result.clone(),
-                hash,
-                until,
-                partial: false,
-            });
-            Ok(vec![Event::WindowPending {
-                window: result.window,
-                hash,
-                until,
-            }])
-        }
+        let until = now
+            + if full {
+                self.params.challenge_period
+            } else {
+                self.params.dispute_period
+            };
+        self.pending = Some(Pending {
+            result: result.clone(),
+            hash,
+            until,
+            partial: !full,
+        });
+        Ok(vec![Event::WindowPending {
+            window: result.window,
+            hash,
+            until,
+        }])
     }
 
     fn finalize_pending(&mut self, window: u32, now: u64) -> Result<Vec<Event>, ContractError> {

@@ -226,11 +226,7 @@ impl SecretKey {
     /// normalises), `v = 27 + recovery id`.
     pub fn sign(&self, digest: &B256) -> Signature65 {
         let sig = SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), &self.key);
-        let (recid, compact) = sig.serialize_compact();
-        let mut bytes = [0u8; 65];
-        bytes[..64].copy_from_slice(&compact);
-        bytes[64] = 27 + i32::from(recid) as u8;
-        Signature65(bytes)
+        to_signature65(&sig)
     }
 
     /// Signs with extra nonce data mixed into RFC 6979: another valid low-s signature over
@@ -242,12 +238,17 @@ impl SecretKey {
             &self.key,
             &noise,
         );
-        let (recid, compact) = sig.serialize_compact();
-        let mut bytes = [0u8; 65];
-        bytes[..64].copy_from_slice(&compact);
-        bytes[64] = 27 + i32::from(recid) as u8;
-        Signature65(bytes)
+        to_signature65(&sig)
     }
+}
+
+/// `r ‖ s ‖ v` with `v = 27 + recovery id` (libsecp256k1 always outputs low-s).
+fn to_signature65(sig: &RecoverableSignature) -> Signature65 {
+    let (recid, compact) = sig.serialize_compact();
+    let mut bytes = [0u8; 65];
+    bytes[..64].copy_from_slice(&compact);
+    bytes[64] = 27 + i32::from(recid) as u8;
+    Signature65(bytes)
 }
 
 #[cfg(test)]

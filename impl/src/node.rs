@@ -511,6 +511,15 @@ impl<R: Recover> Node<R> {
     /// The `submitWindow` transaction for window `w`, if this node holds a certificate the
     /// contract would accept now.
     pub fn certificate(&self, w: u32, chain: &Contract<R>) -> Option<Tx> {
+        let (hash, count, tx) = self.frozen_submission(w, chain)?;
+        let challenged = chain.dispute().is_some_and(|d| d.challenged == Some(hash));
+        (count == self.n() && !challenged).then_some(tx)
+    }
+
+    /// The frozen result of `w` with every signature held on it, its hash and the number of
+    /// signatures, when the contract could take a submission of it now: `Active`, `w` next,
+    /// nothing pending, linked to the last final result.
+    fn frozen_submission(&self, w: u32, chain: &Contract<R>) -> Option<(B256, usize, Tx)> {
         if chain.phase() != Phase::Active || chain.next_window() != w || chain.pending().is_some() {
             return None;
         }
@@ -519,20 +528,12 @@ impl<R: Recover> Node<R> {
         if frozen.result.prev_hash != chain.last_hash() {
             return None;
         }
-        if chain
-            .dispute()
-            .is_some_and(|d| d.challenged == Some(frozen.hash))
-        {
-            return None;
-        }
         let (result, sigs) = win.signatures.get(&frozen.hash)?;
-        if sigs.len() != self.n() {
-            return None;
-        }
-        Some(Tx::SubmitWindow {
+        let tx = Tx::SubmitWindow {
             result: result.clone(),
             signatures: sigs.values().copied().collect(),
-        })
+        };
+        Some((frozen.hash, sigs.len(), tx))
     }
 
     // ---- §6.4–§6.7 the clock ----
@@ -669,23 +670,10 @@ impl<R: Recover> Node<R> {
     /// when the contract would take it now (nothing pending, no dispute, linked to the last
     /// final result, the signing deadline passed).
     pub fn partial_result(&self, w: u32, chain: &Contract<R>) -> Option<Tx> {
-        if chain.phase() != Phase::Active
-            || chain.next_window() != w
-            || chain.pending().is_some()
-            || chain.dispute().is_some()
-        {
+        if chain.dispute().is_some() {
             return None;
         }
-        let win = self.windows.get(&w)?;
-        let frozen = win.frozen.as_ref()?;
-        if frozen.result.prev_hash != chain.last_hash() {
-            return None;
-        }
-        let (result, sigs) = win.signatures.get(&frozen.hash)?;
-        Some(Tx::SubmitWindow {
-            result: result.clone(),
-            signatures: sigs.values().copied().collect(),
-        })
+        self.frozen_submission(w, chain).map(|(_, _, tx)| tx)
     }
 
     fn freeze_and_sign(&mut self, w: u32, now: u64, chain: &Contract<R>) -> Vec<Output> {

@@ -449,25 +449,26 @@ impl DiversityModel {
         // the hardened variant a certificate that closes that dispute may be challenged once
         // more (spec §12, §15 item 1).
         let k = if p.challenge_period > 0 { 3 } else { 2 };
-        let start = if w == 0 {
-            p.window_end(0) + p.collect_period
-        } else {
-            (p.window_end(w) + p.collect_period).max(self.final_deadline(w - 1) + 1)
-        };
-        start + p.sign_period + p.challenge_period + k * p.dispute_period
+        self.bound(w, p.sign_period + p.challenge_period + k * p.dispute_period)
     }
 
     /// LIV-ABSENT-001 bound: with every other node honest and in sync, window `w` is final
     /// one dispute period after its signing deadline (the partial result's challenge period),
     /// the first tick after the previous window is final at the latest.
     pub fn absent_deadline(&self, w: u32) -> u64 {
+        self.bound(w, self.params.sign_period + self.params.dispute_period)
+    }
+
+    /// The spec's recurrence for a finality bound (§12): `tail` after the later of the end
+    /// of `w`'s collect period and the first tick after `w − 1`'s bound.
+    fn bound(&self, w: u32, tail: u64) -> u64 {
         let p = &self.params;
         let start = if w == 0 {
             p.window_end(0) + p.collect_period
         } else {
-            (p.window_end(w) + p.collect_period).max(self.absent_deadline(w - 1) + 1)
+            (p.window_end(w) + p.collect_period).max(self.bound(w - 1, tail) + 1)
         };
-        start + p.sign_period + p.dispute_period
+        start + tail
     }
 
     /// LIV-CLOSE-001 deadline, for the horizon: the last window's bound plus the slash period.
