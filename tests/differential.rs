@@ -66,7 +66,8 @@ fn grid(challenge: u64) -> Grid {
             .map(|i| Address::repeat_byte(0x10 + i as u8))
             .collect(),
         deposits: vec![1_000_000, 1_000_000, 50],
-        bond: 1_001,
+        // Above a report's reimbursement, so a slash splits the bond (§7.7).
+        bond: 1_000_001,
         price_wei_per_wh: 10,
         dust_recipient: Address::repeat_byte(0xd0),
         collect_period: 100,
@@ -74,6 +75,8 @@ fn grid(challenge: u64) -> Grid {
         challenge_period: challenge,
         dispute_period: 1_000,
         slash_period: 5_000,
+        dispute_bond: 2_000_000,
+        gas_rate_wei: 1,
     };
     let domain = Domain::of(&params);
     // Meter 0 produces, meters 1 and 2 consume: every window trades and rounds. The values
@@ -130,6 +133,11 @@ enum Cert {
     /// Every node signs totals that overstate meter 1's consumption.
     UnanimousLie,
     MissingOne,
+    /// Every node but the submitter signs totals that overstate meter 0's production: a
+    /// partial lie, bonded by the submitter (§7.10).
+    PartialLie,
+    /// Every node signs, slashed or not.
+    EvenSlashed,
     DuplicateSigner,
     Malleated,
     StrangerSigns,
@@ -214,12 +222,14 @@ fn root_of(rs: &[SignedReading]) -> B256 {
 #[derive(Clone, Debug)]
 enum Op {
     Advance(u16),
+    /// Straight to the end of the next window, where the signing period runs.
+    ToWindowEnd,
     Deposit(Who, Amount),
     PostBond(Who, Amount),
     Abort,
-    Submit(Who, Cert),
+    Submit(Who, Cert, Amount),
     FinalizePending(i8),
-    OpenDispute(Who, i8),
+    OpenDispute(Who, i8, Amount),
     AddEvidence(Evidence),
     FinalizeDispute(i8),
     Equivocation(u8, bool),
@@ -240,6 +250,8 @@ fn op() -> impl Strategy<Value = Op> {
         12 => Just(Cert::Honest),
         3 => Just(Cert::UnanimousLie),
         4 => Just(Cert::MissingOne),
+        3 => Just(Cert::PartialLie),
+        1 => Just(Cert::EvenSlashed),
         1 => Just(Cert::DuplicateSigner),
         1 => Just(Cert::Malleated),
         1 => Just(Cert::StrangerSigns),
@@ -279,16 +291,18 @@ fn op() -> impl Strategy<Value = Op> {
     let offset = prop_oneof![6 => Just(0i8), 1 => Just(1i8), 1 => Just(-1i8)];
     prop_oneof![
         16 => (0u16..7).prop_map(Op::Advance),
+        2 => Just(Op::ToWindowEnd),
         6 => (who.clone(), amount.clone()).prop_map(|(w, a)| Op::Deposit(w, a)),
-        6 => (who.clone(), amount).prop_map(|(w, a)| Op::PostBond(w, a)),
+        6 => (who.clone(), amount.clone()).prop_map(|(w, a)| Op::PostBond(w, a)),
         1 => Just(Op::Abort),
-        8 => (who.clone(), cert).prop_map(|(w, c)| Op::Submit(w, c)),
+        8 => (who.clone(), cert, amount.clone()).prop_map(|(w, c, a)| Op::Submit(w, c, a)),
         2 => offset.clone().prop_map(Op::FinalizePending),
-        4 => (who.clone(), offset.clone()).prop_map(|(w, o)| Op::OpenDispute(w, o)),
+        4 => (who.clone(), offset.clone(), amount)
+            .prop_map(|(w, o, a)| Op::OpenDispute(w, o, a)),
         6 => evidence.prop_map(Op::AddEvidence),
         3 => offset.prop_map(Op::FinalizeDispute),
-        2 => (any::<u8>(), any::<bool>()).prop_map(|(n, same)| Op::Equivocation(n, same)),
-        3 => proof.prop_map(Op::Inconsistency),
+        1 => (any::<u8>(), any::<bool>()).prop_map(|(n, same)| Op::Equivocation(n, same)),
+        2 => proof.prop_map(Op::Inconsistency),
         2 => Just(Op::Close),
         6 => who.clone().prop_map(Op::Withdraw),
         1 => who.prop_map(Op::PayValue),
@@ -394,12 +408,15 @@ impl Pair {
         (result, deciding, all)
     }
 
+    /// Every unslashed node's signature: a certificate (§7.3).
     fn certificate(&self, r: &WindowResult) -> Vec<Signature65> {
         self.g
             .nodes
             .iter()
+            .enumerate()
             .rev() // any order is accepted
-            .map(|k| sign_result(k, &self.g.domain, r))
+            .filter(|(j, _)| !self.reference.is_slashed(*j))
+            .map(|(_, k)| sign_result(k, &self.g.domain, r))
             .collect()
     }
 
@@ -418,6 +435,11 @@ impl Pair {
         let call = match op {
             Op::Advance(k) => {
                 self.now += [1, 100, 900, 1_000, 3_600, 5_000, 10_000][*k as usize % 7];
+                return;
+            }
+            Op::ToWindowEnd => {
+                let w = self.reference.next_window().min(K - 1);
+                self.now = self.now.max(p.window_end(w));
                 return;
             }
             Op::Deposit(w, a) => {
@@ -449,8 +471,10 @@ impl Pair {
                 value: 5,
                 tx: Tx::Close,
             },
-            Op::Submit(w, cert) => {
-                let node = self.node(*w);
+            Op::Submit(w, cert, a) => {
+                // Anyone may submit; a partial result only a node, which bonds it.
+                let sender = w.0 as usize % (N + 1);
+                let node = sender % N;
                 let (mut r, _, _) = self.honest(self.window(0));
                 let mut sigs = self.certificate(&r);
                 match cert {
@@ -462,8 +486,25 @@ impl Pair {
                     Cert::MissingOne => {
                         sigs.pop();
                     }
-                    Cert::DuplicateSigner => sigs[1] = sigs[0],
-                    Cert::Malleated => sigs[2] = sigs[2].malleate(),
+                    Cert::PartialLie => {
+                        r.produced[0] += 7;
+                        sigs = (0..N)
+                            .filter(|j| *j != node)
+                            .map(|j| sign_result(&g.nodes[j], &g.domain, &r))
+                            .collect();
+                    }
+                    Cert::EvenSlashed => {
+                        sigs = g
+                            .nodes
+                            .iter()
+                            .map(|k| sign_result(k, &g.domain, &r))
+                            .collect();
+                    }
+                    // With every node slashed there is no signature to alter.
+                    _ if sigs.is_empty() => {}
+                    Cert::DuplicateSigner if sigs.len() >= 2 => sigs[1] = sigs[0],
+                    Cert::DuplicateSigner => sigs.push(sigs[0]),
+                    Cert::Malleated => sigs[0] = sigs[0].malleate(),
                     Cert::StrangerSigns => {
                         sigs[0] = sign_result(&g.meters[0], &g.domain, &r);
                     }
@@ -483,15 +524,17 @@ impl Pair {
                         r.produced[0] = W * u32::MAX as u64 + 1;
                         sigs = self.certificate(&r);
                     }
-                    Cert::BadV => sigs[1].0[64] = 29,
+                    Cert::BadV => sigs[0].0[64] = 29,
                 }
-                node_call(
-                    node,
-                    Tx::SubmitWindow {
-                        result: r,
-                        signatures: sigs,
-                    },
-                )
+                let tx = Tx::SubmitWindow {
+                    result: r,
+                    signatures: sigs,
+                };
+                Call {
+                    from: p.nodes.get(sender).copied().unwrap_or(g.stranger),
+                    value: amount(self.reference.required_value(&tx), *a),
+                    tx,
+                }
             }
             Op::FinalizePending(o) => Call {
                 from: g.stranger,
@@ -500,14 +543,15 @@ impl Pair {
                     window: self.window(*o),
                 },
             },
-            Op::OpenDispute(w, o) => {
+            Op::OpenDispute(w, o, a) => {
                 let i = w.0 as usize % (N + 1);
+                let tx = Tx::OpenDispute {
+                    window: self.window(*o),
+                };
                 Call {
                     from: p.nodes.get(i).copied().unwrap_or(g.stranger),
-                    value: 0,
-                    tx: Tx::OpenDispute {
-                        window: self.window(*o),
-                    },
+                    value: amount(self.reference.required_value(&tx), *a),
+                    tx,
                 }
             }
             Op::AddEvidence(e) => {
@@ -857,6 +901,13 @@ fn solidity_agrees_with_the_reference() {
         "finalizePending ok",
         "submitWindow SigningPeriodRunning",
         "submitWindow AlreadyPending",
+        "submitWindow NotANode",
+        "submitWindow SlashedSigner",
+        "submitWindow WrongAmount",
+        "submitWindow UnexpectedValue",
+        "openDispute NothingToChallenge",
+        "openDispute WrongAmount",
+        "openDispute UnexpectedValue",
     ]);
     assert_covers(&seen, &must);
 }
@@ -866,7 +917,7 @@ fn solidity_agrees_with_the_reference() {
 fn solidity_agrees_with_the_reference_hardened() {
     let seen = differential(2_000, Hardfork::Osaka, cases());
     let mut must = EVERY_SUCCESS.to_vec();
-    must.extend(["finalizePending ok", "abort ok"]);
+    must.extend(["finalizePending ok", "abort ok", "openDispute SlashedNode"]);
     assert_covers(&seen, &must);
 }
 
@@ -889,17 +940,21 @@ fn a_whole_life_agrees_on_every_hardfork() {
             Op::Advance(4), // past start
             Op::Advance(3),
             Op::Advance(4),
-            Op::Submit(Who(1), Cert::Honest),
-            Op::Inconsistency(Proof::Honest(0)),
-            Op::Inconsistency(Proof::Lie(2)),
-            Op::Equivocation(1, false),
-            Op::Advance(5),
-            Op::OpenDispute(Who(0), 0),
+            // Window 0: node 2 asserts a partial lie, node 0 challenges it and wins.
+            Op::Submit(Who(2), Cert::PartialLie, Amount::Exact),
+            Op::OpenDispute(Who(0), 0, Amount::Exact),
             Op::AddEvidence(Evidence::Honest(0, 200)),
             Op::AddEvidence(Evidence::Equivocation),
             Op::AddEvidence(Evidence::Honest(3, 5)),
             Op::Advance(3),
             Op::FinalizeDispute(0),
+            // Window 1: two nodes slashed; the last unslashed node's signature certifies.
+            Op::Inconsistency(Proof::Honest(0)),
+            Op::Inconsistency(Proof::Lie(2)),
+            Op::Equivocation(1, false),
+            Op::Advance(5),
+            Op::Submit(Who(0), Cert::EvenSlashed, Amount::Exact),
+            Op::Submit(Who(0), Cert::Honest, Amount::Exact),
             Op::Advance(5),
             Op::Close,
         ]);
@@ -936,9 +991,9 @@ fn forced_ether_is_never_paid_out() {
         Op::Advance(4),
         Op::Advance(3),
         Op::Advance(4),
-        Op::Submit(Who(0), Cert::Honest),
+        Op::Submit(Who(0), Cert::Honest, Amount::Exact),
         Op::Advance(6),
-        Op::Submit(Who(1), Cert::Honest),
+        Op::Submit(Who(1), Cert::Honest, Amount::Exact),
         Op::Advance(6),
         Op::Close,
     ]);

@@ -99,9 +99,11 @@ fn honest_grid_settles_every_window_on_the_fast_path() {
     assert_eq!(r.readings_emitted, 2 * 384 * s.prosumers as u64);
 }
 
-/// INV-SOUND-001, INV-COMPLETE-001, INV-SLASH-001, REACH-DISPUTE-001, REACH-SLASH-001:
-/// one honest node out of ten defeats nine colluding nodes that withhold readings, sign a
-/// lie in favour of prosumer 0, dispute spuriously and submit partial evidence.
+/// INV-SOUND-001, INV-COMPLETE-001, INV-SLASH-001, INV-VETO-001, REACH-SLASH-001: one honest
+/// node out of ten defeats nine colluding nodes that withhold readings, sign a lie in favour
+/// of prosumer 0, challenge every partial result and submit partial evidence. It reports the
+/// nine lies as soon as it freezes; slashed, the liars lose their veto, and its signature
+/// alone certifies both windows on the fast path.
 #[test]
 fn one_honest_node_defeats_nine_colluding_nodes() {
     let mut s = short();
@@ -113,9 +115,12 @@ fn one_honest_node_defeats_nine_colluding_nodes() {
         .collect();
     let r = simulate(&s);
     assert_settled(&s, &r);
-    assert_eq!(paths(&r), vec![Path::Dispute; 2]);
+    assert_eq!(paths(&r), vec![Path::FastPath; 2]);
     let slashed: Vec<usize> = r.slashings.iter().map(|x| x.node).collect();
     assert_eq!(slashed.len(), 9, "every liar is slashed once");
+    // The liars' signatures are refused from then on; none of them could challenge.
+    assert_eq!(r.transactions["submitWindow"].accepted, 2);
+    assert!(!r.transactions.contains_key("finalizeDispute"));
     assert!(!slashed.contains(&9), "the honest node is never slashed");
     assert!(r
         .slashings
@@ -252,6 +257,110 @@ fn an_absent_node_costs_one_period_not_a_dispute() {
         gas(&r),
         gas(&honest)
     );
+}
+
+/// The net wei a node got from the contract beyond its own money (spec §7.10).
+fn from_contract(r: &Report, node: usize) -> i128 {
+    r.gas.as_ref().expect("gas report").net_received_wei[&format!("node {node}")]
+}
+
+/// INV-BOND-001, INV-BOND-002, REACH-BOND-001: a spurious challenger, which withholds its
+/// signature and challenges every window's honest partial result, loses its bond each time;
+/// the honest nodes' gas is reimbursed from it and the rest is theirs at close.
+#[test]
+fn a_spurious_challenger_pays_for_every_window() {
+    let honest = simulate(&short());
+    let mut s = short();
+    s.byzantine = vec![ByzantineSpec {
+        node: 3,
+        behaviour: Behaviour {
+            withhold_signature: true,
+            spurious_challenge: true,
+            ..Behaviour::default()
+        },
+    }];
+    let r = simulate(&s);
+    assert_settled(&s, &r);
+    assert_eq!(paths(&r), vec![Path::Dispute; 2]);
+    assert_eq!(r.transactions["openDispute"].accepted, 2);
+    let paid = |r: &Report| r.prosumers.iter().map(|p| p.paid_wei).collect::<Vec<_>>();
+    assert_eq!(paid(&r), paid(&honest), "the challenge changed nothing");
+    // The challenger lost both bonds, less its own share of the pool.
+    let bond = s.dispute_bond_wei as i128;
+    assert!(from_contract(&r, 3) < -bond, "{}", from_contract(&r, 3));
+    // Every honest node comes out ahead of its gas at the stated rate.
+    let g = r.gas.as_ref().unwrap();
+    for j in (0..s.prosumers).filter(|j| *j != 3) {
+        let gas = g.by_sender.get(&format!("node {j}")).copied().unwrap_or(0) as i128;
+        let cost = gas * s.gas_rate_wei as i128;
+        assert!(
+            from_contract(&r, j) > cost,
+            "node {j}: {} from the contract against {cost} wei of gas",
+            from_contract(&r, j)
+        );
+    }
+}
+
+/// INV-BOND-002, REACH-BOND-001: a lying asserter puts an inflated result signed by itself
+/// alone on chain at every signing deadline (node 0 acts first in a tick, so its lie is on
+/// chain before the honest partial result); an honest node challenges it, the evidence
+/// decides, and the liar's bond pays.
+#[test]
+fn a_lying_asserter_loses_its_bond() {
+    let honest = simulate(&short());
+    let mut s = short();
+    s.byzantine = vec![ByzantineSpec {
+        node: 0,
+        behaviour: Behaviour {
+            withhold_signature: true,
+            lying_asserter: true,
+            inflate_wh: 1_000_000,
+            ..Behaviour::default()
+        },
+    }];
+    let r = simulate(&s);
+    assert_settled(&s, &r);
+    assert!(paths(&r)
+        .iter()
+        .all(|p| *p == Path::Dispute || *p == Path::Partial));
+    let paid = |r: &Report| r.prosumers.iter().map(|p| p.paid_wei).collect::<Vec<_>>();
+    assert_eq!(paid(&r), paid(&honest), "the lie never settled");
+    let disputes = paths(&r).iter().filter(|p| **p == Path::Dispute).count() as i128;
+    assert_eq!(
+        disputes, 2,
+        "the lie was on chain and challenged in both windows"
+    );
+    assert!(from_contract(&r, 0) < 0, "{}", from_contract(&r, 0));
+}
+
+/// F4: front-running a fraud report earns the report's gas at the stated rate and nothing
+/// more; the rest of the liar's bond goes to the pool, and the honest report that was beaten
+/// fails cheaply with `AlreadySlashed`.
+#[test]
+fn a_front_run_report_earns_only_its_gas() {
+    let mut s = short();
+    s.byzantine = (0..3)
+        .map(|node| ByzantineSpec {
+            node,
+            behaviour: Behaviour {
+                front_run_reports: true,
+                ..Behaviour::all(0)
+            },
+        })
+        .collect();
+    let r = simulate(&s);
+    assert_settled(&s, &r);
+    assert_eq!(r.slashings.len(), 3);
+    let params = s.params();
+    for x in &r.slashings {
+        assert!(
+            params.node_index(&x.reporter).is_none(),
+            "a front-runner's address"
+        );
+        assert!(x.reward_wei < s.bond_wei / 10, "{} wei", x.reward_wei);
+        assert_eq!(x.reward_wei % s.gas_rate_wei, 0, "gas units at the rate");
+    }
+    assert!(r.transactions["reportInconsistency"].rejected["AlreadySlashed"] > 0);
 }
 
 /// The hardened variant (challenge_period > 0) settles a lossy grid too.

@@ -122,7 +122,9 @@ fn worst_case_dispute_is_cheap_and_pinned() {
             d.every_chunk_fits_target && d.chunk_max <= dv::DISPUTE_TX_TARGET,
             "{d:?}"
         );
-        assert!(d.total + d.duplicate_total <= 5_000_000, "{d:?}");
+        assert!(d.window_total + d.duplicate_total <= 5_000_000, "{d:?}");
+        // The spurious challenger's bond pays (spec §7.10).
+        assert!(d.reimbursed_wei > 0 && d.pooled_wei > 0, "{d:?}");
         assert!(
             d.duplicate_total < d.evidence_total,
             "a copy is cheaper than the original"
@@ -132,13 +134,17 @@ fn worst_case_dispute_is_cheap_and_pinned() {
         assert!(d.chunk_max <= TX_GAS_CAP);
         if h == Hardfork::Prague {
             insta::assert_snapshot!(format!(
-                "readings {}\nopenDispute {}\naddEvidence {}\nsame evidence again {}\nfinalizeDispute {}\ndispute total {}\nfraud proof ({} readings, {} chunks) {}\n",
+                "readings {}\npartial result (bonded) {}\nopenDispute (challenge) {}\naddEvidence {}\nsame evidence again {}\nfinalizeDispute {}\ndispute total {}\nwindow total {}\nreimbursed {} wei, pooled {} wei\nfraud proof ({} readings, {} chunks) {}\n",
                 d.readings,
+                d.assert,
                 d.open,
                 d.evidence_total,
                 d.duplicate_total,
                 d.finalize,
                 d.total,
+                d.window_total,
+                d.reimbursed_wei,
+                d.pooled_wei,
                 d.fraud_proof_readings,
                 d.fraud_proof_chunks,
                 d.fraud_proof_total
@@ -147,8 +153,9 @@ fn worst_case_dispute_is_cheap_and_pinned() {
     }
 }
 
-/// The issue's year target: one Byzantine node disputing every window of the default grid's
-/// year costs at most five times the all-honest year (version 1: about RDA for all ten).
+/// The issue's year target: one Byzantine node challenging every window of the default
+/// grid's year costs at most five times the all-honest year (version 1: about RDA for all
+/// ten), and the honest nodes' net cost after reimbursement is at most zero (INV-BOND-002).
 #[test]
 fn a_year_of_disputes_costs_a_small_multiple_of_the_fast_path() {
     let honest = dv::year(Hardfork::Prague, DEFAULT_PROSUMERS);
@@ -158,7 +165,48 @@ fn a_year_of_disputes_costs_a_small_multiple_of_the_fast_path() {
         ratio > 1.0 && ratio <= 5.0,
         "{ratio}: {honest:?} / {disputed:?}"
     );
-    assert_eq!(disputed.transactions, honest.transactions + 12 * 3);
+    // Per window: the partial result, the challenge, two copies of the evidence and the
+    // finalisation, instead of one certificate.
+    assert_eq!(disputed.transactions, honest.transactions + 12 * 4);
+    assert!(disputed.honest_net_wei <= 0, "{disputed:?}");
+    assert!(
+        honest.honest_net_wei > 0,
+        "the fast path is paid by its submitter"
+    );
+    insta::assert_snapshot!(format!(
+        "all-honest year {}\nyear with a spurious challenger {} ({:.2}x)\nhonest nodes' gas {}\nreimbursed {} wei\npool share {} wei\nhonest net {} wei\n",
+        honest.total,
+        disputed.total,
+        ratio,
+        disputed.honest_gas,
+        disputed.honest_reimbursed_wei,
+        disputed.honest_pool_share_wei,
+        disputed.honest_net_wei
+    ));
+}
+
+/// The reimbursement schedule (spec §7.10, `bonds`) covers the gas each transaction of a
+/// worst-case dispute and of a fraud proof really uses, on every hardfork and from 2 to 32
+/// prosumers: an honest node paying at most the stated rate is never out of pocket.
+#[test]
+fn the_reimbursement_schedule_covers_the_measured_gas() {
+    use diversity::bonds;
+    for h in Hardfork::ALL {
+        for n in [2, 3, 10, 32] {
+            let d = dv::dispute(h, n);
+            let ctx = format!("{h}, N={n}: {d:?}");
+            assert!(d.open <= bonds::GAS_CHALLENGE, "challenge {ctx}");
+            assert!(
+                d.evidence_total <= bonds::GAS_EVIDENCE_PER_METER * n as u64,
+                "evidence {ctx}"
+            );
+            assert!(d.finalize <= bonds::finalize_gas(n), "finalize {ctx}");
+            assert!(
+                d.fraud_proof_total <= bonds::report_gas(Some(d.fraud_proof_readings)),
+                "fraud proof {ctx}"
+            );
+        }
+    }
 }
 
 /// Spec §7.3 and the target "a window with one node absent costs at most twice the fast

@@ -20,6 +20,8 @@ fn target(m: Mutant) -> (ModelConfig, Option<&'static str>) {
             Some("INV-EQUIV-001"),
         ),
         Mutant::PartialFinalAtOnce => (ModelConfig::default(), Some("INV-SOUND-001")),
+        Mutant::ChallengerAlwaysWins => (ModelConfig::default(), Some("INV-BOND-002")),
+        Mutant::SlashedSignerCounts => (ModelConfig::default(), Some("INV-VETO-001")),
         _ => (ModelConfig::default(), None),
     }
 }

@@ -6,8 +6,9 @@
 use diversity::byzantine::Behaviour;
 use diversity::simulation::{self, ByzantineSpec, Scenario};
 
-/// Four prosumers for six days in two windows, node 0 Byzantine (withholding, lying for
-/// prosumer 0, disputing spuriously), every bad input injected.
+/// Four prosumers for six days in two windows, node 0 Byzantine (withholding its readings
+/// and its signature, challenging every partial result, partial evidence), every bad input
+/// injected: both windows go through a partial result and a challenge the challenger loses.
 fn scenario() -> Scenario {
     Scenario {
         prosumers: 4,
@@ -16,7 +17,13 @@ fn scenario() -> Scenario {
         windows: 2,
         byzantine: vec![ByzantineSpec {
             node: 0,
-            behaviour: Behaviour::all(0),
+            behaviour: Behaviour {
+                withhold_readings: true,
+                withhold_signature: true,
+                spurious_challenge: true,
+                partial_evidence: true,
+                ..Behaviour::default()
+            },
         }],
         ..Scenario::default()
     }

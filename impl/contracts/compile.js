@@ -9,23 +9,36 @@ const solc = require("solc");
 
 const EVM_VERSIONS = ["london", "shanghai", "cancun", "prague", "osaka"];
 const OPTIMIZER = { enabled: true, runs: 200 };
+// The escrow contract goes through the IR pipeline, which makes it fit EIP-170's 24,576 bytes
+// with room (spec §7.9, §15 item 9); the logging benchmarks keep the legacy pipeline, so their
+// figures stay comparable with earlier runs (docs/gas.md).
+const VIA_IR = new Set(["Diversity.sol"]);
 const SRC = path.join(__dirname, "src");
 const OUT = path.join(__dirname, "artifacts");
 
-function sources() {
+function sources(viaIR) {
   const out = {};
   for (const f of fs.readdirSync(SRC).filter((f) => f.endsWith(".sol")).sort()) {
-    out[f] = { content: fs.readFileSync(path.join(SRC, f), "utf8") };
+    if (VIA_IR.has(f) === viaIR) out[f] = { content: fs.readFileSync(path.join(SRC, f), "utf8") };
   }
   return out;
 }
 
 function compile(evmVersion) {
+  const contracts = {};
+  for (const viaIR of [false, true]) Object.assign(contracts, compileWith(evmVersion, viaIR));
+  const sorted = {};
+  for (const name of Object.keys(contracts).sort()) sorted[name] = contracts[name];
+  return { solc: solc.version(), evmVersion, optimizer: OPTIMIZER, contracts: sorted };
+}
+
+function compileWith(evmVersion, viaIR) {
   const input = {
     language: "Solidity",
-    sources: sources(),
+    sources: sources(viaIR),
     settings: {
       evmVersion,
+      viaIR,
       optimizer: OPTIMIZER,
       metadata: { appendCBOR: false },
       outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
@@ -41,13 +54,14 @@ function compile(evmVersion) {
       const c = output.contracts[file][name];
       contracts[name] = {
         source: file,
+        viaIR,
         bytecode: "0x" + c.evm.bytecode.object,
         deployedSize: c.evm.deployedBytecode.object.length / 2,
         abi: c.abi,
       };
     }
   }
-  return { solc: solc.version(), evmVersion, optimizer: OPTIMIZER, contracts };
+  return contracts;
 }
 
 function main() {

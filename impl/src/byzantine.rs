@@ -25,8 +25,16 @@ pub struct Behaviour {
     /// Sends its honest signature to even-numbered peers and a second, different result to
     /// odd-numbered ones (slashable equivocation).
     pub equivocate: bool,
-    /// Opens a dispute on every window as soon as it ends.
-    pub spurious_dispute: bool,
+    /// Challenges every pending result it did not put on chain itself, bonding the
+    /// challenge (a spurious challenger when the result is honest: it loses its bond).
+    #[serde(alias = "spurious_dispute")]
+    pub spurious_challenge: bool,
+    /// At the signing deadline, puts its lie on chain as a partial result signed by itself
+    /// alone, bonded (a lying asserter: challenged, it loses its bond).
+    pub lying_asserter: bool,
+    /// Copies every fraud report an honest node sends and gets it on chain first, from an
+    /// address of its own (report front-running: it earns the report's gas, nothing more).
+    pub front_run_reports: bool,
     /// In disputes, adds only the readings of `beneficiary`'s meter.
     pub partial_evidence: bool,
     /// Offline from the start of the contract: after funding it sends and submits nothing
@@ -46,7 +54,9 @@ impl Behaviour {
             withhold_signature: false,
             wrong_totals: true,
             equivocate: false,
-            spurious_dispute: true,
+            spurious_challenge: true,
+            lying_asserter: false,
+            front_run_reports: false,
             partial_evidence: true,
             absent: false,
             beneficiary,
@@ -58,7 +68,9 @@ impl Behaviour {
 pub struct ByzantineNode<R> {
     pub inner: Node<R>,
     pub behaviour: Behaviour,
-    disputed: Vec<u32>,
+    /// Windows it challenged, and windows it asserted a lie for: once each.
+    challenged: Vec<u32>,
+    asserted: Vec<u32>,
 }
 
 impl<R: Recover> ByzantineNode<R> {
@@ -66,7 +78,8 @@ impl<R: Recover> ByzantineNode<R> {
         Self {
             inner,
             behaviour,
-            disputed: Vec::new(),
+            challenged: Vec::new(),
+            asserted: Vec::new(),
         }
     }
 
@@ -156,22 +169,46 @@ impl<R: Recover> ByzantineNode<R> {
     }
 
     /// The Byzantine node's own clock step: the honest step, rewritten, plus spurious
-    /// disputes.
+    /// challenges and lies asserted on chain.
     pub fn tick(&mut self, now: u64, chain: &Contract<R>) -> Vec<Output> {
         let outputs = self.inner.tick(now, chain);
         let mut out = self.filter(outputs, chain);
+        let b = &self.behaviour;
         let w = chain.next_window();
-        if self.behaviour.spurious_dispute
-            && !self.behaviour.absent
+        let me = self.inner.index();
+        let live = !b.absent
             && chain.phase() == crate::contract::Phase::Active
             && w < self.inner.params().windows
-            && now >= self.inner.params().window_end(w)
-            && chain.dispute().is_none()
-            && chain.pending().is_none()
-            && !self.disputed.contains(&w)
-        {
-            self.disputed.push(w);
-            out.push(Output::Submit(Tx::OpenDispute { window: w }));
+            && !chain.is_slashed(me)
+            && chain.dispute().is_none();
+        if !live {
+            return out;
+        }
+        match chain.pending() {
+            Some(p)
+                if b.spurious_challenge
+                    && now < p.until
+                    && p.asserter != Some(me)
+                    && !self.challenged.contains(&w) =>
+            {
+                self.challenged.push(w);
+                out.push(Output::Submit(Tx::OpenDispute { window: w }));
+            }
+            None if b.lying_asserter
+                && now >= chain.signing_deadline(w)
+                && !self.asserted.contains(&w) =>
+            {
+                let frozen = self.inner.window(w).and_then(|nw| nw.frozen.as_ref());
+                if let Some(f) = frozen.filter(|f| f.result.prev_hash == chain.last_hash()) {
+                    let lie = self.lie(&f.result, 0);
+                    self.asserted.push(w);
+                    out.push(Output::Submit(Tx::SubmitWindow {
+                        result: lie.result,
+                        signatures: vec![lie.signature],
+                    }));
+                }
+            }
+            _ => {}
         }
         out
     }
@@ -208,6 +245,8 @@ mod tests {
             challenge_period: 0,
             dispute_period: 1_800,
             slash_period: 900,
+            dispute_bond: 0,
+            gas_rate_wei: 0,
         };
         let chain = Contract::open(params.clone(), Secp256k1::new()).unwrap();
         let inner = Node::new(0, keys[0].clone(), params, Secp256k1::new());

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
+use crate::bonds::{self, Loser};
 use crate::crypto::{Recover, Signature65, SignatureError};
 use crate::eip712::{chain_root, leaf, Domain};
 use crate::params::{Params, ParamsError, ProsumerIndex, MAX_PROSUMERS};
@@ -156,11 +157,20 @@ pub enum Event {
         path: Path,
         settlement: Settlement,
     },
+    /// `by`: the challenging node's address, or whoever opened an escape (§7.4, F6).
     DisputeOpened {
         window: u32,
-        by: ProsumerIndex,
+        by: Address,
         deadline: u64,
         challenged: Option<B256>,
+    },
+    /// A challenge was decided (§7.10): `reimbursed` wei of the loser's bond were credited
+    /// for gas, `pooled` went to the slash pool; the winner's bond was refunded.
+    BondsSettled {
+        window: u32,
+        loser: Loser,
+        reimbursed: u128,
+        pooled: u128,
     },
     /// `improved`: readings that changed their meter's stored `(slot, produced, consumed)`;
     /// `ignored`: readings that changed nothing (an earlier slot, values no less favourable
@@ -192,7 +202,7 @@ pub enum ContractError {
     NotAWallet(Address),
     #[error("{0} is not a node of this contract")]
     NotANode(Address),
-    #[error("deposit must be exactly {expected} wei, got {got}")]
+    #[error("this payment must be exactly {expected} wei, got {got}")]
     WrongAmount { expected: u128, got: u128 },
     #[error("this call carries no ether, got {0} wei")]
     UnexpectedValue(u128),
@@ -222,6 +232,12 @@ pub enum ContractError {
     UnknownSigner { index: usize, signer: Address },
     #[error("node {0} signed twice in one certificate")]
     DuplicateSigner(Address),
+    #[error("signature {index} is by a slashed node, which no longer signs for the grid")]
+    SlashedSigner { index: usize },
+    #[error("node {0} is slashed and can no longer challenge")]
+    SlashedNode(ProsumerIndex),
+    #[error("window {window} has no pending result to challenge; an escape dispute opens from {escape_at}")]
+    NothingToChallenge { window: u32, escape_at: u64 },
     #[error("window {window} already has a pending result")]
     AlreadyPending { window: u32 },
     #[error("window {window} has no pending result")]
@@ -230,8 +246,6 @@ pub enum ContractError {
     ChallengePeriodRunning { window: u32, until: u64 },
     #[error("the challenge period of window {window} ended at {until}")]
     ChallengePeriodOver { window: u32, until: u64 },
-    #[error("result {0} was challenged in this dispute and cannot close it")]
-    ChallengedResult(B256),
     #[error("a dispute on window {window} is already open")]
     DisputeAlreadyOpen { window: u32 },
     #[error("no dispute is open on window {window}")]
@@ -278,20 +292,46 @@ pub struct Pending {
     pub result: WindowResult,
     pub hash: B256,
     pub until: u64,
-    /// Signed by fewer than N nodes: final with path `Partial`.
+    /// Signed by fewer than all unslashed nodes: final with path `Partial`.
     pub partial: bool,
+    /// The node that submitted a partial result and locked `dispute_bond` with it (§7.10);
+    /// none for a certificate.
+    pub asserter: Option<ProsumerIndex>,
 }
 
-/// An open dispute: the evidence collected so far.
+/// The pending result a dispute challenges, and who stands behind each side (§7.10).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Challenged {
+    pub hash: B256,
+    pub produced: Vec<u64>,
+    pub consumed: Vec<u64>,
+    /// The node that bonded the partial result; none for a certificate.
+    pub asserter: Option<ProsumerIndex>,
+    /// The node that challenged it and bonded the challenge.
+    pub challenger: ProsumerIndex,
+}
+
+/// An open dispute: a challenge of a pending result, or an escape when no result came
+/// (F6); the evidence collected so far.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Dispute {
     pub window: u32,
     pub deadline: u64,
-    pub opened_by: ProsumerIndex,
-    /// The pending result this dispute challenged, which may not close it.
-    pub challenged: Option<B256>,
+    pub opened_by: Address,
+    /// The challenged result; none for an escape.
+    pub challenged: Option<Challenged>,
     /// The deciding set of the evidence accepted so far (spec §5.2, §7.4).
     pub evidence: Deciding,
+    /// Per meter, the node whose reading last changed its deciding values: it is credited
+    /// for that meter's evidence (§7.10). None while no node did.
+    pub posted_by: Vec<Option<ProsumerIndex>>,
+}
+
+impl Dispute {
+    /// Hash of the challenged result, if any.
+    pub fn challenged_hash(&self) -> Option<B256> {
+        self.challenged.as_ref().map(|c| c.hash)
+    }
 }
 
 /// What the contract remembers of a final window.
@@ -471,6 +511,48 @@ impl<R: Recover> Contract<R> {
         self.finals.last().map(|f| f.at)
     }
 
+    /// Unslashed nodes: a certificate is their signatures, all of them (§7.3).
+    pub fn unslashed(&self) -> usize {
+        self.slashed.iter().filter(|s| !**s).count()
+    }
+
+    /// Claim bonds locked in the pending result and the open dispute (§7.10).
+    pub fn locked_bonds(&self) -> u128 {
+        let bond = self.params.dispute_bond;
+        let pending = self
+            .pending
+            .as_ref()
+            .map_or(0, |p| p.asserter.is_some() as u128);
+        let dispute = self.dispute.as_ref().and_then(|d| d.challenged.as_ref());
+        let dispute = dispute.map_or(0, |c| 1 + c.asserter.is_some() as u128);
+        (pending + dispute) * bond
+    }
+
+    /// The value a call must carry now (spec §7.3, §7.4): `dispute_bond` for a partial
+    /// result and for a challenge, nothing for any other transaction but the funding ones.
+    pub fn required_value(&self, tx: &Tx) -> u128 {
+        match tx {
+            Tx::SubmitWindow { signatures, .. } if signatures.len() < self.unslashed() => {
+                self.params.dispute_bond
+            }
+            Tx::OpenDispute { .. } if self.pending.is_some() => self.params.dispute_bond,
+            _ => 0,
+        }
+    }
+
+    /// From when anyone may open a dispute on `window` without a result to challenge (F6):
+    /// one sign and one dispute period after the node's freeze (the end of the collect
+    /// period, or the previous window's finality if later). A live honest node has put a
+    /// partial result on chain by then.
+    pub fn escape_at(&self, window: u32) -> u64 {
+        let p = &self.params;
+        let freeze =
+            (p.window_end(window) + p.collect_period).max(self.last_final_at().unwrap_or(0));
+        freeze
+            .saturating_add(p.sign_period)
+            .saturating_add(p.dispute_period)
+    }
+
     /// INV-FUNDS-001: the ether held equals every account the contract keeps, and every wei
     /// paid in is either still held or was paid out.
     pub fn check_conservation(&self) -> Result<(), String> {
@@ -479,7 +561,8 @@ impl<R: Recover> Contract<R> {
             + self.dust
             + self.slash_pool
             + self.rewards.values().sum::<u128>()
-            + self.owed.values().sum::<u128>();
+            + self.owed.values().sum::<u128>()
+            + self.locked_bonds();
         if accounts != self.held {
             return Err(format!(
                 "INV-FUNDS-001 violated: held {} but accounts sum to {}",
@@ -505,7 +588,11 @@ impl<R: Recover> Contract<R> {
     }
 
     fn apply(&mut self, call: &Call, now: u64) -> Result<Vec<Event>, ContractError> {
-        let payable = matches!(call.tx, Tx::Deposit | Tx::PostBond);
+        // A partial result and a challenge carry their bond; they check the value themselves.
+        let payable = matches!(
+            call.tx,
+            Tx::Deposit | Tx::PostBond | Tx::SubmitWindow { .. } | Tx::OpenDispute { .. }
+        );
         if !payable && call.value != 0 {
             return Err(ContractError::UnexpectedValue(call.value));
         }
@@ -513,10 +600,14 @@ impl<R: Recover> Contract<R> {
             Tx::Deposit => self.deposit(call.from, call.value, now),
             Tx::PostBond => self.post_bond(call.from, call.value, now),
             Tx::Abort => self.abort(now),
-            Tx::SubmitWindow { result, signatures } => self.submit_window(result, signatures, now),
-            Tx::OpenDispute { window } => self.open_dispute(call.from, *window, now),
-            Tx::AddEvidence { window, readings } => self.add_evidence(*window, readings, now),
-            Tx::FinalizeDispute { window } => self.finalize_dispute(*window, now),
+            Tx::SubmitWindow { result, signatures } => {
+                self.submit_window(call.from, call.value, result, signatures, now)
+            }
+            Tx::OpenDispute { window } => self.open_dispute(call.from, call.value, *window, now),
+            Tx::AddEvidence { window, readings } => {
+                self.add_evidence(call.from, *window, readings, now)
+            }
+            Tx::FinalizeDispute { window } => self.finalize_dispute(call.from, *window, now),
             Tx::FinalizePending { window } => self.finalize_pending(*window, now),
             Tx::ReportEquivocation { first, second } => {
                 self.report_equivocation(call.from, first, second)
@@ -705,6 +796,8 @@ impl<R: Recover> Contract<R> {
 
     fn submit_window(
         &mut self,
+        from: Address,
+        value: u128,
         result: &WindowResult,
         signatures: &[Signature65],
         now: u64,
@@ -720,17 +813,19 @@ impl<R: Recover> Contract<R> {
         }
         self.check_shape(result)?;
         let n = self.params.prosumers();
-        // Between 1 and N signatures, by distinct registered nodes. INV-CERT-001: only all N
-        // make a certificate, final at once; fewer make a partial result (§7.3).
+        // Between 1 and N signatures, by distinct registered nodes, none slashed.
+        // INV-CERT-001: the signatures of every unslashed node make a certificate, final at
+        // once; fewer make a partial result (§7.3). A slashed node has no veto (§7.7).
         if signatures.is_empty() || signatures.len() > n {
             return Err(ContractError::WrongSignatureCount {
                 expected: n,
                 got: signatures.len(),
             });
         }
+        let unslashed = self.unslashed();
         let one_short = crate::mutant::active(crate::mutant::Mutant::AcceptMissingSignature)
-            && signatures.len() + 1 == n;
-        let full = signatures.len() == n || one_short;
+            && signatures.len() + 1 == unslashed;
+        let full = signatures.len() == unslashed || one_short;
         let hash = self.domain.result_digest(result);
         let mut seen = vec![false; n];
         for (index, sig) in signatures.iter().enumerate() {
@@ -745,10 +840,30 @@ impl<R: Recover> Contract<R> {
             if seen[j] {
                 return Err(ContractError::DuplicateSigner(signer));
             }
+            if self.slashed[j] && !crate::mutant::active(crate::mutant::Mutant::SlashedSignerCounts)
+            {
+                return Err(ContractError::SlashedSigner { index });
+            }
             seen[j] = true;
         }
-        if !full {
-            // A partial result only once unanimity had its chance, and never over a dispute:
+        // An open dispute is decided by its evidence alone: no result replaces it (§7.3).
+        if self.dispute.is_some() {
+            return Err(ContractError::DisputeAlreadyOpen {
+                window: result.window,
+            });
+        }
+        if self.pending.is_some() {
+            return Err(ContractError::AlreadyPending {
+                window: result.window,
+            });
+        }
+        let asserter = if full {
+            if value != 0 {
+                return Err(ContractError::UnexpectedValue(value));
+            }
+            None
+        } else {
+            // A partial result only once unanimity had its chance, by a node that bonds it:
             // nothing in it vouches for an honest signature.
             let until = self.signing_deadline(result.window);
             if now < until {
@@ -757,31 +872,13 @@ impl<R: Recover> Contract<R> {
                     until,
                 });
             }
-            if self.dispute.is_some() {
-                return Err(ContractError::DisputeAlreadyOpen {
-                    window: result.window,
-                });
-            }
-        }
-        if self.pending.is_some() {
-            return Err(ContractError::AlreadyPending {
-                window: result.window,
-            });
-        }
-        if let Some(d) = &self.dispute {
-            if d.challenged == Some(hash) {
-                return Err(ContractError::ChallengedResult(hash));
-            }
-            // F7: once the deadline passed, the evidence decides, not a late certificate.
-            if now >= d.deadline {
-                return Err(ContractError::DisputeDeadlinePassed {
-                    window: result.window,
-                    deadline: d.deadline,
-                });
-            }
-        }
-        // A certificate closes an open dispute early: it carries an honest signature.
-        self.dispute = None;
+            let j = self
+                .params
+                .node_index(&from)
+                .ok_or(ContractError::NotANode(from))?;
+            self.take_bond(value)?;
+            Some(j)
+        };
         // Final at once: a certificate in the paper's variant (or, planted bug, a partial
         // result). Otherwise pending: a partial result for a dispute period, a certificate
         // of the hardened variant for the challenge period (§7.3).
@@ -792,6 +889,9 @@ impl<R: Recover> Contract<R> {
         };
         if at_once {
             let path = if full { Path::FastPath } else { Path::Partial };
+            if let Some(j) = asserter {
+                self.credit(self.params.nodes[j], self.params.dispute_bond);
+            }
             let ev = self.finalize(
                 result.produced.clone(),
                 result.consumed.clone(),
@@ -812,12 +912,33 @@ impl<R: Recover> Contract<R> {
             hash,
             until,
             partial: !full,
+            asserter,
         });
         Ok(vec![Event::WindowPending {
             window: result.window,
             hash,
             until,
         }])
+    }
+
+    /// Locks a claim bond paid with this call (§7.10): exactly `dispute_bond`.
+    fn take_bond(&mut self, value: u128) -> Result<(), ContractError> {
+        let expected = self.params.dispute_bond;
+        if value != expected {
+            return Err(ContractError::WrongAmount {
+                expected,
+                got: value,
+            });
+        }
+        self.receive(value);
+        Ok(())
+    }
+
+    /// Credits `amount` wei to `to`, withdrawable after close (refunds and reimbursements).
+    fn credit(&mut self, to: Address, amount: u128) {
+        if amount > 0 {
+            *self.rewards.entry(to).or_default() += amount;
+        }
     }
 
     fn finalize_pending(&mut self, window: u32, now: u64) -> Result<Vec<Event>, ContractError> {
@@ -839,6 +960,10 @@ impl<R: Recover> Contract<R> {
         } else {
             Path::FastPath
         };
+        // Unchallenged: the asserter's bond is refunded.
+        if let Some(j) = p.asserter {
+            self.credit(self.params.nodes[j], self.params.dispute_bond);
+        }
         Ok(vec![self.finalize(
             p.result.produced,
             p.result.consumed,
@@ -901,47 +1026,77 @@ impl<R: Recover> Contract<R> {
     fn open_dispute(
         &mut self,
         from: Address,
+        value: u128,
         window: u32,
         now: u64,
     ) -> Result<Vec<Event>, ContractError> {
         self.require_phase(Phase::Active)?;
-        let by = self
-            .params
-            .node_index(&from)
-            .ok_or(ContractError::NotANode(from))?;
         self.require_next(window)?;
         self.require_ended(window, now)?;
         if self.dispute.is_some() {
             return Err(ContractError::DisputeAlreadyOpen { window });
         }
-        let challenged = match self.pending.take() {
-            Some(p) if now >= p.until => {
-                return Err(ContractError::ChallengePeriodOver {
-                    window,
-                    until: p.until,
+        let challenged = match &self.pending {
+            Some(p) => {
+                // A challenge: by an unslashed node, with its bond, within the period.
+                if now >= p.until {
+                    return Err(ContractError::ChallengePeriodOver {
+                        window,
+                        until: p.until,
+                    });
+                }
+                let by = self
+                    .params
+                    .node_index(&from)
+                    .ok_or(ContractError::NotANode(from))?;
+                if self.slashed[by] {
+                    return Err(ContractError::SlashedNode(by));
+                }
+                self.take_bond(value)?;
+                let p = self.pending.take().expect("checked");
+                Some(Challenged {
+                    hash: p.hash,
+                    produced: p.result.produced,
+                    consumed: p.result.consumed,
+                    asserter: p.asserter,
+                    challenger: by,
                 })
             }
-            Some(p) => Some(p.hash),
-            None => None,
+            None => {
+                // An escape (F6): nothing came although a live honest node would have put a
+                // result on chain by now. Anyone may open it, with no bond.
+                let escape_at = self.escape_at(window);
+                if now < escape_at {
+                    return Err(ContractError::NothingToChallenge { window, escape_at });
+                }
+                if value != 0 {
+                    return Err(ContractError::UnexpectedValue(value));
+                }
+                None
+            }
         };
         let deadline = now + self.params.dispute_period;
+        let hash = challenged.as_ref().map(|c| c.hash);
+        let n = self.params.prosumers();
         self.dispute = Some(Dispute {
             window,
             deadline,
-            opened_by: by,
+            opened_by: from,
             challenged,
-            evidence: Deciding::new(window, self.params.prosumers()),
+            evidence: Deciding::new(window, n),
+            posted_by: vec![None; n],
         });
         Ok(vec![Event::DisputeOpened {
             window,
-            by,
+            by: from,
             deadline,
-            challenged,
+            challenged: hash,
         }])
     }
 
     fn add_evidence(
         &mut self,
+        from: Address,
         window: u32,
         readings: &[SignedReading],
         now: u64,
@@ -970,12 +1125,14 @@ impl<R: Recover> Contract<R> {
                 .map_err(|error| ContractError::Reading { index, error })?;
             checked.push((m, *sr));
         }
+        let poster = self.params.node_index(&from);
         let d = self.dispute.as_mut().expect("checked");
         let (mut improved, mut ignored) = (0, 0);
         for (m, sr) in checked {
             // INV-CONFLUENCE-001: the evidence is a join, so the outcome depends only on the
             // set of readings accepted, never on their order or multiplicity.
             if d.evidence.add(m, sr) {
+                d.posted_by[m] = poster;
                 improved += 1;
             } else {
                 ignored += 1;
@@ -988,7 +1145,12 @@ impl<R: Recover> Contract<R> {
         }])
     }
 
-    fn finalize_dispute(&mut self, window: u32, now: u64) -> Result<Vec<Event>, ContractError> {
+    fn finalize_dispute(
+        &mut self,
+        from: Address,
+        window: u32,
+        now: u64,
+    ) -> Result<Vec<Event>, ContractError> {
         self.require_phase(Phase::Active)?;
         let d = self
             .dispute
@@ -1004,13 +1166,72 @@ impl<R: Recover> Contract<R> {
         let d = self.dispute.take().expect("checked");
         let result = dispute_outcome(&d.evidence, self.last_hash);
         let hash = self.domain.result_digest(&result);
-        Ok(vec![self.finalize(
-            result.produced,
-            result.consumed,
-            hash,
-            Path::Dispute,
-            now,
-        )])
+        let mut events = Vec::new();
+        if let Some(c) = &d.challenged {
+            events.push(self.settle_bonds(&d, c, &result, from));
+        }
+        events.insert(
+            0,
+            self.finalize(result.produced, result.consumed, hash, Path::Dispute, now),
+        );
+        Ok(events)
+    }
+
+    /// Decides a challenge by its outcome (§7.10, INV-BOND-001/002): the winner's bond is
+    /// refunded; the loser's bond reimburses, at the stated rate, the challenge (when the
+    /// challenger won), each meter's evidence to the node that put it on chain, and the
+    /// finalisation to its sender; the rest goes to the slash pool. A certificate of the
+    /// hardened variant has no bond behind it: a challenge that beats it is refunded only.
+    fn settle_bonds(
+        &mut self,
+        d: &Dispute,
+        c: &Challenged,
+        outcome: &WindowResult,
+        finalizer: Address,
+    ) -> Event {
+        let p = self.params.clone();
+        let bond = p.dispute_bond;
+        let loser = if crate::mutant::active(crate::mutant::Mutant::ChallengerAlwaysWins) {
+            Loser::Asserter
+        } else {
+            bonds::loser(
+                (&outcome.produced, &outcome.consumed),
+                (&c.produced, &c.consumed),
+            )
+        };
+        let (winner, forfeited) = match loser {
+            Loser::Challenger => (c.asserter, bond),
+            Loser::Asserter => (
+                Some(c.challenger),
+                if c.asserter.is_some() { bond } else { 0 },
+            ),
+        };
+        if let Some(w) = winner {
+            self.credit(p.nodes[w], bond);
+        }
+        let mut reimbursed = 0;
+        if forfeited > 0 {
+            let mut pay = |c: &mut Self, to: Address, gas: u64| {
+                let amount = bonds::wei(&p, gas);
+                c.credit(to, amount);
+                reimbursed += amount;
+            };
+            if loser == Loser::Asserter {
+                pay(self, p.nodes[c.challenger], bonds::GAS_CHALLENGE);
+            }
+            for j in d.posted_by.iter().flatten() {
+                pay(self, p.nodes[*j], bonds::GAS_EVIDENCE_PER_METER);
+            }
+            pay(self, finalizer, bonds::finalize_gas(p.prosumers()));
+        }
+        let pooled = forfeited - reimbursed;
+        self.slash_pool += pooled;
+        Event::BondsSettled {
+            window: d.window,
+            loser,
+            reimbursed,
+            pooled,
+        }
     }
 
     // ---- §7.7 slashing ----
@@ -1044,7 +1265,14 @@ impl<R: Recover> Contract<R> {
         if self.params.nodes[a] == reporter {
             return Err(ContractError::SelfReport);
         }
-        Ok(vec![self.slash(a, reporter, SlashReason::Equivocation)?])
+        self.require_unslashed(a)?;
+        let gas = bonds::report_gas(None);
+        Ok(vec![self.slash(
+            a,
+            reporter,
+            SlashReason::Equivocation,
+            gas,
+        )])
     }
 
     fn report_inconsistency(
@@ -1064,6 +1292,8 @@ impl<R: Recover> Contract<R> {
         if self.params.nodes[node] == reporter {
             return Err(ContractError::SelfReport);
         }
+        // Before the proof is checked: a report beaten to it fails cheaply (F4).
+        self.require_unslashed(node)?;
         let root = readings
             .iter()
             .fold(B256::ZERO, |root, sr| chain_root(root, leaf(sr)));
@@ -1073,11 +1303,13 @@ impl<R: Recover> Contract<R> {
             return Err(ContractError::RootMismatch);
         }
         if self.is_inconsistent(&claim.result, readings) {
+            let gas = bonds::report_gas(Some(readings.len()));
             Ok(vec![self.slash(
                 node,
                 reporter,
                 SlashReason::Inconsistency,
-            )?])
+                gas,
+            )])
         } else {
             Err(ContractError::NotFraud)
         }
@@ -1114,28 +1346,35 @@ impl<R: Recover> Contract<R> {
         set.totals() != (result.produced.clone(), result.consumed.clone())
     }
 
-    /// INV-SLASH-001: half the bond to the reporter, half to the slash pool.
+    fn require_unslashed(&self, node: ProsumerIndex) -> Result<(), ContractError> {
+        if self.slashed[node] {
+            return Err(ContractError::AlreadySlashed(node));
+        }
+        Ok(())
+    }
+
+    /// Slashing (§7.7, F4): the reporter is reimbursed its report's gas at the stated rate
+    /// (at most the bond); the rest of the bond goes to the slash pool, shared by the
+    /// unslashed nodes at close. Copying a report earns its gas and nothing more, and a node
+    /// that reports itself from another address keeps nothing of its bond but that.
     fn slash(
         &mut self,
         node: ProsumerIndex,
         reporter: Address,
         reason: SlashReason,
-    ) -> Result<Event, ContractError> {
-        if self.slashed[node] {
-            return Err(ContractError::AlreadySlashed(node));
-        }
+        gas: u64,
+    ) -> Event {
         let bond = std::mem::take(&mut self.bonds[node]);
-        let reward = bond / 2;
+        let reward = bonds::wei(&self.params, gas).min(bond);
         self.slashed[node] = true;
-        *self.rewards.entry(reporter).or_default() += reward;
-        self.rewards.retain(|_, v| *v > 0);
+        self.credit(reporter, reward);
         self.slash_pool += bond - reward;
-        Ok(Event::Slashed {
+        Event::Slashed {
             node,
             reporter,
             reason,
             reward,
-        })
+        }
     }
 
     // ---- §7.8 close and withdraw ----

@@ -1,6 +1,7 @@
 //! Unit tests of the reference contract: every entry point, its errors, and its accounting.
 
 use super::*;
+use crate::bonds;
 use crate::crypto::{Secp256k1, SecretKey};
 use crate::eip712::{sign_reading, sign_result};
 use crate::reading_set::ReadingSet;
@@ -39,7 +40,7 @@ fn grid(challenge: u64) -> Grid {
             .map(|i| Address::repeat_byte(0x10 + i as u8))
             .collect(),
         deposits: vec![1_000_000, 1_000_000, 50],
-        bond: 1_001,
+        bond: 1_000_001,
         price_wei_per_wh: 10,
         dust_recipient: Address::repeat_byte(0xd0),
         collect_period: 100,
@@ -47,6 +48,8 @@ fn grid(challenge: u64) -> Grid {
         challenge_period: challenge,
         dispute_period: 1_000,
         slash_period: 5_000,
+        dispute_bond: 2_000_000,
+        gas_rate_wei: 1,
     };
     let domain = Domain::of(&params);
     Grid {
@@ -101,14 +104,32 @@ impl Grid {
         self.submit_with(node, r, self.certificate(r))
     }
 
+    /// `submitWindow` of `r` with `signatures`: bonded when they are fewer than N (a
+    /// partial result, §7.10).
     fn submit_with(&self, node: usize, r: &WindowResult, signatures: Vec<Signature65>) -> Call {
-        self.call(
-            node,
-            Tx::SubmitWindow {
-                result: r.clone(),
-                signatures,
-            },
-        )
+        let value = if signatures.len() < N {
+            self.params.dispute_bond
+        } else {
+            0
+        };
+        Call {
+            value,
+            ..self.call(
+                node,
+                Tx::SubmitWindow {
+                    result: r.clone(),
+                    signatures,
+                },
+            )
+        }
+    }
+
+    /// A challenge of the pending result of `window`, bonded (§7.4, §7.10).
+    fn challenge(&self, node: usize, window: u32) -> Call {
+        Call {
+            value: self.params.dispute_bond,
+            ..self.call(node, Tx::OpenDispute { window })
+        }
     }
 
     fn reading(&self, m: usize, slot: u64, p: u64, c: u64) -> SignedReading {
@@ -247,7 +268,7 @@ fn abort_refunds_exactly() {
         c.execute(&n1, START).unwrap(),
         vec![Event::Withdrawn {
             to: g.params.nodes[1],
-            amount: 1_001
+            amount: 1_000_001
         }]
     );
     assert!(matches!(
@@ -255,7 +276,7 @@ fn abort_refunds_exactly() {
         ContractError::NothingToWithdraw(_)
     ));
     assert_eq!(c.held(), 0);
-    assert_eq!(c.flows(), (1_001_001, 1_001_001));
+    assert_eq!(c.flows(), (2_000_001, 2_000_001));
     c.check_conservation().unwrap();
 }
 
@@ -405,7 +426,7 @@ fn fast_path_settles_and_closes() {
             }
         }
     }
-    assert_eq!(total, 2_000_050 + 3 * 1_001);
+    assert_eq!(total, 2_000_050 + 3 * 1_000_001);
     assert_eq!(c.held(), 0);
     c.check_conservation().unwrap();
 }
@@ -417,26 +438,44 @@ fn fast_path_settles_and_closes() {
 fn dispute_recomputes_from_evidence() {
     let g = grid(0);
     let mut c = g.funded();
-    let end0 = g.params.window_end(0);
+    let end = g.params.window_end(0);
     assert!(matches!(
-        refused(&mut c, &g.call(0, Tx::OpenDispute { window: 0 }), end0 - 1),
+        refused(&mut c, &g.call(0, Tx::OpenDispute { window: 0 }), end - 1),
         ContractError::WindowNotEnded { .. }
     ));
+    // Nothing to challenge: only an escape, once a live node would have submitted (F6).
+    let escape_at = c.escape_at(0);
+    assert_eq!(escape_at, end + 100 + 100 + 1_000);
     let stranger = Call {
         from: g.params.wallets[0],
         value: 0,
         tx: Tx::OpenDispute { window: 0 },
     };
+    assert_eq!(
+        refused(&mut c, &stranger, escape_at - 1),
+        ContractError::NothingToChallenge {
+            window: 0,
+            escape_at
+        }
+    );
+    assert_eq!(
+        refused(
+            &mut c,
+            &Call {
+                value: 1,
+                ..stranger.clone()
+            },
+            escape_at
+        ),
+        ContractError::UnexpectedValue(1)
+    );
+    c.execute(&stranger, escape_at).unwrap();
     assert!(matches!(
-        refused(&mut c, &stranger, end0),
-        ContractError::NotANode(_)
-    ));
-    c.execute(&g.call(1, Tx::OpenDispute { window: 0 }), end0)
-        .unwrap();
-    assert!(matches!(
-        refused(&mut c, &g.call(2, Tx::OpenDispute { window: 0 }), end0),
+        refused(&mut c, &g.call(2, Tx::OpenDispute { window: 0 }), escape_at),
         ContractError::DisputeAlreadyOpen { .. }
     ));
+    // Times below count from the escape.
+    let end0 = escape_at;
     let readings = g.window_readings(0);
     // A bad reading anywhere in a chunk refuses the whole chunk, by index.
     let mut bad = readings.clone();
@@ -582,18 +621,22 @@ fn dispute_recomputes_from_evidence() {
     );
 }
 
-/// A late unanimous certificate closes a dispute early.
+/// An open dispute is decided by its evidence alone: not even a certificate closes it
+/// (spec §7.3; version 1 let one close it early, which §15 item 1 turned into a second
+/// dispute period).
 #[test]
-fn certificate_closes_a_dispute_early() {
+fn a_certificate_never_closes_a_dispute() {
     let g = grid(0);
     let mut c = g.funded();
-    let end0 = g.params.window_end(0);
-    c.execute(&g.call(2, Tx::OpenDispute { window: 0 }), end0)
+    let escape_at = c.escape_at(0);
+    c.execute(&g.call(2, Tx::OpenDispute { window: 0 }), escape_at)
         .unwrap();
     let r0 = g.result(0, c.last_hash(), &g.window_readings(0));
-    c.execute(&g.submit(0, &r0), end0 + 10).unwrap();
-    assert_eq!(c.next_window(), 1);
-    assert!(c.dispute().is_none());
+    assert!(matches!(
+        refused(&mut c, &g.submit(0, &r0), escape_at + 10),
+        ContractError::DisputeAlreadyOpen { .. }
+    ));
+    assert!(c.dispute().is_some());
 }
 
 /// Hardened variant (challenge_period > 0), REACH-LATE-001: a pending result can be
@@ -622,9 +665,18 @@ fn hardened_variant_challenge_adds_a_late_reading() {
         ),
         ContractError::ChallengePeriodRunning { .. }
     ));
-    let ev = c
-        .execute(&g.call(1, Tx::OpenDispute { window: 0 }), end0 + 100)
-        .unwrap();
+    assert_eq!(
+        refused(
+            &mut c,
+            &g.call(1, Tx::OpenDispute { window: 0 }),
+            end0 + 100
+        ),
+        ContractError::WrongAmount {
+            expected: g.params.dispute_bond,
+            got: 0
+        }
+    );
+    let ev = c.execute(&g.challenge(1, 0), end0 + 100).unwrap();
     assert!(matches!(
         ev[0],
         Event::DisputeOpened {
@@ -634,7 +686,7 @@ fn hardened_variant_challenge_adds_a_late_reading() {
     ));
     assert!(matches!(
         refused(&mut c, &cert, end0 + 101),
-        ContractError::ChallengedResult(_)
+        ContractError::DisputeAlreadyOpen { .. }
     ));
     for chunk in g.window_readings(0).chunks(5) {
         c.execute(
@@ -765,10 +817,16 @@ fn slashing_needs_proof() {
             node: 1,
             reporter,
             reason: SlashReason::Inconsistency,
-            reward: 500
+            reward: 160_000
         }]
     );
-    assert_eq!(c.slash_pool(), 501);
+    // F4: the reporter is reimbursed its proof's gas at the rate (100k + 20k a reading);
+    // the rest of the bond goes to the pool, so copying a report earns its gas only.
+    assert_eq!(
+        160_000,
+        g.params.gas_rate_wei * bonds::report_gas(Some(canonical.len())) as u128
+    );
+    assert_eq!(c.slash_pool(), 1_000_001 - 160_000);
     assert!(matches!(
         refused(
             &mut c,
@@ -805,14 +863,22 @@ fn slashing_needs_proof() {
         ),
         ContractError::SignersDiffer
     );
-    c.execute(
-        &report(Tx::ReportEquivocation {
-            first: g.signed(2, &honest),
-            second: g.signed(2, &other),
-        }),
-        0,
-    )
-    .unwrap();
+    let ev = c
+        .execute(
+            &report(Tx::ReportEquivocation {
+                first: g.signed(2, &honest),
+                second: g.signed(2, &other),
+            }),
+            0,
+        )
+        .unwrap();
+    assert!(matches!(
+        ev[0],
+        Event::Slashed {
+            reward: 120_000,
+            ..
+        }
+    ));
     assert!(c.is_slashed(2) && c.is_slashed(1) && !c.is_slashed(0));
     // A non-canonical order under a matching root is itself inconsistent.
     let mut reversed = canonical.clone();
@@ -931,7 +997,7 @@ fn invalid_parameters_are_refused_at_open() {
 
 fn evidence_outcome(g: &Grid, batches: &[Vec<SignedReading>]) -> (Vec<u64>, Vec<u64>, B256) {
     let mut c = g.funded();
-    let end0 = g.params.window_end(0);
+    let end0 = c.escape_at(0);
     c.execute(&g.call(0, Tx::OpenDispute { window: 0 }), end0)
         .unwrap();
     for b in batches.iter().filter(|b| !b.is_empty()) {
@@ -1047,8 +1113,8 @@ fn a_partial_result_waits_one_dispute_period() {
     c.check_conservation().unwrap();
 }
 
-/// A partial result is challenged like a pending certificate; it never closes a dispute, a
-/// full certificate does only before the dispute's deadline (review finding F7).
+/// A partial result is challenged like a pending certificate; nothing closes a dispute but
+/// its evidence (review finding F7).
 #[test]
 fn a_partial_result_is_challenged_and_never_closes_a_dispute() {
     let g = grid(0);
@@ -1065,9 +1131,7 @@ fn a_partial_result_is_challenged_and_never_closes_a_dispute() {
     c.execute(&g.submit_with(1, &lie, one.clone()), from)
         .unwrap();
     // An honest node challenges it within the period.
-    let ev = c
-        .execute(&g.call(0, Tx::OpenDispute { window: 0 }), from + 10)
-        .unwrap();
+    let ev = c.execute(&g.challenge(0, 0), from + 10).unwrap();
     assert!(matches!(
         ev[0],
         Event::DisputeOpened {
@@ -1087,11 +1151,11 @@ fn a_partial_result_is_challenged_and_never_closes_a_dispute() {
         refused(&mut c, &g.submit_with(0, &honest, two), from + 12),
         ContractError::DisputeAlreadyOpen { .. }
     ));
-    // After the deadline, not even a full certificate does (F7).
+    // Nor does a full certificate (F7, and §15 item 1).
     let deadline = from + 10 + g.params.dispute_period;
     assert!(matches!(
-        refused(&mut c, &g.submit(0, &honest), deadline),
-        ContractError::DisputeDeadlinePassed { .. }
+        refused(&mut c, &g.submit(0, &honest), from + 13),
+        ContractError::DisputeAlreadyOpen { .. }
     ));
     assert!(end0 < from);
     c.execute(
@@ -1105,8 +1169,32 @@ fn a_partial_result_is_challenged_and_never_closes_a_dispute() {
         deadline - 1,
     )
     .unwrap();
-    c.execute(&g.call(2, Tx::FinalizeDispute { window: 0 }), deadline)
+    let ev = c
+        .execute(&g.call(2, Tx::FinalizeDispute { window: 0 }), deadline)
         .unwrap();
     assert_eq!(c.finals()[0].path, Path::Dispute);
     assert_eq!(c.finals()[0].produced, honest.produced, "the lie lost");
+    // INV-BOND-001/002: whoever is wrong pays. The liar's bond reimburses the challenge,
+    // the three meters' evidence (node 0) and the finalisation (node 2) at the rate; the
+    // challenger's bond comes back; the rest goes to the slash pool.
+    let (bond, rate) = (g.params.dispute_bond, g.params.gas_rate_wei);
+    let to_challenger = rate * (bonds::GAS_CHALLENGE + 3 * bonds::GAS_EVIDENCE_PER_METER) as u128;
+    let to_finalizer = rate * bonds::finalize_gas(N) as u128;
+    assert_eq!(
+        ev[1],
+        Event::BondsSettled {
+            window: 0,
+            loser: bonds::Loser::Asserter,
+            reimbursed: to_challenger + to_finalizer,
+            pooled: bond - to_challenger - to_finalizer,
+        }
+    );
+    assert_eq!(c.rewards()[&g.params.nodes[0]], bond + to_challenger);
+    assert_eq!(c.rewards()[&g.params.nodes[2]], to_finalizer);
+    assert!(
+        !c.rewards().contains_key(&g.params.nodes[1]),
+        "the liar gets nothing back"
+    );
+    assert_eq!(c.slash_pool(), bond - to_challenger - to_finalizer);
+    c.check_conservation().unwrap();
 }

@@ -17,14 +17,16 @@
 //! | [`reading_set`] | the window function `f`: the deciding set (latest slot decides), totals | §5.2 |
 //! | [`reaction`] | the micro-grid settlement of one window's totals | §8 |
 //! | [`contract`] | the reference escrow contract: every entry point, exact accounting | §7 |
+//! | [`bonds`] | claim bonds, who loses a challenge, the reimbursement schedule | §7.10 |
 //! | [`meter`] | a tamper-proof meter signing window-to-date registers every interval | §5.1 |
 //! | [`node`] | the honest intermediate node as a state machine | §6 |
-//! | [`byzantine`] | a Byzantine node: withholds, equivocates, lies, disputes spuriously | §10 |
+//! | [`byzantine`] | a Byzantine node: withholds, equivocates, lies, asserts lies, challenges spuriously | §10 |
 //! | [`network`] | a deterministic lossy, duplicating, reordering network | §10 |
 //! | [`profile`] | synthetic household load and PV profiles | — |
 //! | [`simulation`] | a whole micro grid run end to end, with its report | — |
 //! | [`mutant`] | deliberately broken variants that the checks must catch | — |
 
+pub mod bonds;
 pub mod byzantine;
 pub mod contract;
 pub mod crypto;

@@ -33,10 +33,16 @@ pub enum Mutant {
     /// `submitWindow` makes a partial result (fewer than N signatures) final at once instead
     /// of waiting a dispute period (contract.rs).
     PartialFinalAtOnce,
+    /// A decided challenge always goes against the asserter: a spurious challenger gets its
+    /// bond back and the honest asserter loses its own (contract.rs, `settle_bonds`).
+    ChallengerAlwaysWins,
+    /// `submitWindow` counts a slashed node's signature as if it were not slashed
+    /// (contract.rs): a slashed node keeps its veto.
+    SlashedSignerCounts,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 9] = [
+    pub const ALL: [Mutant; 11] = [
         Mutant::AcceptMissingSignature,
         Mutant::CountDuplicateReading,
         Mutant::PayBeyondBalance,
@@ -46,6 +52,8 @@ impl Mutant {
         Mutant::SkipRootCheck,
         Mutant::EquivocationFavoursOwner,
         Mutant::PartialFinalAtOnce,
+        Mutant::ChallengerAlwaysWins,
+        Mutant::SlashedSignerCounts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +67,8 @@ impl Mutant {
             Mutant::SkipRootCheck => "skip-root-check",
             Mutant::EquivocationFavoursOwner => "equivocation-favours-owner",
             Mutant::PartialFinalAtOnce => "partial-final-at-once",
+            Mutant::ChallengerAlwaysWins => "challenger-always-wins",
+            Mutant::SlashedSignerCounts => "slashed-signer-counts",
         }
     }
 

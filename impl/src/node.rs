@@ -203,6 +203,10 @@ impl<R: Recover> Node<R> {
         }
     }
 
+    pub fn index(&self) -> ProsumerIndex {
+        self.index
+    }
+
     pub fn address(&self) -> alloy_primitives::Address {
         self.key.address()
     }
@@ -509,18 +513,21 @@ impl<R: Recover> Node<R> {
     }
 
     /// The `submitWindow` transaction for window `w`, if this node holds a certificate the
-    /// contract would accept now.
+    /// contract would accept now: the signatures of every unslashed node (§7.3).
     pub fn certificate(&self, w: u32, chain: &Contract<R>) -> Option<Tx> {
-        let (hash, count, tx) = self.frozen_submission(w, chain)?;
-        let challenged = chain.dispute().is_some_and(|d| d.challenged == Some(hash));
-        (count == self.n() && !challenged).then_some(tx)
+        let (count, tx) = self.frozen_submission(w, chain)?;
+        (count == chain.unslashed()).then_some(tx)
     }
 
-    /// The frozen result of `w` with every signature held on it, its hash and the number of
-    /// signatures, when the contract could take a submission of it now: `Active`, `w` next,
-    /// nothing pending, linked to the last final result.
-    fn frozen_submission(&self, w: u32, chain: &Contract<R>) -> Option<(B256, usize, Tx)> {
-        if chain.phase() != Phase::Active || chain.next_window() != w || chain.pending().is_some() {
+    /// The frozen result of `w` with every signature held on it by an unslashed node, and
+    /// their number, when the contract could take a submission of it now: `Active`, `w`
+    /// next, nothing pending, no dispute open, linked to the last final result.
+    fn frozen_submission(&self, w: u32, chain: &Contract<R>) -> Option<(usize, Tx)> {
+        if chain.phase() != Phase::Active
+            || chain.next_window() != w
+            || chain.pending().is_some()
+            || chain.dispute().is_some()
+        {
             return None;
         }
         let win = self.windows.get(&w)?;
@@ -529,11 +536,17 @@ impl<R: Recover> Node<R> {
             return None;
         }
         let (result, sigs) = win.signatures.get(&frozen.hash)?;
+        let signatures: Vec<_> = sigs
+            .iter()
+            .filter(|(j, _)| !chain.is_slashed(**j))
+            .map(|(_, s)| *s)
+            .collect();
+        let count = signatures.len();
         let tx = Tx::SubmitWindow {
             result: result.clone(),
-            signatures: sigs.values().copied().collect(),
+            signatures,
         };
-        Some((frozen.hash, sigs.len(), tx))
+        (count > 0).then_some((count, tx))
     }
 
     // ---- §6.4–§6.7 the clock ----
@@ -567,7 +580,7 @@ impl<R: Recover> Node<R> {
         if now < end {
             return out;
         }
-        let (collect, sign, n) = (p.collect_period, p.sign_period, self.n());
+        let (collect, sign) = (p.collect_period, p.sign_period);
         // A window whose readings were all lost still has a (empty) state from here on.
         self.window_mut(w);
         // §6.3: half-way through the collect period, tell peers what we hold.
@@ -587,13 +600,9 @@ impl<R: Recover> Node<R> {
         }
         if let Some(d) = chain.dispute() {
             // §6.6: put on chain every reading of our deciding set that would change the
-            // evidence, frozen or not (a dispute may be opened as soon as the window ends);
-            // close early with a certificate.
+            // evidence, frozen or not (an escape may be opened before we froze). The
+            // evidence alone decides: nothing closes a dispute early.
             if now < d.deadline {
-                if let Some(tx) = self.certificate(w, chain) {
-                    out.push(Output::Submit(tx));
-                    return out;
-                }
                 // Only look again when our set or the evidence changed since last time.
                 let marker = (w, d.deadline, d.evidence.root(), self.windows[&w].set.len());
                 if self.evidence_memo == Some(marker) {
@@ -648,20 +657,15 @@ impl<R: Recover> Node<R> {
             }
             return out;
         }
-        // §6.5: a peer signed something else: dispute at once. No certificate by the signing
-        // deadline: put the frozen result on chain with the signatures it has, to become final
-        // after a dispute period unless challenged (an absent node costs one period).
+        // §6.5: no certificate by the signing deadline (a peer is absent, or signed
+        // something else): put the frozen result on chain with the signatures it has, bonded,
+        // to become final after a dispute period unless challenged. There is nothing to
+        // dispute before a result is on chain: a challenge needs one (§7.4).
         let deadline = frozen_at + sign;
-        let disagreement = self.windows[&w].disagreement;
         if let Some(tx) = self.certificate(w, chain) {
             out.push(Output::Submit(tx));
-        } else if disagreement && n > 1 {
-            out.push(Output::Submit(Tx::OpenDispute { window: w }));
         } else if now >= deadline {
-            let tx = self
-                .partial_result(w, chain)
-                .unwrap_or(Tx::OpenDispute { window: w });
-            out.push(Output::Submit(tx));
+            out.extend(self.partial_result(w, chain).map(Output::Submit));
         }
         out
     }
@@ -670,10 +674,7 @@ impl<R: Recover> Node<R> {
     /// when the contract would take it now (nothing pending, no dispute, linked to the last
     /// final result, the signing deadline passed).
     pub fn partial_result(&self, w: u32, chain: &Contract<R>) -> Option<Tx> {
-        if chain.dispute().is_some() {
-            return None;
-        }
-        self.frozen_submission(w, chain).map(|(_, _, tx)| tx)
+        self.frozen_submission(w, chain).map(|(_, tx)| tx)
     }
 
     fn freeze_and_sign(&mut self, w: u32, now: u64, chain: &Contract<R>) -> Vec<Output> {
@@ -730,11 +731,12 @@ impl<R: Recover> Node<R> {
         }
     }
 
-    /// Wraps an output transaction as a call from this node.
-    pub fn call(&self, tx: Tx) -> Call {
+    /// Wraps an output transaction as a call from this node, with the bond it must carry
+    /// on `chain` now (a partial result or a challenge, §7.10).
+    pub fn call(&self, tx: Tx, chain: &Contract<R>) -> Call {
         Call {
             from: self.address(),
-            value: 0,
+            value: chain.required_value(&tx),
             tx,
         }
     }
@@ -768,55 +770,36 @@ mod tests {
             challenge_period: 0,
             dispute_period: 3_600,
             slash_period: 900,
+            dispute_bond: 0,
+            gas_rate_wei: 0,
         }
     }
 
     /// A node that received no reading at all still joins a dispute opened the moment the
     /// window ends, and still signs the (empty) window when the collect period is over.
     #[test]
-    fn a_node_without_readings_joins_an_early_dispute_and_signs() {
+    fn a_node_back_online_joins_an_escape_dispute_and_signs() {
         let p = params();
         let mut chain = Contract::open(p.clone(), Secp256k1::new()).unwrap();
         for i in 0..2 {
-            chain
-                .execute(
-                    &Call {
-                        from: p.wallets[i],
-                        value: 0,
-                        tx: Tx::Deposit,
-                    },
-                    0,
-                )
-                .unwrap();
-            chain
-                .execute(
-                    &Call {
-                        from: p.nodes[i],
-                        value: 0,
-                        tx: Tx::PostBond,
-                    },
-                    0,
-                )
-                .unwrap();
+            for (from, tx) in [(p.wallets[i], Tx::Deposit), (p.nodes[i], Tx::PostBond)] {
+                chain.execute(&Call { from, value: 0, tx }, 0).unwrap();
+            }
         }
-        let (p2, mut chain2) = (p, chain);
-        let end = p2.window_end(0);
-        chain2
+        // Nothing came for window 0: anyone opens an escape (F6).
+        let escape_at = chain.escape_at(0);
+        chain
             .execute(
                 &Call {
-                    from: p2.nodes[1],
+                    from: p.wallets[1],
                     value: 0,
                     tx: Tx::OpenDispute { window: 0 },
                 },
-                end,
+                escape_at,
             )
             .unwrap();
-        let mut node = Node::new(0, SecretKey::from_label("n0"), p2.clone(), Secp256k1::new());
-        assert!(
-            node.tick(end, &chain2).is_empty(),
-            "nothing held, nothing to add"
-        );
-        let out = node.tick(end + 1_800, &chain2);
+        let mut node = Node::new(0, SecretKey::from_label("n0"), p.clone(), Secp256k1::new());
+        let out = node.tick(escape_at, &chain);
         assert!(out.iter().any(|o| matches!(
             o,
             Output::Send {
@@ -824,6 +807,12 @@ mod tests {
                 ..
             }
         )));
+        assert!(
+            !out.iter().any(|o| matches!(o, Output::Submit(_))),
+            "nothing held: no evidence, and nothing closes a dispute early"
+        );
         assert!(node.window(0).unwrap().frozen.is_some());
+        let out = node.tick(escape_at + p.dispute_period, &chain);
+        assert_eq!(out, vec![Output::Submit(Tx::FinalizeDispute { window: 0 })]);
     }
 }

@@ -21,6 +21,8 @@ pub const MAX_SLOTS_PER_WINDOW: u64 = 1 << 24;
 pub const MAX_PRICE_WEI_PER_WH: u128 = u64::MAX as u128;
 /// Largest deposit or bond, in wei (2^96: more ether than exists).
 pub const MAX_AMOUNT_WEI: u128 = 1 << 96;
+/// Largest reimbursement rate in wei per gas unit (spec §7.10).
+pub const MAX_GAS_RATE_WEI: u128 = u64::MAX as u128;
 
 /// Index of a prosumer: its meter, its node and its wallet share the index.
 pub type ProsumerIndex = usize;
@@ -64,6 +66,11 @@ pub struct Params {
     pub dispute_period: u64,
     /// After the last window is final, fraud may still be reported for this long.
     pub slash_period: u64,
+    /// Locked by a partial result and by a challenge; the loser's pays the reimbursements
+    /// (spec §7.10). At least `gas_rate_wei · bonds::max_dispute_gas(N)`.
+    pub dispute_bond: u128,
+    /// The stated reimbursement rate, wei per gas unit of the schedule in `bonds` (§7.10).
+    pub gas_rate_wei: u128,
 }
 
 /// Why a parameter set was refused at open.
@@ -102,6 +109,8 @@ pub enum ParamsError {
     DisputeTooShort { dispute: u64, collect: u64 },
     #[error("the timeline overflows 64-bit time")]
     TimeOverflow,
+    #[error("dispute_bond ({bond} wei) must cover the most one dispute reimburses, {needed} wei ({gas} gas at gas_rate_wei)")]
+    DisputeBondTooSmall { bond: u128, needed: u128, gas: u64 },
 }
 
 impl Params {
@@ -158,7 +167,7 @@ impl Params {
                 return Err(ParamsError::Zero(name));
             }
         }
-        let limits: [(&'static str, u128, u128); 3] = [
+        let limits: [(&'static str, u128, u128); 5] = [
             (
                 "slots_per_window",
                 self.slots_per_window as u128,
@@ -170,6 +179,8 @@ impl Params {
                 MAX_PRICE_WEI_PER_WH,
             ),
             ("bond", self.bond, MAX_AMOUNT_WEI),
+            ("dispute_bond", self.dispute_bond, MAX_AMOUNT_WEI),
+            ("gas_rate_wei", self.gas_rate_wei, MAX_GAS_RATE_WEI),
         ];
         for (name, value, limit) in limits {
             if value > limit {
@@ -189,6 +200,16 @@ impl Params {
             return Err(ParamsError::DisputeTooShort {
                 dispute: self.dispute_period,
                 collect: self.collect_period,
+            });
+        }
+        // A loser's bond pays every reimbursement of a dispute in full (§7.10).
+        let gas = crate::bonds::max_dispute_gas(n);
+        let needed = self.gas_rate_wei * gas as u128;
+        if self.dispute_bond < needed {
+            return Err(ParamsError::DisputeBondTooSmall {
+                bond: self.dispute_bond,
+                needed,
+                gas,
             });
         }
         // Every deadline of the last window must be representable.
@@ -253,6 +274,19 @@ impl Params {
 
     pub fn wallet_index(&self, wallet: &Address) -> Option<ProsumerIndex> {
         self.wallets.iter().position(|m| m == wallet)
+    }
+
+    /// LIV-FINAL-002's rule (spec §11, §12): a window lasts at least `S = sign + challenge +
+    /// 2·dispute + 2·Δ_inc`; with `Δ_inc < dispute_period` (A-LIVE-001) that is at most
+    /// `sign + challenge + 4·dispute`. Then no window's finality bound grows with its index.
+    /// On failure, the shortest window length that passes.
+    pub fn backlog_free(&self) -> Result<(), u64> {
+        let needed = self.sign_period + self.challenge_period + 4 * self.dispute_period;
+        if self.slots_per_window * self.slot_secs >= needed {
+            Ok(())
+        } else {
+            Err(needed)
+        }
     }
 
     /// The hash chained into window 0's result as `prevHash` (spec §4.3): the EIP-712

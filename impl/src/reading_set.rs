@@ -471,6 +471,8 @@ mod tests {
             challenge_period: 0,
             dispute_period: 1800,
             slash_period: 900,
+            dispute_bond: 0,
+            gas_rate_wei: 0,
         }
     }
 

@@ -88,6 +88,10 @@ pub struct Scenario {
     pub price_wei_per_wh: u128,
     pub deposit_wei: u128,
     pub bond_wei: u128,
+    /// The claim bond of a partial result or a challenge (spec §7.10).
+    pub dispute_bond_wei: u128,
+    /// The stated reimbursement rate, wei per gas unit (spec §7.10).
+    pub gas_rate_wei: u128,
     pub seed: u64,
     /// Inject one of each kind of bad input and check each is refused by name.
     pub bad_inputs: bool,
@@ -113,6 +117,9 @@ impl Default for Scenario {
             price_wei_per_wh: 100_000_000_000,
             deposit_wei: 1_000_000_000_000_000_000,
             bond_wei: 100_000_000_000_000_000,
+            // 0.05 ETH covers a dispute of 64 prosumers at 2 gwei (bonds::max_dispute_gas).
+            dispute_bond_wei: 50_000_000_000_000_000,
+            gas_rate_wei: 2_000_000_000,
             seed: 2020,
             bad_inputs: true,
         }
@@ -264,6 +271,8 @@ impl Scenario {
             challenge_period: t.challenge_secs,
             dispute_period: t.dispute_secs,
             slash_period: t.slash_secs,
+            dispute_bond: self.dispute_bond_wei,
+            gas_rate_wei: self.gas_rate_wei,
         }
     }
 }
@@ -364,6 +373,10 @@ pub struct Report {
     pub dust_wei: u128,
     pub final_phase: Option<Phase>,
     pub ticks: u64,
+    /// A window's length, and the least length for which no window's finality bound grows
+    /// with its index (LIV-FINAL-002, `Params::backlog_free`).
+    pub window_secs: u64,
+    pub no_backlog_from_secs: u64,
     /// Every call replayed on the Solidity contract (revm, Prague): its gas, and where the two
     /// contracts disagreed. `None` when the scenario's chain id is not the EVM's.
     pub gas: Option<GasReport>,
@@ -377,6 +390,12 @@ pub struct GasReport {
     pub total: u64,
     /// Gas by who sent the transaction (`node i`, `wallet i`, `anyone`).
     pub by_sender: BTreeMap<String, u64>,
+    /// What each node got out of the contract beyond its own money (spec §7.10): every wei
+    /// it withdrew, less its bond and the claim bonds it paid; so reimbursements, rewards
+    /// and its share of the slash pool, less any bond it forfeited. Nodes only.
+    pub net_received_wei: BTreeMap<String, i128>,
+    /// The contract's stated reimbursement rate, wei per gas unit.
+    pub gas_rate_wei: u128,
     /// Calls the two contracts answered differently (acceptance or error): each a failure.
     pub mismatches: Vec<String>,
 }
@@ -481,11 +500,40 @@ impl Run {
                     self.net.send(tick, to, Delivery::Peer { from: j, msg })
                 }
                 Output::Submit(tx) => {
-                    let call = self.actors[j].node().call(tx);
+                    let report = matches!(
+                        tx,
+                        Tx::ReportEquivocation { .. } | Tx::ReportInconsistency { .. }
+                    );
+                    if report && self.actors[j].is_honest() {
+                        self.front_run(&tx, now);
+                    }
+                    let call = self.actors[j].node().call(tx, &self.chain);
                     // Rejections are counted in the report.
                     let _ = self.transact(call, now);
                 }
             }
+        }
+    }
+
+    /// A Byzantine node that front-runs reports sees an honest node's report in the mempool
+    /// and gets a copy included first, from an address of its own (spec §7.7, F4).
+    fn front_run(&mut self, tx: &Tx, now: u64) {
+        let runner = self.actors.iter().find_map(|a| match a {
+            Actor::Byzantine(b) if b.behaviour.front_run_reports && !b.behaviour.absent => {
+                Some(b.inner.index())
+            }
+            _ => None,
+        });
+        if let Some(k) = runner {
+            let from = Scenario::label_address(&format!("diversity/front-runner/{k}"));
+            let _ = self.transact(
+                Call {
+                    from,
+                    value: 0,
+                    tx: tx.clone(),
+                },
+                now,
+            );
         }
     }
 
@@ -497,6 +545,21 @@ impl Run {
         }
         let res = self.chain.execute(&call, now);
         self.replay_on_evm(&call, &res, window, now);
+        if let Some(j) = self
+            .params
+            .node_index(&call.from)
+            .filter(|_| self.evm.is_some())
+        {
+            // A node's own money in: its bond and its claim bonds (§7.10).
+            let paid = match (&res, &call.tx) {
+                (Ok(_), Tx::PostBond | Tx::SubmitWindow { .. } | Tx::OpenDispute { .. }) => {
+                    call.value as i128
+                }
+                _ => 0,
+            };
+            let g = self.report.gas.get_or_insert_with(Default::default);
+            *g.net_received_wei.entry(format!("node {j}")).or_default() -= paid;
+        }
         let stats = self.report.transactions.entry(name.clone()).or_default();
         match &res {
             Ok(events) => {
@@ -560,6 +623,10 @@ impl Run {
                 if let Some(i) = self.params.wallet_index(&to) {
                     self.report.prosumers[i].withdrawn_wei += amount;
                 }
+                if let Some(j) = self.params.node_index(&to).filter(|_| self.evm.is_some()) {
+                    let g = self.report.gas.get_or_insert_with(Default::default);
+                    *g.net_received_wei.entry(format!("node {j}")).or_default() += amount as i128;
+                }
             }
             _ => {}
         }
@@ -590,6 +657,7 @@ impl Run {
             _ => false,
         };
         let g = self.report.gas.get_or_insert_with(Default::default);
+        g.gas_rate_wei = self.params.gas_rate_wei;
         if !agree {
             g.mismatches.push(format!(
                 "{} from {who} at {now}: reference {want:?}, Solidity {got:?}",
@@ -727,6 +795,10 @@ pub fn run(s: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, S
         actors,
         net: Network::new(s.network.clone(), s.seed),
         report: Report {
+            window_secs: params.slots_per_window * params.slot_secs,
+            no_backlog_from_secs: params.backlog_free().err().unwrap_or(
+                params.sign_period + params.challenge_period + 4 * params.dispute_period,
+            ),
             prosumers: (0..n)
                 .map(|i| ProsumerReport {
                     index: i,
@@ -758,6 +830,8 @@ pub fn run(s: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, S
                 evm.sent.iter().map(|s| s.receipt.gas_used).sum(),
             )]),
             mismatches: Vec::new(),
+            net_received_wei: BTreeMap::new(),
+            gas_rate_wei: params.gas_rate_wei,
         });
     }
 
@@ -1176,8 +1250,8 @@ fn inject_bad_inputs(run: &mut Run, h: usize, now: u64) {
             },
         ),
         (
-            "dispute opened by a stranger",
-            "NotANode",
+            "dispute with nothing to challenge, before the escape time",
+            "NothingToChallenge",
             Call {
                 from: stranger.address(),
                 value: 0,
@@ -1325,8 +1399,20 @@ impl Report {
                 price.note
             );
             for (who, gas) in &g.by_sender {
-                let _ = writeln!(o, "  {who:<10} {gas:>12} gas {:>10.2} USD", price.usd(*gas));
+                let net = g.net_received_wei.get(who).map_or(String::new(), |w| {
+                    format!("   from the contract {:+.6} ETH", *w as f64 * 1e-18)
+                });
+                let _ = writeln!(
+                    o,
+                    "  {who:<10} {gas:>12} gas {:>10.2} USD{net}",
+                    price.usd(*gas)
+                );
             }
+            let _ = writeln!(
+                o,
+                "  (from the contract: what a node withdrew beyond its bond and claim bonds, i.e. reimbursements at {} gwei a gas unit, rewards and its share of the slash pool, less forfeited bonds)",
+                g.gas_rate_wei as f64 * 1e-9
+            );
             if g.mismatches.is_empty() {
                 let _ = writeln!(o, "  both contracts answered every call alike");
             }
@@ -1388,6 +1474,17 @@ impl Report {
             eth(c.paid_out_wei),
             c.held_at_end_wei,
             self.dust_wei
+        );
+        let _ = writeln!(
+            o,
+            "Windows of {:.1} h; no backlog (LIV-FINAL-002) needs at least {:.1} h: {}",
+            self.window_secs as f64 / 3_600.0,
+            self.no_backlog_from_secs as f64 / 3_600.0,
+            if self.window_secs >= self.no_backlog_from_secs {
+                "yes"
+            } else {
+                "no, a window can be final later than the one before by up to the difference"
+            }
         );
         let _ = writeln!(
             o,

@@ -247,7 +247,8 @@ struct SimulateArgs {
     #[arg(long)]
     days: Option<u64>,
     /// Make the first K nodes Byzantine and colluding (withhold readings, sign wrong
-    /// totals, dispute spuriously, submit partial evidence) in favour of prosumer 0.
+    /// totals, challenge every partial result, submit partial evidence) in favour of
+    /// prosumer 0.
     #[arg(long)]
     byzantine: Option<usize>,
     /// Byzantine nodes also sign two different results (equivocate).
@@ -257,6 +258,17 @@ struct SimulateArgs {
     /// nothing, so no window has all N signatures (each settles after one dispute period).
     #[arg(long, value_name = "K")]
     absent_node: Option<usize>,
+    /// Node K withholds its signature and challenges every partial result, bonded (a
+    /// spurious challenger: it loses its bond every window).
+    #[arg(long, value_name = "K")]
+    spurious_challenger: Option<usize>,
+    /// Node K withholds its signature and puts an inflated result on chain as a partial
+    /// result at every signing deadline, bonded (a lying asserter).
+    #[arg(long, value_name = "K")]
+    lying_asserter: Option<usize>,
+    /// Byzantine nodes copy every honest fraud report and get it on chain first.
+    #[arg(long)]
+    front_run_reports: bool,
     /// Probability that a message is lost.
     #[arg(long)]
     loss: Option<f64>,
@@ -315,6 +327,36 @@ impl SimulateArgs {
                     },
                 })
                 .collect();
+        }
+        for (k, lying) in [
+            (self.spurious_challenger, false),
+            (self.lying_asserter, true),
+        ]
+        .into_iter()
+        .filter_map(|(k, l)| k.map(|k| (k, l)))
+        {
+            let b = match s.byzantine.iter_mut().find(|b| b.node == k) {
+                Some(b) => b,
+                None => {
+                    s.byzantine.push(ByzantineSpec {
+                        node: k,
+                        behaviour: Behaviour::default(),
+                    });
+                    s.byzantine.last_mut().expect("just pushed")
+                }
+            };
+            b.behaviour.withhold_signature = true;
+            b.behaviour.inflate_wh = b.behaviour.inflate_wh.max(1_000_000);
+            if lying {
+                b.behaviour.lying_asserter = true;
+            } else {
+                b.behaviour.spurious_challenge = true;
+            }
+        }
+        if self.front_run_reports {
+            for b in &mut s.byzantine {
+                b.behaviour.front_run_reports = true;
+            }
         }
         if let Some(k) = self.absent_node {
             match s.byzantine.iter_mut().find(|b| b.node == k) {

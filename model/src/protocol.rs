@@ -245,6 +245,25 @@ pub struct State {
     pub verdicts: Vec<Verdict>,
     /// Hashes of final windows as first seen (INV-WINDOW-001).
     pub finals_seen: Vec<diversity::B256>,
+    /// Every decided challenge, judged against the spec's rule (INV-BOND-001/002).
+    pub bonds: Vec<BondVerdict>,
+    /// An accepted call used a slashed node's veto (INV-VETO-001).
+    pub veto_used: bool,
+}
+
+/// The verdict recorded when a challenge was decided (spec §7.10), computed from the final
+/// totals and the challenged result, independently of the contract's `bonds::loser`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BondVerdict {
+    /// The challenger lost (the outcome had the challenged totals).
+    pub challenger_lost: bool,
+    /// The asserter of a partial result lost its bond.
+    pub asserter_lost: bool,
+    /// The contract named that loser, paid the winner its bond back, and split exactly the
+    /// lost bond (or nothing, for an unbonded certificate) between reimbursements and the pool.
+    pub rule_kept: bool,
+    /// The side that lost was an honest node.
+    pub honest_lost: bool,
 }
 
 /// One chain call the model executed, with its time and the contract's answer.
@@ -347,6 +366,10 @@ impl DiversityModel {
             challenge_period: if config.hardened { 2 } else { 0 },
             dispute_period: 2,
             slash_period: 1,
+            // One wei a gas unit, and the least bond the contract takes: a reimbursement
+            // beyond the loser's bond would underflow and be caught (spec §7.10).
+            dispute_bond: diversity::bonds::max_dispute_gas(n) as u128,
+            gas_rate_wei: 1,
         };
         params.validate().expect("model parameters are valid");
         let domain = Domain::of(&params);
@@ -445,11 +468,10 @@ impl DiversityModel {
     /// previous one became final, hence `B(w−1) + 1`.
     pub fn final_deadline(&self, w: u32) -> u64 {
         let p = &self.params;
-        // A partial result waits one dispute period, a challenge of it takes another, and in
-        // the hardened variant a certificate that closes that dispute may be challenged once
-        // more (spec §12, §15 item 1).
-        let k = if p.challenge_period > 0 { 3 } else { 2 };
-        self.bound(w, p.sign_period + p.challenge_period + k * p.dispute_period)
+        // A partial result waits one dispute period and a challenge of it takes another; in
+        // the hardened variant a certificate waits the challenge period instead; nothing ends
+        // a dispute early, so nothing adds a third (spec §12).
+        self.bound(w, p.sign_period + p.challenge_period + 2 * p.dispute_period)
     }
 
     /// LIV-ABSENT-001 bound: with every other node honest and in sync, window `w` is final
@@ -531,15 +553,32 @@ impl DiversityModel {
 
     /// Executes a transaction; `false` if the contract refused it (nothing changed).
     fn include(&self, state: &mut State, sender: Sender, tx: &Tx) -> bool {
+        // The bond a partial result or a challenge carries (§7.10).
         let call = Call {
             from: self.address(sender),
-            value: 0,
+            value: state.chain.required_value(tx),
             tx: tx.clone(),
         };
         let before = state.chain.clone();
         let Ok(events) = self.execute(state, &call) else {
             return false;
         };
+        if self.uses_veto(&before, &call) {
+            state.veto_used = true;
+        }
+        for e in &events {
+            if let Event::BondsSettled {
+                window,
+                loser,
+                reimbursed,
+                pooled,
+            } = e
+            {
+                let verdict =
+                    self.judge_bonds(state, &before, *window, *loser, *reimbursed, *pooled);
+                state.bonds.push(verdict);
+            }
+        }
         for e in events {
             if let Event::WindowFinalized {
                 window,
@@ -566,6 +605,80 @@ impl DiversityModel {
             });
         }
         true
+    }
+
+    /// INV-VETO-001: an accepted certificate or partial result carrying a slashed node's
+    /// signature, or a challenge by a node slashed at the time.
+    fn uses_veto(&self, before: &Contract<Secp256k1>, call: &Call) -> bool {
+        match &call.tx {
+            Tx::SubmitWindow { result, signatures } => {
+                let hash = self.domain.result_digest(result);
+                signatures.iter().any(|sig| {
+                    diversity::crypto::Recover::recover(&self.recover, &hash, sig)
+                        .ok()
+                        .and_then(|a| self.params.node_index(&a))
+                        .is_some_and(|j| before.is_slashed(j))
+                })
+            }
+            Tx::OpenDispute { .. } => {
+                before.pending().is_some()
+                    && self
+                        .params
+                        .node_index(&call.from)
+                        .is_some_and(|j| before.is_slashed(j))
+            }
+            _ => false,
+        }
+    }
+
+    /// The bonds oracle (spec §7.10): the loser is the challenger iff the final totals are the
+    /// challenged ones; the winner is credited its bond back; the lost bond (if any) is split
+    /// exactly between reimbursements and the pool.
+    fn judge_bonds(
+        &self,
+        state: &State,
+        before: &Contract<Secp256k1>,
+        window: u32,
+        loser: diversity::bonds::Loser,
+        reimbursed: u128,
+        pooled: u128,
+    ) -> BondVerdict {
+        use diversity::bonds::Loser;
+        let fin = &state.chain.finals()[window as usize];
+        let c = before
+            .dispute()
+            .and_then(|d| d.challenged.clone())
+            .expect("bonds are settled only for a challenge");
+        let challenger_lost = fin.produced == c.produced && fin.consumed == c.consumed;
+        let bond = self.params.dispute_bond;
+        let (winner, forfeited) = if challenger_lost {
+            (c.asserter, bond)
+        } else {
+            (
+                Some(c.challenger),
+                if c.asserter.is_some() { bond } else { 0 },
+            )
+        };
+        let credit = |chain: &Contract<Secp256k1>, j: usize| {
+            chain
+                .rewards()
+                .get(&self.params.nodes[j])
+                .copied()
+                .unwrap_or(0)
+        };
+        let refunded = winner.is_none_or(|j| credit(&state.chain, j) >= credit(before, j) + bond);
+        let named = (loser == Loser::Challenger) == challenger_lost;
+        let honest_lost = if challenger_lost {
+            self.is_honest(c.challenger)
+        } else {
+            c.asserter.is_some_and(|j| self.is_honest(j))
+        };
+        BondVerdict {
+            challenger_lost,
+            asserter_lost: !challenger_lost && c.asserter.is_some(),
+            rule_kept: named && refunded && reimbursed + pooled == forfeited,
+            honest_lost,
+        }
     }
 
     /// The oracle: what the window's final result commits to, and whether it is right.
@@ -669,8 +782,10 @@ impl DiversityModel {
         // A challenge by an honest node that changed the totals of the challenged result.
         let late_reading_counted = path == Path::Dispute
             && before.dispute().is_some_and(|d| {
-                self.is_honest(d.opened_by)
-                    && d.challenged.is_some_and(|h| {
+                d.challenged
+                    .as_ref()
+                    .is_some_and(|c| self.is_honest(c.challenger))
+                    && d.challenged_hash().is_some_and(|h| {
                         self.honest().any(|j| {
                             state.nodes[j]
                                 .window(window)
@@ -810,6 +925,8 @@ impl Model for DiversityModel {
             mempool: BTreeSet::new(),
             byz_done: vec![BTreeSet::new(); self.config.nodes],
             verdicts: Vec::new(),
+            bonds: Vec::new(),
+            veto_used: false,
             finals_seen: Vec::new(),
         }]
     }
@@ -1402,6 +1519,12 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
                 })
             },
         ),
+        Property::always("INV-VETO-001 a slashed node has no veto", |_, s: &State| {
+            !s.veto_used
+        }),
+        Property::always("INV-BOND-002 the loser pays", |_, s: &State| {
+            s.bonds.iter().all(|b| b.rule_kept)
+        }),
         Property::always(
             "INV-SLASH-001 honest nodes never slashed",
             |m: &DiversityModel, s: &State| m.honest().all(|j| !s.chain.is_slashed(j)),
@@ -1513,6 +1636,22 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
                     && s.chain.owed().is_empty()
                     && s.chain.flows().0 > 0
             },
+        ));
+    }
+    if in_sync {
+        props.push(Property::always(
+            "INV-BOND-001 an honest node never loses a bond",
+            |_, s: &State| s.bonds.iter().all(|b| !b.honest_lost),
+        ));
+    }
+    if !c.byzantine.is_empty() && !c.absent {
+        props.push(Property::sometimes(
+            "REACH-BOND-001 a spurious challenge loses its bond",
+            |_, s: &State| s.bonds.iter().any(|b| b.challenger_lost),
+        ));
+        props.push(Property::sometimes(
+            "REACH-BOND-001 a lying asserter loses its bond",
+            |_, s: &State| s.bonds.iter().any(|b| b.asserter_lost),
         ));
     }
     if c.hardened {
@@ -1647,7 +1786,7 @@ mod tests {
     #[test]
     fn default_configuration() {
         let r = exhaustive(ModelConfig::default());
-        assert_eq!(r.unique_states, 344_342);
+        assert_eq!(r.unique_states, 258_614);
     }
 
     /// The same without POR-REDUNDANT-001: the same properties hold and are reached, over
@@ -1658,7 +1797,7 @@ mod tests {
             reduce: false,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 406_327);
+        assert_eq!(r.unique_states, 329_984);
     }
 
     /// Real-size values (286 Wh readings, 1 ETH deposits, 83,333,333 wei/Wh): every property
@@ -1672,7 +1811,7 @@ mod tests {
             economy: Economy::REAL,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 344_424);
+        assert_eq!(r.unique_states, 258_865);
     }
 
     /// The hardened variant: a certified result stays pending and can be challenged; a late
@@ -1687,7 +1826,7 @@ mod tests {
             .properties
             .iter()
             .any(|p| p.name.starts_with("REACH-LATE-001") && p.status == "reached"));
-        assert_eq!(r.unique_states, 1_379_752);
+        assert_eq!(r.unique_states, 419_442);
     }
 
     /// Two windows against the Byzantine node on a synchronous, lossless network: windows
@@ -1701,7 +1840,7 @@ mod tests {
             lossy: false,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 435_738);
+        assert_eq!(r.unique_states, 152_175);
     }
 
     /// All honest, no loss, synchronous: every window of two settles on the fast path
@@ -1732,7 +1871,7 @@ mod tests {
             synchronous: true,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 155_927);
+        assert_eq!(r.unique_states, 361_915);
     }
 
     /// Three honest prosumers on a synchronous, lossless, reordering network: every message
@@ -1761,7 +1900,7 @@ mod tests {
             lossy: false,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 1_121_186);
+        assert_eq!(r.unique_states, 481_410);
     }
 
     /// The target's size, N=4 and K=3, all honest, on the scheduled network
@@ -1789,7 +1928,7 @@ mod tests {
             meter_fault: MeterFault::Equivocating(1),
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 655_655);
+        assert_eq!(r.unique_states, 533_267);
     }
 
     /// LIV-ABSENT-001, REACH-PARTIAL-001: one node of three absent, the others honest and in
@@ -1806,7 +1945,7 @@ mod tests {
             lossy: false,
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 695);
+        assert_eq!(r.unique_states, 761);
     }
 
     /// An absent node on the default lossy, reordering network: every property holds, and
@@ -1826,7 +1965,7 @@ mod tests {
             meter_fault: MeterFault::Silent(1),
             ..ModelConfig::default()
         });
-        assert_eq!(r.unique_states, 82_988);
+        assert_eq!(r.unique_states, 61_691);
     }
 
     /// Fingerprints of every reachable state with nothing in flight (a plain depth-first

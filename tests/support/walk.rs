@@ -256,13 +256,14 @@ pub fn four_prosumers_hardened() -> ModelConfig {
 }
 
 /// Five prosumers at real sizes (286 Wh readings, 1 ETH deposits, 0.1 ETH bonds, 83,333,333
-/// wei per Wh), two windows of three slots, nodes 1 and 3 Byzantine, a silent meter.
+/// wei per Wh), two windows of three slots, node 1 Byzantine, a silent meter. (Two Byzantine
+/// nodes made most random walks abort, since both must fund, or end before a window does.)
 pub fn five_prosumers_real_sizes() -> ModelConfig {
     ModelConfig {
         nodes: 5,
         windows: 2,
         slots_per_window: 3,
-        byzantine: vec![1, 3],
+        byzantine: vec![1],
         meter_fault: MeterFault::Silent(4),
         economy: Economy::REAL,
         ..ModelConfig::default()

@@ -85,6 +85,8 @@ contract Diversity {
         uint64 challengePeriod;
         uint64 disputePeriod;
         uint64 slashPeriod;
+        uint128 disputeBond;
+        uint128 gasRateWei;
     }
 
     // ------------------------------------------------------------------ limits (spec §3, §7.6)
@@ -94,6 +96,17 @@ contract Diversity {
     uint64 public constant MAX_SLOTS_PER_WINDOW = 1 << 24;
     uint256 public constant MAX_PRICE_WEI_PER_WH = type(uint64).max;
     uint256 public constant MAX_AMOUNT_WEI = 1 << 96;
+    uint256 internal constant MAX_GAS_RATE_WEI = type(uint64).max;
+
+    // ------------------------------------------------------------------ §7.10 schedule (bonds.rs)
+
+    uint256 internal constant GAS_CHALLENGE = 150_000;
+    uint256 internal constant GAS_EVIDENCE_PER_METER = 75_000;
+    uint256 internal constant GAS_FINALIZE_BASE = 200_000;
+    uint256 internal constant GAS_FINALIZE_PER_PROSUMER = 12_000;
+    uint256 internal constant GAS_REPORT_EQUIVOCATION = 120_000;
+    uint256 internal constant GAS_REPORT_INCONSISTENCY_BASE = 100_000;
+    uint256 internal constant GAS_REPORT_PER_READING = 20_000;
     uint256 public constant MAX_EVIDENCE_CHUNK = 32;
     uint256 public constant MAX_FRAUD_PROOF_READINGS = 2 * MAX_PROSUMERS;
     /// Most readings one chunk of a fraud proof may carry (about 12,500 gas each).
@@ -130,12 +143,14 @@ contract Diversity {
     error BadSignature(uint256 index, uint8 reason, uint8 v);
     error UnknownSigner(uint256 index, address signer);
     error DuplicateSigner(address signer);
+    error SlashedSigner(uint256 index);
+    error SlashedNode(uint256 node);
+    error NothingToChallenge(uint32 window, uint64 escapeAt);
     error AlreadyPending(uint32 window);
     error NoPending(uint32 window);
     error ChallengePeriodRunning(uint32 window, uint64 until);
     error SigningPeriodRunning(uint32 window, uint64 until);
     error ChallengePeriodOver(uint32 window, uint64 until);
-    error ChallengedResult(bytes32 hash);
     error DisputeAlreadyOpen(uint32 window);
     error NoDispute(uint32 window);
     error DisputeDeadlinePassed(uint32 window, uint64 deadline);
@@ -170,6 +185,7 @@ contract Diversity {
     error TooLarge(string name, uint256 value, uint256 limit);
     error DisputeTooShort(uint64 dispute, uint64 collect);
     error TimeOverflow();
+    error DisputeBondTooSmall(uint256 bond, uint256 needed, uint256 gas);
 
     // ------------------------------------------------------------------ events
 
@@ -179,7 +195,9 @@ contract Diversity {
     event Aborted();
     event WindowPending(uint32 window, bytes32 hash, uint64 until);
     event WindowFinalized(uint32 window, bytes32 hash, Path path, uint256 dust);
-    event DisputeOpened(uint32 window, uint256 by, uint64 deadline, bytes32 challenged);
+    event DisputeOpened(uint32 window, address by, uint64 deadline, bytes32 challenged);
+    /// loser: 0 the challenger, 1 the asserter (bonds::Loser).
+    event BondsSettled(uint32 window, uint8 loser, uint256 reimbursed, uint256 pooled);
     event EvidenceAdded(uint32 window, uint32 improved, uint32 ignored);
     event Slashed(uint256 node, address reporter, SlashReason reason, uint256 reward);
     event Closed();
@@ -199,8 +217,11 @@ contract Diversity {
     uint64 public immutable CHALLENGE_PERIOD;
     /// collect + sign: from `windowEnd + SIGNING_DELAY` on, a partial result is taken (§7.3).
     uint64 public immutable SIGNING_DELAY;
+    uint64 internal immutable SIGN_PERIOD;
     uint64 public immutable DISPUTE_PERIOD;
     uint64 public immutable SLASH_PERIOD;
+    uint128 public immutable DISPUTE_BOND;
+    uint128 public immutable GAS_RATE_WEI;
 
     address[] public nodes;
     address[] public meters;
@@ -239,28 +260,37 @@ contract Diversity {
     mapping(address => uint256) public rewards;
     mapping(address => uint256) public owed;
 
-    /// The pending result of the hardened variant: only its hash is stored.
+    /// The pending result: only its hash is stored.
     bytes32 public pendingHash;
     uint64 public pendingUntil;
-    /// The pending result has fewer than N signatures (same storage word as `pendingUntil`).
-    /// Set with every pending result and read only while one is pending, so never cleared.
+    /// The pending result has fewer than all unslashed signatures, and the node that bonded
+    /// it (index + 1, 0 for a certificate); same storage word as `pendingUntil`. Set with
+    /// every pending result and read only while one is pending, so never cleared.
     bool internal pendingPartial;
+    uint8 internal pendingAsserter;
+    /// keccak256(produced ‖ consumed) of the pending result: a challenge is decided by
+    /// comparing the outcome's totals with these (§7.10).
+    bytes32 internal pendingTotals;
 
     /// The open dispute. Its evidence lives under a fresh `disputeNonce`, so finalising a
     /// window prunes it without touching each slot (spec §9).
+    /// `challenger` and `asserter` are node index + 1 (0: none; an escape has neither).
     struct DisputeState {
         bool open;
         uint32 window;
         uint64 deadline;
-        uint8 openedBy;
+        uint8 challenger;
+        uint8 asserter;
         uint64 nonce;
         bytes32 challenged;
+        bytes32 challengedTotals;
     }
 
     DisputeState public dispute;
     uint64 internal disputeNonce;
-    /// (nonce, meter) => 1 << 192 | slot << 128 | produced << 64 | consumed: the meter's
-    /// deciding values so far (spec §5.2), 0 while it has no evidence.
+    /// (nonce, meter) => poster << 200 | 1 << 192 | slot << 128 | produced << 64 | consumed:
+    /// the meter's deciding values so far (spec §5.2), 0 while it has no evidence, and the
+    /// node (index + 1, 0 for none) whose reading last changed them (§7.10).
     mapping(bytes32 => uint256) internal evidenceMeter;
 
     /// A fraud proof being checked in chunks (§7.7, §7.9), keyed by (reporter, claim, signature).
@@ -300,8 +330,11 @@ contract Diversity {
         DUST_RECIPIENT = p.dustRecipient;
         CHALLENGE_PERIOD = p.challengePeriod;
         SIGNING_DELAY = p.collectPeriod + p.signPeriod;
+        SIGN_PERIOD = p.signPeriod;
         DISPUTE_PERIOD = p.disputePeriod;
         SLASH_PERIOD = p.slashPeriod;
+        DISPUTE_BOND = p.disputeBond;
+        GAS_RATE_WEI = p.gasRateWei;
         bytes32 separator = keccak256(
             abi.encode(DOMAIN_TYPEHASH, keccak256("DIVERSITY"), keccak256("2"), block.chainid, address(this))
         );
@@ -345,10 +378,15 @@ contract Diversity {
             revert TooLarge("price_wei_per_wh", p.priceWeiPerWh, MAX_PRICE_WEI_PER_WH);
         }
         if (p.bond > MAX_AMOUNT_WEI) revert TooLarge("bond", p.bond, MAX_AMOUNT_WEI);
+        if (p.disputeBond > MAX_AMOUNT_WEI) revert TooLarge("dispute_bond", p.disputeBond, MAX_AMOUNT_WEI);
+        if (p.gasRateWei > MAX_GAS_RATE_WEI) revert TooLarge("gas_rate_wei", p.gasRateWei, MAX_GAS_RATE_WEI);
         for (uint256 i = 0; i < n; i++) {
             if (p.deposits[i] > MAX_AMOUNT_WEI) revert TooLarge("deposit", p.deposits[i], MAX_AMOUNT_WEI);
         }
         if (p.disputePeriod <= p.collectPeriod) revert DisputeTooShort(p.disputePeriod, p.collectPeriod);
+        // A loser's bond pays every reimbursement of a dispute in full (§7.10).
+        uint256 gas = GAS_CHALLENGE + GAS_EVIDENCE_PER_METER * n + GAS_FINALIZE_BASE + GAS_FINALIZE_PER_PROSUMER * n;
+        if (p.disputeBond < p.gasRateWei * gas) revert DisputeBondTooSmall(p.disputeBond, p.gasRateWei * gas, gas);
         // Every deadline of the last window must fit in 64-bit time.
         uint256 last = uint256(p.windows) * p.slotsPerWindow * p.slotSecs + p.start + p.collectPeriod
             + p.signPeriod + p.challengePeriod + p.disputePeriod + p.slashPeriod + p.disputePeriod;
@@ -596,7 +634,6 @@ contract Diversity {
     }
 
     function submitWindow(WindowResult calldata result, Signature[] calldata signatures) external payable {
-        _noValue();
         Status memory s = _requirePhase(Phase.Active);
         _requireNext(s, result.window);
         _requireEnded(result.window);
@@ -606,8 +643,8 @@ contract Diversity {
         if (!ok) revert MalformedResult(why);
         uint256 n = N;
         uint256 count = signatures.length;
-        // Between 1 and N signatures by distinct nodes; INV-CERT-001: only N make a
-        // certificate, fewer a partial result (§7.3).
+        // Between 1 and N signatures by distinct unslashed nodes; INV-CERT-001: those of
+        // every unslashed node make a certificate, fewer a partial result (§7.3).
         if (count == 0 || count > n) revert WrongSignatureCount(n, count);
         bytes32 hash = resultDigest(result);
         uint256 seen;
@@ -618,23 +655,23 @@ contract Diversity {
             if (j == 0) revert UnknownSigner(k, signer);
             uint256 bit = uint256(1) << (j - 1);
             if (seen & bit != 0) revert DuplicateSigner(signer);
+            if (s.slashed & bit != 0) revert SlashedSigner(k);
             seen |= bit;
         }
-        bool isPartial = count < n;
-        DisputeState memory d = dispute;
+        // An open dispute is decided by its evidence alone: no result replaces it.
+        if (dispute.open) revert DisputeAlreadyOpen(result.window);
+        if (pendingHash != bytes32(0)) revert AlreadyPending(result.window);
+        bool isPartial = count < _unslashed(s);
+        uint8 asserter;
         if (isPartial) {
-            // Only once unanimity had its chance, and never over a dispute.
+            // Only once unanimity had its chance, by a node that bonds it (§7.10).
             uint64 from = windowEnd(result.window) + SIGNING_DELAY;
             if (block.timestamp < from) revert SigningPeriodRunning(result.window, from);
-            if (d.open) revert DisputeAlreadyOpen(result.window);
-        }
-        if (pendingHash != bytes32(0)) revert AlreadyPending(result.window);
-        if (d.open) {
-            if (d.challenged == hash) revert ChallengedResult(hash);
-            // F7: after the deadline the evidence decides, not a late certificate.
-            if (block.timestamp >= d.deadline) revert DisputeDeadlinePassed(result.window, d.deadline);
-            // A certificate closes an open dispute early: it carries an honest signature.
-            delete dispute;
+            asserter = uint8(_nodeIndex(msg.sender) + 1);
+            if (msg.value != DISPUTE_BOND) revert WrongAmount(DISPUTE_BOND, msg.value);
+            held += msg.value;
+        } else {
+            _noValue();
         }
         if (!isPartial && CHALLENGE_PERIOD == 0) {
             _finalize(s, result.produced, result.consumed, hash, Path.FastPath);
@@ -643,7 +680,25 @@ contract Diversity {
             pendingHash = hash;
             pendingUntil = until;
             pendingPartial = isPartial;
+            pendingAsserter = asserter;
+            pendingTotals = keccak256(abi.encodePacked(result.produced, result.consumed));
             emit WindowPending(result.window, hash, until);
+        }
+    }
+
+    /// Unslashed nodes: their signatures, all of them, make a certificate (§7.3, §7.7).
+    function _unslashed(Status memory s) internal view returns (uint256 u) {
+        uint256 n = N;
+        for (uint256 i = 0; i < n; i++) {
+            if (s.slashed & uint64(1 << i) == 0) u++;
+        }
+    }
+
+    /// Credits `amount` wei to `to`, withdrawable after close (refunds, reimbursements).
+    function _credit(address to, uint256 amount) internal {
+        if (amount != 0) {
+            rewards[to] += amount;
+            totalRewards += amount;
         }
     }
 
@@ -658,6 +713,9 @@ contract Diversity {
         if (block.timestamp < until) revert ChallengePeriodRunning(result.window, until);
         bytes32 hash = resultDigest(result);
         if (hash != pending) revert PendingMismatch(pending, hash);
+        // Unchallenged: the asserter's bond is refunded.
+        uint8 asserter = pendingAsserter;
+        if (asserter != 0) _credit(nodes[asserter - 1], DISPUTE_BOND);
         _finalize(s, result.produced, result.consumed, hash, pendingPartial ? Path.Partial : Path.FastPath);
     }
 
@@ -735,19 +793,34 @@ contract Diversity {
 
     // ------------------------------------------------------------------ §7.4 dispute path
 
+    /// A challenge of the pending result (by an unslashed node, bonded, within the period),
+    /// or, when nothing is pending, an escape once a live honest node would have put a
+    /// result on chain (anyone, no bond: F6).
     function openDispute(uint32 window) external payable {
-        _noValue();
         Status memory s = _requirePhase(Phase.Active);
-        uint256 by = _nodeIndex(msg.sender);
         _requireNext(s, window);
         _requireEnded(window);
         if (dispute.open) revert DisputeAlreadyOpen(window);
         bytes32 challenged = pendingHash;
+        uint8 challenger;
+        uint8 asserter;
+        bytes32 totals;
         if (challenged != bytes32(0)) {
             uint64 until = pendingUntil;
             if (block.timestamp >= until) revert ChallengePeriodOver(window, until);
+            uint256 by = _nodeIndex(msg.sender);
+            if (s.slashed & uint64(1 << by) != 0) revert SlashedNode(by);
+            if (msg.value != DISPUTE_BOND) revert WrongAmount(DISPUTE_BOND, msg.value);
+            held += msg.value;
+            challenger = uint8(by + 1);
+            asserter = pendingAsserter;
+            totals = pendingTotals;
             pendingHash = bytes32(0);
             pendingUntil = 0;
+        } else {
+            uint64 escapeAt = escapeTime(window);
+            if (block.timestamp < escapeAt) revert NothingToChallenge(window, escapeAt);
+            _noValue();
         }
         uint64 deadline = uint64(block.timestamp) + DISPUTE_PERIOD;
         uint64 nonce = ++disputeNonce;
@@ -755,11 +828,23 @@ contract Diversity {
             open: true,
             window: window,
             deadline: deadline,
-            openedBy: uint8(by),
+            challenger: challenger,
+            asserter: asserter,
             nonce: nonce,
-            challenged: challenged
+            challenged: challenged,
+            challengedTotals: totals
         });
-        emit DisputeOpened(window, by, deadline, challenged);
+        emit DisputeOpened(window, msg.sender, deadline, challenged);
+    }
+
+    /// From when a dispute with nothing to challenge may be opened (§7.4): one sign and one
+    /// dispute period after the freeze (the end of the collect period, or the previous
+    /// window's finality if later).
+    function escapeTime(uint32 window) public view returns (uint64) {
+        uint64 freeze = windowEnd(window) + SIGNING_DELAY - SIGN_PERIOD;
+        uint64 lastAt = lastFinalAt;
+        if (lastAt > freeze) freeze = lastAt;
+        return freeze + SIGN_PERIOD + DISPUTE_PERIOD;
     }
 
     /// Adds meter-signed readings to the evidence (spec §5.2, §7.4). Per meter one word keeps
@@ -779,12 +864,15 @@ contract Diversity {
         for (uint256 k = 0; k < readings.length; k++) {
             (meterOf[k],) = _validateReading(readings[k], k, window);
         }
+        // The node credited for each meter whose values this call changes (§7.10).
+        uint256 poster = nodeIndex1[msg.sender] << 200;
         uint32 improved;
         uint32 ignored;
         for (uint256 k = 0; k < readings.length; k++) {
             SignedReading calldata sr = readings[k];
             bytes32 key = keccak256(abi.encode(d.nonce, meterOf[k]));
-            uint256 entry = evidenceMeter[key];
+            uint256 stored = evidenceMeter[key];
+            uint256 entry = stored & ((uint256(1) << 200) - 1);
             uint256 joined;
             if (entry == 0 || sr.slot > uint64(entry >> 128)) {
                 joined = (uint256(1) << 192) | (uint256(sr.slot) << 128) | (uint256(sr.producedWh) << 64)
@@ -799,7 +887,7 @@ contract Diversity {
                 joined = entry;
             }
             if (joined != entry) {
-                evidenceMeter[key] = joined;
+                evidenceMeter[key] = joined | poster;
                 improved++;
             } else {
                 ignored++;
@@ -820,14 +908,59 @@ contract Diversity {
         outcome.prevHash = lastHash;
         outcome.produced = new uint64[](n);
         outcome.consumed = new uint64[](n);
+        uint256 posters;
+        uint256[] memory credited = new uint256[](n);
         for (uint256 i = 0; i < n; i++) {
             uint256 e = evidenceMeter[keccak256(abi.encode(d.nonce, i))];
             outcome.produced[i] = uint64(e >> 64);
             outcome.consumed[i] = uint64(e);
+            uint256 by = e >> 200;
+            if (by != 0) {
+                credited[by - 1]++;
+                posters++;
+            }
         }
         // readingsRoot is zero: the evidence itself was on chain.
         bytes32 hash = _resultDigestMem(outcome);
         _finalize(s, outcome.produced, outcome.consumed, hash, Path.Dispute);
+        if (d.challenger != 0) {
+            _settleBonds(d, keccak256(abi.encodePacked(outcome.produced, outcome.consumed)), credited, posters);
+        }
+    }
+
+    /// Decides a challenge by its outcome (§7.10, INV-BOND-001/002): the winner's bond is
+    /// refunded; the loser's reimburses, at the stated rate, the challenge (when the
+    /// challenger won), each meter's evidence to the node that put it on chain and the
+    /// finalisation to its sender; the rest goes to the slash pool. A certificate of the
+    /// hardened variant has no bond: a challenge that beats it is only refunded.
+    function _settleBonds(DisputeState memory d, bytes32 outcomeTotals, uint256[] memory credited, uint256 posters)
+        internal
+    {
+        uint256 bond = DISPUTE_BOND;
+        bool challengerLost = outcomeTotals == d.challengedTotals;
+        uint8 winner = challengerLost ? d.asserter : d.challenger;
+        if (winner != 0) _credit(nodes[winner - 1], bond);
+        uint256 forfeited = (challengerLost || d.asserter != 0) ? bond : 0;
+        uint256 reimbursed;
+        if (forfeited != 0) {
+            uint256 rate = GAS_RATE_WEI;
+            if (!challengerLost) {
+                _credit(nodes[d.challenger - 1], rate * GAS_CHALLENGE);
+                reimbursed += rate * GAS_CHALLENGE;
+            }
+            if (posters != 0) {
+                for (uint256 j = 0; j < credited.length; j++) {
+                    uint256 amount = rate * GAS_EVIDENCE_PER_METER * credited[j];
+                    _credit(nodes[j], amount);
+                    reimbursed += amount;
+                }
+            }
+            uint256 fin = rate * (GAS_FINALIZE_BASE + GAS_FINALIZE_PER_PROSUMER * N);
+            _credit(msg.sender, fin);
+            reimbursed += fin;
+        }
+        slashPool += uint128(forfeited - reimbursed);
+        emit BondsSettled(d.window, challengerLost ? 0 : 1, reimbursed, forfeited - reimbursed);
     }
 
     // ------------------------------------------------------------------ §7.7 slashing
@@ -842,7 +975,8 @@ contract Diversity {
         (uint256 y,) = _signerOf(second, 1);
         if (x != y) revert SignersDiffer();
         if (nodes[x] == msg.sender) revert SelfReport();
-        _slash(x, SlashReason.Equivocation);
+        _requireUnslashed(x);
+        _slash(x, SlashReason.Equivocation, GAS_REPORT_EQUIVOCATION);
     }
 
     /// A fraud proof (spec §7.7), checked in one pass over the readings in the order given,
@@ -867,6 +1001,8 @@ contract Diversity {
             if (total > MAX_FRAUD_PROOF_READINGS) revert EvidenceSize(MAX_FRAUD_PROOF_READINGS, total);
             (uint256 node,) = _signerOf(claim, 0);
             if (nodes[node] == msg.sender) revert SelfReport();
+            // Before the proof is checked: a report beaten to it fails cheaply (F4).
+            _requireUnslashed(node);
             f.started = true;
             f.node = uint8(node);
             f.total = total;
@@ -889,6 +1025,7 @@ contract Diversity {
             proofs[id] = f;
             return;
         }
+        _requireUnslashed(f.node);
         if (f.root != claim.result.readingsRoot) revert RootMismatch();
         if (!f.fraud) {
             // Close the last meter's run and check every later meter claimed nothing.
@@ -897,7 +1034,7 @@ contract Diversity {
         }
         if (!f.fraud) revert NotFraud();
         delete proofs[id];
-        _slash(f.node, SlashReason.Inconsistency);
+        _slash(f.node, SlashReason.Inconsistency, GAS_REPORT_INCONSISTENCY_BASE + GAS_REPORT_PER_READING * total);
     }
 
     /// One reading of a fraud proof: extend the hash chain; unless fraud is already shown,
@@ -979,20 +1116,22 @@ contract Diversity {
         return true;
     }
 
-    /// INV-SLASH-001: half the bond to the reporter, half to the slash pool.
-    function _slash(uint256 node, SlashReason reason) internal {
+    function _requireUnslashed(uint256 node) internal view {
+        if (status.slashed & uint64(1 << node) != 0) revert AlreadySlashed(node);
+    }
+
+    /// Slashing (§7.7, F4): the reporter is reimbursed its report's gas at the stated rate
+    /// (at most the bond), the rest goes to the slash pool: copying a report earns its gas
+    /// and nothing more.
+    function _slash(uint256 node, SlashReason reason, uint256 gas) internal {
         Status memory s = status;
-        uint64 bit = uint64(1 << node);
-        if (s.slashed & bit != 0) revert AlreadySlashed(node);
-        s.slashed |= bit;
+        s.slashed |= uint64(1 << node);
         status = s;
         uint256 bond = bonds[node];
         bonds[node] = 0;
-        uint256 reward = bond / 2;
-        if (reward != 0) {
-            rewards[msg.sender] += reward;
-            totalRewards += reward;
-        }
+        uint256 reward = GAS_RATE_WEI * gas;
+        if (reward > bond) reward = bond;
+        _credit(msg.sender, reward);
         slashPool += uint128(bond - reward);
         emit Slashed(node, msg.sender, reason, reward);
     }
@@ -1083,6 +1222,10 @@ contract Diversity {
             total += uint256(balances[i]) + bonds[i];
         }
         total += uint256(dust) + slashPool + totalRewards + totalOwed;
+        // Claim bonds locked in the pending result and the open dispute (§7.10).
+        if (pendingHash != bytes32(0) && pendingAsserter != 0) total += DISPUTE_BOND;
+        DisputeState memory d = dispute;
+        if (d.open && d.challenger != 0) total += d.asserter != 0 ? 2 * uint256(DISPUTE_BOND) : DISPUTE_BOND;
     }
 
     /// Meter `meter`'s evidence in the open dispute on `window`: its deciding slot and values

@@ -44,6 +44,8 @@ alloy_sol_types::sol! {
             uint64 challengePeriod;
             uint64 disputePeriod;
             uint64 slashPeriod;
+            uint128 disputeBond;
+            uint128 gasRateWei;
         }
 
         error WrongPhase(Phase actual);
@@ -63,12 +65,14 @@ alloy_sol_types::sol! {
         error BadSignature(uint256 index, uint8 reason, uint8 v);
         error UnknownSigner(uint256 index, address signer);
         error DuplicateSigner(address signer);
+        error SlashedSigner(uint256 index);
+        error SlashedNode(uint256 node);
+        error NothingToChallenge(uint32 window, uint64 escapeAt);
         error AlreadyPending(uint32 window);
         error NoPending(uint32 window);
         error ChallengePeriodRunning(uint32 window, uint64 until);
         error SigningPeriodRunning(uint32 window, uint64 until);
         error ChallengePeriodOver(uint32 window, uint64 until);
-        error ChallengedResult(bytes32 hash);
         error DisputeAlreadyOpen(uint32 window);
         error NoDispute(uint32 window);
         error DisputeDeadlinePassed(uint32 window, uint64 deadline);
@@ -101,6 +105,7 @@ alloy_sol_types::sol! {
         error TooLarge(string name, uint256 value, uint256 limit);
         error DisputeTooShort(uint64 dispute, uint64 collect);
         error TimeOverflow();
+        error DisputeBondTooSmall(uint256 bond, uint256 needed, uint256 gas);
 
         event Deposited(uint256 prosumer, uint256 amount);
         event Bonded(uint256 node, uint256 amount);
@@ -108,7 +113,8 @@ alloy_sol_types::sol! {
         event Aborted();
         event WindowPending(uint32 window, bytes32 hash, uint64 until);
         event WindowFinalized(uint32 window, bytes32 hash, Path path, uint256 dust);
-        event DisputeOpened(uint32 window, uint256 by, uint64 deadline, bytes32 challenged);
+        event DisputeOpened(uint32 window, address by, uint64 deadline, bytes32 challenged);
+        event BondsSettled(uint32 window, uint8 loser, uint256 reimbursed, uint256 pooled);
         event EvidenceAdded(uint32 window, uint32 improved, uint32 ignored);
         event Slashed(uint256 node, address reporter, SlashReason reason, uint256 reward);
         event Closed();
@@ -141,7 +147,8 @@ alloy_sol_types::sol! {
         function pendingHash() external view returns (bytes32);
         function pendingUntil() external view returns (uint64);
         function lastFinalAt() external view returns (uint64);
-        function dispute() external view returns (bool open, uint32 window, uint64 deadline, uint8 openedBy, uint64 nonce, bytes32 challenged);
+        function dispute() external view returns (bool open, uint32 window, uint64 deadline, uint8 challenger, uint8 asserter, uint64 nonce, bytes32 challenged, bytes32 challengedTotals);
+        function escapeTime(uint32 window) external view returns (uint64);
         function evidenceOf(uint32 window, uint256 meter) external view returns (bool present, uint64 slot, uint64 produced, uint64 consumed);
     }
 

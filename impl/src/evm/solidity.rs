@@ -13,6 +13,7 @@ use alloy_sol_types::{SolCall, SolEventInterface, SolInterface, SolValue};
 
 use super::abi::IDiversity as sol;
 use super::{artifacts, Evm, Hardfork, InvalidTx, Receipt, CHAIN_ID};
+use crate::bonds::Loser;
 use crate::contract::{Call, ContractError, Event, Path, Phase, SlashReason, Tx};
 use crate::crypto::{Signature65, SignatureError};
 use crate::params::Params;
@@ -50,9 +51,15 @@ pub enum Observed {
     },
     DisputeOpened {
         window: u32,
-        by: usize,
+        by: Address,
         deadline: u64,
         challenged: Option<B256>,
+    },
+    BondsSettled {
+        window: u32,
+        loser: Loser,
+        reimbursed: u128,
+        pooled: u128,
     },
     EvidenceAdded {
         window: u32,
@@ -116,6 +123,17 @@ impl From<&Event> for Observed {
                 deadline: *deadline,
                 challenged: *challenged,
             },
+            Event::BondsSettled {
+                window,
+                loser,
+                reimbursed,
+                pooled,
+            } => Observed::BondsSettled {
+                window: *window,
+                loser: *loser,
+                reimbursed: *reimbursed,
+                pooled: *pooled,
+            },
             Event::EvidenceAdded {
                 window,
                 improved,
@@ -160,6 +178,8 @@ pub enum EvmError {
 #[derive(Clone, Debug)]
 pub struct Sent {
     pub function: &'static str,
+    /// Who sent it (who paid its gas).
+    pub from: Address,
     pub receipt: Receipt,
 }
 
@@ -209,6 +229,7 @@ impl SolidityContract {
             pending: None,
             sent: vec![Sent {
                 function: "constructor",
+                from: DEPLOYER,
                 receipt: r,
             }],
         })
@@ -367,6 +388,7 @@ impl SolidityContract {
         };
         self.sent.push(Sent {
             function,
+            from,
             receipt: r,
         });
         result
@@ -401,7 +423,8 @@ impl SolidityContract {
                 d.open.then(|| OpenDispute {
                     window: d.window,
                     deadline: d.deadline,
-                    opened_by: d.openedBy as usize,
+                    challenger: (d.challenger as usize).checked_sub(1),
+                    asserter: (d.asserter as usize).checked_sub(1),
                     challenged: (!d.challenged.is_zero()).then_some(d.challenged),
                     evidence: (0..n)
                         .map(|m| {
@@ -441,7 +464,10 @@ impl SolidityContract {
 pub struct OpenDispute {
     pub window: u32,
     pub deadline: u64,
-    pub opened_by: usize,
+    /// The challenging node and the node that bonded the challenged result (§7.10); an
+    /// escape has neither.
+    pub challenger: Option<usize>,
+    pub asserter: Option<usize>,
     pub challenged: Option<B256>,
     /// Per meter, the stored `(slot, produced, consumed)` of the evidence (spec §7.9).
     pub evidence: Vec<Option<(u64, u64, u64)>>,
@@ -485,7 +511,8 @@ impl ChainState {
             + c.dust()
             + c.slash_pool()
             + c.rewards().values().sum::<u128>()
-            + c.owed().values().sum::<u128>();
+            + c.owed().values().sum::<u128>()
+            + c.locked_bonds();
         ChainState {
             phase: c.phase(),
             deposited: c.deposited().to_vec(),
@@ -496,8 +523,9 @@ impl ChainState {
             dispute: c.dispute().map(|d| OpenDispute {
                 window: d.window,
                 deadline: d.deadline,
-                opened_by: d.opened_by,
-                challenged: d.challenged,
+                challenger: d.challenged.as_ref().map(|c| c.challenger),
+                asserter: d.challenged.as_ref().and_then(|c| c.asserter),
+                challenged: d.challenged_hash(),
                 evidence: (0..c.params().prosumers())
                     .map(|m| d.evidence.state(m))
                     .collect(),
@@ -580,6 +608,8 @@ pub fn to_sol_params(p: &Params) -> sol::Params {
         signPeriod: p.sign_period,
         challengePeriod: p.challenge_period,
         disputePeriod: p.dispute_period,
+        disputeBond: p.dispute_bond,
+        gasRateWei: p.gas_rate_wei,
         slashPeriod: p.slash_period,
     }
 }
@@ -620,9 +650,19 @@ fn decode_event(log: &Log) -> Result<Observed, EvmError> {
         },
         E::DisputeOpened(e) => Observed::DisputeOpened {
             window: e.window,
-            by: idx(e.by),
+            by: e.by,
             deadline: e.deadline,
             challenged: (!e.challenged.is_zero()).then_some(e.challenged),
+        },
+        E::BondsSettled(e) => Observed::BondsSettled {
+            window: e.window,
+            loser: match e.loser {
+                0 => Loser::Challenger,
+                1 => Loser::Asserter,
+                other => return Err(EvmError::Other(format!("loser {other} is not defined"))),
+            },
+            reimbursed: e.reimbursed.to(),
+            pooled: e.pooled.to(),
         },
         E::EvidenceAdded(e) => Observed::EvidenceAdded {
             window: e.window,
@@ -757,7 +797,14 @@ pub fn decode_revert(data: &[u8]) -> Result<ContractError, String> {
             window: e.window,
             until: e.until,
         },
-        S::ChallengedResult(e) => C::ChallengedResult(e.hash),
+        S::SlashedSigner(e) => C::SlashedSigner {
+            index: e.index.to::<usize>(),
+        },
+        S::SlashedNode(e) => C::SlashedNode(e.node.to::<usize>()),
+        S::NothingToChallenge(e) => C::NothingToChallenge {
+            window: e.window,
+            escape_at: e.escapeAt,
+        },
         S::DisputeAlreadyOpen(e) => C::DisputeAlreadyOpen { window: e.window },
         S::NoDispute(e) => C::NoDispute { window: e.window },
         S::DisputeDeadlinePassed(e) => C::DisputeDeadlinePassed {

@@ -14,7 +14,7 @@ use crate::contract::{Call, Tx};
 use crate::crypto::{SecretKey, Signature65};
 use crate::dataset::{Dataset, SLOTS_2020, SLOT_SECS, START_2020};
 use crate::eip712::{sign_reading, sign_result, Domain};
-use crate::evm::solidity::{contract_address, SolidityContract};
+use crate::evm::solidity::{contract_address, Observed, SolidityContract};
 use crate::evm::{Hardfork, CHAIN_ID};
 use crate::meter::WindowRegisters;
 use crate::params::Params;
@@ -95,6 +95,9 @@ impl GasGrid {
             challenge_period,
             dispute_period: 3 * 86_400,
             slash_period: 7 * 86_400,
+            // As the simulation's default (spec §7.10).
+            dispute_bond: 50_000_000_000_000_000,
+            gas_rate_wei: 2_000_000_000,
         };
         let domain = Domain::of(&params);
         Self {
@@ -256,6 +259,48 @@ impl GasGrid {
     }
 }
 
+impl GasGrid {
+    /// The signing deadline of window `w`: from then on a partial result is taken.
+    pub fn signing_deadline(&self, w: u32) -> u64 {
+        self.window_end(w) + self.params.collect_period + self.params.sign_period
+    }
+
+    /// Puts `r` on chain from node `from` as a partial result signed by every node but
+    /// `absent`, with its bond (spec §7.3, §7.10).
+    pub fn submit_partial(
+        &self,
+        c: &mut SolidityContract,
+        r: &WindowResult,
+        from: usize,
+        absent: usize,
+        at: u64,
+    ) {
+        let signatures = (0..self.n())
+            .filter(|j| *j != absent)
+            .map(|j| sign_result(&self.nodes[j], &self.domain, r))
+            .collect();
+        let call = Call {
+            from: self.params.nodes[from],
+            value: self.params.dispute_bond,
+            tx: Tx::SubmitWindow {
+                result: r.clone(),
+                signatures,
+            },
+        };
+        c.execute(&call, at).expect("the partial result is taken");
+    }
+
+    /// Node `from` challenges the pending result of window `w`, with its bond (§7.4).
+    pub fn challenge(&self, c: &mut SolidityContract, w: u32, from: usize, at: u64) {
+        let call = Call {
+            from: self.params.nodes[from],
+            value: self.params.dispute_bond,
+            tx: Tx::OpenDispute { window: w },
+        };
+        c.execute(&call, at).expect("the challenge is taken");
+    }
+}
+
 /// A stand-in readings root for fast-path measurements: the contract never reads it on
 /// the fast path, and any 32 non-zero bytes cost the same calldata.
 fn stand_in_root(w: u32) -> B256 {
@@ -383,22 +428,14 @@ pub fn absent_node(hardfork: Hardfork, n: usize) -> AbsentNode {
     }
     let w = MEASURED_WINDOW;
     let r = g.result(w, prev, stand_in_root(w));
-    let mut signatures = g.certificate(&r);
-    signatures.pop(); // the last node is absent
-    let at = g.window_end(w) + g.params.collect_period + g.params.sign_period;
+    let at = g.signing_deadline(w);
     let node = |tx: Tx| Call {
         from: g.params.nodes[0],
         value: 0,
         tx,
     };
-    c.execute(
-        &node(Tx::SubmitWindow {
-            result: r,
-            signatures,
-        }),
-        at,
-    )
-    .expect("the partial result is taken");
+    // The last node is absent; node 0 bonds the partial result.
+    g.submit_partial(&mut c, &r, 0, n - 1, at);
     let submit = last_gas(&c);
     c.execute(
         &node(Tx::FinalizePending { window: w }),
@@ -426,6 +463,9 @@ pub const DISPUTE_TX_TARGET: u64 = 1_000_000;
 #[derive(Clone, Debug, Serialize)]
 pub struct DisputeCost {
     pub prosumers: usize,
+    /// The honest partial result the dispute challenges (the Byzantine node withheld its
+    /// signature), bonded.
+    pub assert: u64,
     /// Readings of the window (what a version-1 dispute put on chain).
     pub window_readings: usize,
     /// Readings of the deciding set the honest node sends.
@@ -438,8 +478,13 @@ pub struct DisputeCost {
     /// The same evidence sent again by a second honest node: every reading ignored.
     pub duplicate_total: u64,
     pub finalize: u64,
-    /// Open, evidence and finalisation (without the duplicate).
+    /// Challenge, evidence and finalisation (without the duplicate).
     pub total: u64,
+    /// The whole window: the partial result and the dispute.
+    pub window_total: u64,
+    /// Wei the loser's bond reimbursed (at the stated rate) and what went to the pool.
+    pub reimbursed_wei: u128,
+    pub pooled_wei: u128,
     pub every_chunk_fits_target: bool,
     /// A fraud proof against a node that lied about the last prosumer over the honest root:
     /// the deciding set, in chunks of `MAX_FRAUD_PROOF_CHUNK`.
@@ -456,14 +501,26 @@ pub fn dispute(hardfork: Hardfork, n: usize) -> DisputeCost {
     let (all, _) = g.readings(0);
     let set = g.equivocated_deciding_set(0);
     let readings: Vec<SignedReading> = set.deciding().readings().map(|(_, k)| k.signed).collect();
-    let t0 = g.window_end(0) + 60;
     let node = |i: usize, tx: Tx| Call {
         from: g.params.nodes[i],
         value: 0,
         tx,
     };
-    c.execute(&node(0, Tx::OpenDispute { window: 0 }), t0)
-        .expect("dispute opens");
+    // The last node withholds its signature; node 0 bonds the honest partial result at the
+    // signing deadline, and the Byzantine node challenges it at once.
+    let (produced, consumed) = set.deciding().totals();
+    let honest = WindowResult {
+        window: 0,
+        prev_hash: g.params.genesis_hash(),
+        produced,
+        consumed,
+        readings_root: set.root(),
+    };
+    let at = g.signing_deadline(0);
+    g.submit_partial(&mut c, &honest, 0, n - 1, at);
+    let assert = last_gas(&c);
+    let t0 = at + 60;
+    g.challenge(&mut c, 0, n - 1, t0);
     let open = last_gas(&c);
     let mut chunk_gas = Vec::new();
     for chunk in readings.chunks(EVIDENCE_CHUNK) {
@@ -485,9 +542,19 @@ pub fn dispute(hardfork: Hardfork, n: usize) -> DisputeCost {
         duplicate_total += last_gas(&c);
     }
     let deadline = t0 + g.params.dispute_period;
-    c.execute(&node(2 % n, Tx::FinalizeDispute { window: 0 }), deadline)
+    let settled = c
+        .execute(&node(2 % n, Tx::FinalizeDispute { window: 0 }), deadline)
         .expect("dispute finalises");
     let finalize = last_gas(&c);
+    let (reimbursed_wei, pooled_wei) = settled
+        .iter()
+        .find_map(|e| match e {
+            Observed::BondsSettled {
+                reimbursed, pooled, ..
+            } => Some((*reimbursed, *pooled)),
+            _ => None,
+        })
+        .expect("the challenge is decided");
     let evidence_total: u64 = chunk_gas.iter().sum();
     let chunk_max = chunk_gas.iter().copied().max().unwrap_or(0);
 
@@ -526,6 +593,10 @@ pub fn dispute(hardfork: Hardfork, n: usize) -> DisputeCost {
     let proof_max = proof.iter().copied().max().unwrap_or(0);
     DisputeCost {
         prosumers: n,
+        assert,
+        window_total: assert + open + evidence_total + finalize,
+        reimbursed_wei,
+        pooled_wei,
         window_readings: all.len(),
         readings: readings.len(),
         open,
@@ -558,16 +629,27 @@ pub struct Year {
     pub total: u64,
     pub per_prosumer: f64,
     pub transactions: usize,
+    /// Gas of the windows' transactions the honest nodes sent.
+    pub honest_gas: u64,
+    /// What the honest nodes received for it (spec §7.10): reimbursements from the losers'
+    /// bonds, and their share of the pooled rest at close, in wei.
+    pub honest_reimbursed_wei: u128,
+    pub honest_pool_share_wei: u128,
+    /// `honest_gas` at the stated rate minus what they received: at most 0 when a dispute
+    /// never costs an honest node money.
+    pub honest_net_wei: i128,
 }
 
 pub fn year(hardfork: Hardfork, n: usize) -> Year {
     year_with(hardfork, n, false)
 }
 
-/// The same year when the last node is Byzantine and opens a dispute on every window as soon
-/// as it ends (spec §15 item 4): an honest node puts its deciding set on chain, a second
-/// honest node sends the same readings in the same block (the pessimistic case of F2), and the
-/// window is final after the dispute period. `windows` counts every transaction of it.
+/// The same year when the last node is Byzantine: it withholds its signature and challenges
+/// every window's partial result (spec §10): an honest node bonds the partial result at the
+/// signing deadline, the Byzantine node challenges it, an honest node puts its deciding set
+/// on chain, a second honest node sends the same readings in the same block (the
+/// pessimistic case of F2), and the window is final after the dispute period; the
+/// challenger's bond pays (§7.10). `windows` counts every transaction of it.
 pub fn year_disputed(hardfork: Hardfork, n: usize) -> Year {
     year_with(hardfork, n, true)
 }
@@ -579,6 +661,8 @@ fn year_with(hardfork: Hardfork, n: usize, disputed: bool) -> Year {
     let funding: u64 = c.sent[1..].iter().map(|s| s.receipt.gas_used).sum();
     let mut prev = g.params.genesis_hash();
     let mut windows = 0;
+    let mut honest_gas = 0;
+    let mut partials: u128 = 0;
     let mut now = 0;
     let node = |i: usize, tx: Tx| Call {
         from: g.params.nodes[i],
@@ -590,14 +674,17 @@ fn year_with(hardfork: Hardfork, n: usize, disputed: bool) -> Year {
             now = g.window_end(w) + 7_200;
             prev = g.submit_window(&mut c, w, prev, w as usize % n, now);
             windows += last_gas(&c);
+            honest_gas += last_gas(&c);
             continue;
         }
         let before = c.sent.len();
-        let open = g.window_end(w);
-        c.execute(&node(n - 1, Tx::OpenDispute { window: w }), open)
-            .expect("dispute opens");
+        let byzantine = n - 1;
+        let r = g.result(w, prev, stand_in_root(w));
+        let at = g.signing_deadline(w);
+        g.submit_partial(&mut c, &r, w as usize % byzantine, byzantine, at);
+        g.challenge(&mut c, w, byzantine, at + 60);
         let evidence = g.last_readings(w);
-        for from in [0, 1 % n] {
+        for from in [0, 1 % byzantine] {
             c.execute(
                 &node(
                     from,
@@ -606,18 +693,47 @@ fn year_with(hardfork: Hardfork, n: usize, disputed: bool) -> Year {
                         readings: evidence.clone(),
                     },
                 ),
-                open + 3_600,
+                at + 3_600,
             )
             .expect("evidence accepted");
         }
-        now = open + g.params.dispute_period;
-        c.execute(&node(0, Tx::FinalizeDispute { window: w }), now)
+        now = at + 60 + g.params.dispute_period;
+        let events = c
+            .execute(&node(0, Tx::FinalizeDispute { window: w }), now)
             .expect("dispute finalises");
+        assert!(
+            events.iter().any(|e| matches!(
+                e,
+                Observed::BondsSettled {
+                    loser: crate::bonds::Loser::Challenger,
+                    ..
+                }
+            )),
+            "the spurious challenger loses"
+        );
+        // The outcome has the honest totals and a zero root (spec §7.4).
+        prev = g.domain.result_digest(&WindowResult {
+            readings_root: B256::ZERO,
+            ..r
+        });
         windows += c.sent[before..]
             .iter()
             .map(|s| s.receipt.gas_used)
             .sum::<u64>();
+        honest_gas += c.sent[before..]
+            .iter()
+            .filter(|s| s.from != g.params.nodes[byzantine])
+            .map(|s| s.receipt.gas_used)
+            .sum::<u64>();
+        partials += 1;
     }
+    // Before close: the honest nodes' credits (refunded bonds and reimbursements) and the
+    // pool the unslashed nodes share at close.
+    let honest_nodes = if disputed { n - 1 } else { n };
+    let state = c.state(&g.params.nodes[..honest_nodes]);
+    let credits: u128 = state.entitlements.iter().map(|(_, e)| *e).sum();
+    let honest_reimbursed_wei = credits - partials * g.params.dispute_bond;
+    let honest_pool_share_wei = state.slash_pool / n as u128 * honest_nodes as u128;
     let _ = prev;
     let before = c.sent.len();
     let close = now + g.params.slash_period;
@@ -660,6 +776,12 @@ fn year_with(hardfork: Hardfork, n: usize, disputed: bool) -> Year {
         total,
         per_prosumer: total as f64 / n as f64,
         transactions: c.sent.iter().filter(|s| s.receipt.success).count(),
+        honest_gas,
+        honest_reimbursed_wei,
+        honest_pool_share_wei,
+        honest_net_wei: crate::bonds::wei(&g.params, honest_gas) as i128
+            - honest_reimbursed_wei as i128
+            - honest_pool_share_wei as i128,
     }
 }
 
@@ -724,6 +846,63 @@ pub fn entry_points(hardfork: Hardfork) -> Vec<(String, u64)> {
     )
     .expect("fast path");
     out.push(("submitWindow (N=3)".into(), last_gas(&c)));
+    // Window 1 by dispute: node 0 bonds a partial result without node 2's signature, node 2
+    // challenges it, and evidence in full chunks decides.
+    let (readings1, _) = g.readings(1);
+    let r1 = g.result(1, g.domain.result_digest(&r0), stand_in_root(1));
+    let at = g.signing_deadline(1);
+    g.submit_partial(&mut c, &r1, 0, 2, at);
+    out.push(("submitWindow (partial, N=3: pending)".into(), last_gas(&c)));
+    let t1 = at + 60;
+    g.challenge(&mut c, 1, 2, t1);
+    out.push(("openDispute (challenge)".into(), last_gas(&c)));
+    c.execute(
+        &node(
+            0,
+            Tx::AddEvidence {
+                window: 1,
+                readings: readings1[..1].to_vec(),
+            },
+        ),
+        t1 + 1,
+    )
+    .expect("evidence");
+    out.push(("addEvidence (1 reading)".into(), last_gas(&c)));
+    c.execute(
+        &node(
+            0,
+            Tx::AddEvidence {
+                window: 1,
+                readings: readings1[1..1 + EVIDENCE_CHUNK].to_vec(),
+            },
+        ),
+        t1 + 2,
+    )
+    .expect("evidence");
+    out.push((
+        format!("addEvidence ({EVIDENCE_CHUNK} readings)"),
+        last_gas(&c),
+    ));
+    c.execute(
+        &node(
+            1,
+            Tx::AddEvidence {
+                window: 1,
+                readings: readings1[..EVIDENCE_CHUNK].to_vec(),
+            },
+        ),
+        t1 + 3,
+    )
+    .expect("evidence");
+    out.push((
+        format!("addEvidence ({EVIDENCE_CHUNK} readings, all already held)"),
+        last_gas(&c),
+    ));
+    let deadline = t1 + g.params.dispute_period;
+    c.execute(&node(1, Tx::FinalizeDispute { window: 1 }), deadline)
+        .expect("finalises");
+    out.push(("finalizeDispute (N=3, bonds settled)".into(), last_gas(&c)));
+    let t = deadline;
     // A lie about the last prosumer, proven over the honest root's deciding set.
     let deciding0: Vec<SignedReading> = set0.deciding().readings().map(|(_, k)| k.signed).collect();
     let mut lie = r0.clone();
@@ -775,58 +954,6 @@ pub fn entry_points(hardfork: Hardfork) -> Vec<(String, u64)> {
     )
     .expect("equivocation proven");
     out.push(("reportEquivocation".into(), last_gas(&c)));
-    // Window 1 by dispute, with full chunks of evidence.
-    let (readings1, _) = g.readings(1);
-    let t1 = g.window_end(1) + 60;
-    c.execute(&node(0, Tx::OpenDispute { window: 1 }), t1)
-        .expect("dispute opens");
-    out.push(("openDispute".into(), last_gas(&c)));
-    c.execute(
-        &node(
-            0,
-            Tx::AddEvidence {
-                window: 1,
-                readings: readings1[..1].to_vec(),
-            },
-        ),
-        t1 + 1,
-    )
-    .expect("evidence");
-    out.push(("addEvidence (1 reading)".into(), last_gas(&c)));
-    c.execute(
-        &node(
-            0,
-            Tx::AddEvidence {
-                window: 1,
-                readings: readings1[1..1 + EVIDENCE_CHUNK].to_vec(),
-            },
-        ),
-        t1 + 2,
-    )
-    .expect("evidence");
-    out.push((
-        format!("addEvidence ({EVIDENCE_CHUNK} readings)"),
-        last_gas(&c),
-    ));
-    c.execute(
-        &node(
-            1,
-            Tx::AddEvidence {
-                window: 1,
-                readings: readings1[..EVIDENCE_CHUNK].to_vec(),
-            },
-        ),
-        t1 + 3,
-    )
-    .expect("evidence");
-    out.push((
-        format!("addEvidence ({EVIDENCE_CHUNK} readings, all already held)"),
-        last_gas(&c),
-    ));
-    let deadline = t1 + g.params.dispute_period;
-    c.execute(&node(1, Tx::FinalizeDispute { window: 1 }), deadline)
-        .expect("finalises");
-    out.push(("finalizeDispute (N=3)".into(), last_gas(&c)));
     out
 }
 

@@ -293,12 +293,20 @@ impl GasReport {
         let yd = &self.year_disputed;
         let _ = writeln!(
             o,
-            "the same year with one Byzantine node disputing every window: {} transactions, {} gas (12 windows {} = {:.0} each), {:.2} times the fast-path year",
+            "the same year with one Byzantine node challenging every window's partial result: {} transactions, {} gas (12 windows {} = {:.0} each), {:.2} times the fast-path year",
             yd.transactions,
             yd.total,
             yd.windows,
             yd.window_mean,
             yd.total as f64 / y.total as f64
+        );
+        let _ = writeln!(
+            o,
+            "  the honest nodes sent {} gas; credited {:.6} ETH of reimbursements and {:.6} ETH of pool share: net cost after reimbursement {:+.6} ETH at the stated rate",
+            yd.honest_gas,
+            yd.honest_reimbursed_wei as f64 * 1e-18,
+            yd.honest_pool_share_wei as f64 * 1e-18,
+            yd.honest_net_wei as f64 * 1e-18
         );
         let a = &self.absent;
         let _ = writeln!(
@@ -321,8 +329,14 @@ impl GasReport {
         );
         let _ = writeln!(
             o,
-            "openDispute {}; {} addEvidence chunks, max {} (under 1M: {}), total {}; finalizeDispute {}; total {}; the same evidence again from a second node {}",
-            d.open, d.chunks, d.chunk_max, yes(d.every_chunk_fits_target), d.evidence_total, d.finalize, d.total, d.duplicate_total
+            "partial result (bonded) {}; challenge {}; {} addEvidence chunks, max {} (under 1M: {}), total {}; finalizeDispute {}; dispute {}; window {}; the same evidence again from a second node {}",
+            d.assert, d.open, d.chunks, d.chunk_max, yes(d.every_chunk_fits_target), d.evidence_total, d.finalize, d.total, d.window_total, d.duplicate_total
+        );
+        let _ = writeln!(
+            o,
+            "  the challenger's lost bond: {:.6} ETH reimbursed at the stated rate, {:.6} ETH to the slash pool",
+            d.reimbursed_wei as f64 * 1e-18,
+            d.pooled_wei as f64 * 1e-18
         );
         let _ = writeln!(
             o,
@@ -336,9 +350,9 @@ impl GasReport {
         for p in &self.prices {
             let _ = writeln!(
                 o,
-                "  {}: dispute {:.2} USD, fraud proof {:.2} USD",
+                "  {}: window with a dispute {:.2} USD, fraud proof {:.2} USD",
                 p.name,
-                p.usd(d.total),
+                p.usd(d.window_total),
                 p.usd(d.fraud_proof_total)
             );
         }
