@@ -27,8 +27,8 @@ use diversity::evm::Hardfork;
 use diversity_model::protocol::ModelConfig;
 use proptest::test_runner::TestCaseError;
 use walk::{
-    five_prosumers_real_sizes, four_prosumers_hardened, picks, runner, three_prosumers,
-    two_prosumers_hardened, walk, Pick,
+    five_prosumers_real_sizes, four_prosumers_hardened, no_live_node, picks, runner,
+    three_prosumers, two_prosumers_hardened, walk, Pick,
 };
 
 /// Cases per configuration: bounded by default, `DIVERSITY_DEEP=1` for the deep tier.
@@ -107,6 +107,15 @@ fn solidity_contract_follows_the_model_at_real_sizes() {
         accepted > 100 && refused > 10,
         "replayed {accepted} accepted, {refused} refused"
     );
+}
+
+/// LIV-ESCAPE-001 on chain: with no node live, a wallet's escape disputes, finalisations and
+/// close are accepted by the Solidity contract exactly as by the model's contract.
+#[test]
+fn solidity_contract_follows_the_model_without_a_live_node() {
+    let (reached, (accepted, _)) = explore(no_live_node(), Some(Hardfork::Prague), cases());
+    assert_reached(&reached, &["REACH-ESCAPE-001", "REACH-DISPUTE-001"]);
+    assert!(accepted > 50, "replayed {accepted} accepted");
 }
 
 #[test]

@@ -15,7 +15,9 @@ use diversity::evm::Hardfork;
 use diversity::mutant::{self, Mutant};
 use diversity_model::protocol::ModelConfig;
 use proptest::test_runner::{TestCaseError, TestError};
-use walk::{four_prosumers_hardened, picks, runner, three_prosumers, walk_with, Pick};
+use walk::{
+    four_prosumers_hardened, no_live_node, picks, runner, three_prosumers, walk_with, Pick,
+};
 
 /// Runs the walks of one configuration until one fails; the shrunk failing walk, if any.
 fn first_failure(
@@ -72,6 +74,10 @@ fn every_planted_bug_is_caught_by_the_model_based_walks() {
             .or_else(|| {
                 first_failure(&four_prosumers_hardened(), Some(Hardfork::Osaka), true)
                     .map(|f| ("the EVM replay, hardened", f))
+            })
+            .or_else(|| {
+                first_failure(&no_live_node(), Some(Hardfork::Prague), true)
+                    .map(|f| ("the walks without a live node", f))
             });
         let evm_alone =
             first_failure(&three_prosumers(), Some(Hardfork::Prague), false).map(|(p, r)| {

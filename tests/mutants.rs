@@ -22,6 +22,15 @@ fn target(m: Mutant) -> (ModelConfig, Option<&'static str>) {
         Mutant::PartialFinalAtOnce => (ModelConfig::default(), Some("INV-SOUND-001")),
         Mutant::ChallengerAlwaysWins => (ModelConfig::default(), Some("INV-BOND-002")),
         Mutant::SlashedSignerCounts => (ModelConfig::default(), Some("INV-VETO-001")),
+        Mutant::EscapeNeedsANode => (
+            ModelConfig {
+                nodes: 3,
+                windows: 2,
+                ..ModelConfig::default()
+            }
+            .no_live_node(),
+            Some("LIV-ESCAPE-001"),
+        ),
         _ => (ModelConfig::default(), None),
     }
 }

@@ -1072,6 +1072,11 @@ impl<R: Recover> Contract<R> {
                 if value != 0 {
                     return Err(ContractError::UnexpectedValue(value));
                 }
+                if crate::mutant::active(crate::mutant::Mutant::EscapeNeedsANode)
+                    && self.params.node_index(&from).is_none()
+                {
+                    return Err(ContractError::NotANode(from));
+                }
                 None
             }
         };

@@ -39,10 +39,13 @@ pub enum Mutant {
     /// `submitWindow` counts a slashed node's signature as if it were not slashed
     /// (contract.rs): a slashed node keeps its veto.
     SlashedSignerCounts,
+    /// An escape dispute may be opened by a node only (contract.rs): with no node live, the
+    /// wallets cannot finish the windows and their funds stay locked.
+    EscapeNeedsANode,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 11] = [
+    pub const ALL: [Mutant; 12] = [
         Mutant::AcceptMissingSignature,
         Mutant::CountDuplicateReading,
         Mutant::PayBeyondBalance,
@@ -54,6 +57,7 @@ impl Mutant {
         Mutant::PartialFinalAtOnce,
         Mutant::ChallengerAlwaysWins,
         Mutant::SlashedSignerCounts,
+        Mutant::EscapeNeedsANode,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +73,7 @@ impl Mutant {
             Mutant::PartialFinalAtOnce => "partial-final-at-once",
             Mutant::ChallengerAlwaysWins => "challenger-always-wins",
             Mutant::SlashedSignerCounts => "slashed-signer-counts",
+            Mutant::EscapeNeedsANode => "escape-needs-a-node",
         }
     }
 

@@ -123,6 +123,10 @@ struct ModelArgs {
     /// The Byzantine nodes are absent: they fund, then do nothing at all.
     #[arg(long)]
     absent: bool,
+    /// No node is live: every node funds, then does nothing; a wallet finishes the windows
+    /// by escape disputes and closes (LIV-ESCAPE-001, spec §7.4).
+    #[arg(long)]
+    no_live_node: bool,
     /// A deliberately broken variant that the checker must catch.
     #[arg(long, value_name = "NAME")]
     mutant: Option<String>,
@@ -153,7 +157,7 @@ impl ModelArgs {
                 self.nodes
             ));
         }
-        if byzantine.len() >= self.nodes {
+        if byzantine.len() >= self.nodes && !self.no_live_node {
             return Err("at least one node must be honest (A-HONEST-001)".into());
         }
         if self.absent && byzantine.is_empty() {
@@ -175,7 +179,7 @@ impl ModelArgs {
             })?;
             mutant::select(Some(m));
         }
-        Ok(ModelConfig {
+        let config = ModelConfig {
             nodes: self.nodes,
             windows: self.windows,
             slots_per_window: self.slots,
@@ -189,11 +193,17 @@ impl ModelArgs {
             reduce: !self.no_reduction,
             meter_fault,
             absent: self.absent,
+            no_live_node: false,
             economy: match self.values.as_str() {
                 "small" => Economy::SMALL,
                 "real" => Economy::REAL,
                 other => return Err(format!("unknown value domain `{other}`: use small or real")),
             },
+        };
+        Ok(if self.no_live_node {
+            config.no_live_node()
+        } else {
+            config
         })
     }
 }

@@ -99,6 +99,10 @@ pub struct ModelConfig {
     /// The Byzantine nodes are absent: they fund, then take no action at all (an offline or
     /// crashed node; spec §7.3, LIV-ABSENT-001).
     pub absent: bool,
+    /// No node is live (spec §7.4, LIV-ESCAPE-001, review F6): every node is absent after
+    /// funding, and wallet 0 finishes the windows by escape disputes and closes, acting at
+    /// every tick as a live honest node would. Use with every node Byzantine and `absent`.
+    pub no_live_node: bool,
     /// The sizes of energy and money (the value domain).
     pub economy: Economy,
 }
@@ -122,7 +126,20 @@ impl Default for ModelConfig {
             reduce: true,
             meter_fault: MeterFault::None,
             absent: false,
+            no_live_node: false,
             economy: Economy::SMALL,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// LIV-ESCAPE-001's configuration: every node funds and then goes offline for good.
+    pub fn no_live_node(self) -> Self {
+        Self {
+            byzantine: (0..self.nodes).collect(),
+            absent: true,
+            no_live_node: true,
+            ..self
         }
     }
 }
@@ -607,6 +624,37 @@ impl DiversityModel {
         true
     }
 
+    /// What wallet 0 does at a tick when no node is live (spec §7.4, F6): abort an unfunded
+    /// contract, open an escape once the window's escape time has come, finalise it at its
+    /// deadline (with no evidence: no trade), and close after the last window.
+    fn escape_step(&self, state: &State) -> Option<Tx> {
+        let c = &state.chain;
+        let (now, p) = (state.now, &self.params);
+        match c.phase() {
+            Phase::Funding if now >= p.start => Some(Tx::Abort),
+            Phase::Active if c.next_window() >= p.windows => c
+                .last_final_at()
+                .is_some_and(|t| now >= t + p.slash_period)
+                .then_some(Tx::Close),
+            Phase::Active => {
+                let w = c.next_window();
+                match c.dispute() {
+                    Some(d) if now >= d.deadline => Some(Tx::FinalizeDispute { window: w }),
+                    Some(_) => None,
+                    None => (c.pending().is_none() && now >= c.escape_at(w))
+                        .then_some(Tx::OpenDispute { window: w }),
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// LIV-ESCAPE-001 bound: without a live node, window `w` is final one dispute period
+    /// after its escape time (§7.4), the first tick after the previous window's at the latest.
+    pub fn escape_deadline(&self, w: u32) -> u64 {
+        self.bound(w, self.params.sign_period + 2 * self.params.dispute_period)
+    }
+
     /// INV-VETO-001: an accepted certificate or partial result carrying a slashed node's
     /// signature, or a challenge by a node slashed at the time.
     fn uses_veto(&self, before: &Contract<Secp256k1>, call: &Call) -> bool {
@@ -1011,6 +1059,11 @@ impl Model for DiversityModel {
                     // A Byzantine node's knowledge keeps time (and prunes) but never acts.
                     if self.is_honest(j) {
                         self.route(&mut state, j, out);
+                    }
+                }
+                if self.config.no_live_node {
+                    if let Some(tx) = self.escape_step(&state) {
+                        state.mempool.insert((Sender::Wallet(0), tx));
                     }
                 }
             }
@@ -1618,7 +1671,25 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
             },
         ));
     }
-    if !c.byzantine.is_empty() {
+    if c.no_live_node {
+        props.push(Property::always(
+            "LIV-ESCAPE-001 every window finished without a live node",
+            |m: &DiversityModel, s: &State| {
+                s.chain.phase() == Phase::Aborted
+                    || (0..m.params.windows)
+                        .all(|w| s.now <= m.escape_deadline(w) || s.chain.next_window() > w)
+            },
+        ));
+        props.push(Property::sometimes(
+            "REACH-ESCAPE-001 a wallet finishes every window and everything is paid out",
+            |_, s: &State| {
+                s.chain.phase() == Phase::Closed
+                    && s.chain.owed().is_empty()
+                    && s.verdicts.iter().all(|v| v.path == Path::Dispute)
+            },
+        ));
+    }
+    if !c.byzantine.is_empty() && !c.no_live_node {
         props.push(Property::sometimes(
             "REACH-PARTIAL-001 a result with fewer than N signatures becomes final",
             |_, s: &State| s.verdicts.iter().any(|v| v.path == Path::Partial),
@@ -1946,6 +2017,22 @@ mod tests {
             ..ModelConfig::default()
         });
         assert_eq!(r.unique_states, 761);
+    }
+
+    /// LIV-ESCAPE-001, REACH-ESCAPE-001 (review F6): three prosumers, two windows, every node
+    /// offline after funding on the default lossy network; wallet 0 opens an escape dispute
+    /// on each window at its escape time, finalises it and closes, and every wei is paid out.
+    #[test]
+    fn no_live_node_a_wallet_finishes_every_window() {
+        let r = exhaustive(
+            ModelConfig {
+                nodes: 3,
+                windows: 2,
+                ..ModelConfig::default()
+            }
+            .no_live_node(),
+        );
+        assert_eq!(r.unique_states, 65);
     }
 
     /// An absent node on the default lossy, reordering network: every property holds, and

@@ -270,6 +270,18 @@ pub fn five_prosumers_real_sizes() -> ModelConfig {
     }
 }
 
+/// No node live (LIV-ESCAPE-001): three prosumers, two windows of two slots, every node
+/// offline after funding; a wallet finishes the windows by escape disputes.
+pub fn no_live_node() -> ModelConfig {
+    ModelConfig {
+        nodes: 3,
+        windows: 2,
+        slots_per_window: 2,
+        ..ModelConfig::default()
+    }
+    .no_live_node()
+}
+
 /// The hardened variant at the exhaustive check's size plus one: N=2, K=1, W=2, node 0
 /// Byzantine, a lossy network (where a challenge can add a late reading).
 pub fn two_prosumers_hardened() -> ModelConfig {
