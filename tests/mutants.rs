@@ -64,6 +64,22 @@ fn every_mutant_is_caught_and_the_real_protocol_is_not() {
         assert!(!trace.is_empty());
         caught.push((m.name(), violated.join(", "), trace.len()));
     }
+    // INV-BOND-001 bites too: on a synchronous network with honest meters, the honest
+    // asserter whose result a spurious challenge failed to beat does not get its bond back.
+    mutant::select(Some(Mutant::ChallengerAlwaysWins));
+    let sync = ModelConfig {
+        synchronous: true,
+        lossy: false,
+        ..ModelConfig::default()
+    };
+    let report = check(sync, Search::Bfs, 2, None, true, &mut |_| {});
+    assert!(
+        report
+            .properties
+            .iter()
+            .any(|p| p.status == "violated" && p.name.starts_with("INV-BOND-001")),
+        "challenger-always-wins must break INV-BOND-001 in sync"
+    );
     // A counterexample as `diversity check --mutant accept-high-s` prints it (one thread,
     // so the shortest trace is the same on every run), kept as a snapshot.
     mutant::select(Some(Mutant::AcceptHighS));

@@ -105,7 +105,7 @@ pub enum ParamsError {
         value: u128,
         limit: u128,
     },
-    #[error("dispute_period ({dispute}) must exceed collect_period ({collect}): honest nodes must be able to join a dispute opened as soon as a window ends")]
+    #[error("dispute_period ({dispute}) must exceed collect_period ({collect}): a node that joins a dispute late must still be able to gather and send what it would have frozen")]
     DisputeTooShort { dispute: u64, collect: u64 },
     #[error("the timeline overflows 64-bit time")]
     TimeOverflow,

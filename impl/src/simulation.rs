@@ -1339,10 +1339,11 @@ impl Report {
             );
         }
         let _ = writeln!(o, "\nWindows");
+        let price = crate::gas::price::Price::recent();
         let _ = writeln!(
             o,
-            "{:>3} {:>10} {:>12} {:>9} {:>9} {:>11} {:>10}  transactions",
-            "w", "path", "final after", "readings", "equivocal", "correct", "gas"
+            "{:>3} {:>10} {:>12} {:>9} {:>9} {:>11} {:>10} {:>8}  transactions",
+            "w", "path", "final after", "readings", "equivocal", "correct", "gas", "USD"
         );
         for w in &self.windows {
             let path = match w.path {
@@ -1362,7 +1363,7 @@ impl Report {
                 .collect();
             let _ = writeln!(
                 o,
-                "{:>3} {:>10} {:>12} {:>9} {:>9} {:>11} {:>10}  {}",
+                "{:>3} {:>10} {:>12} {:>9} {:>9} {:>11} {:>10} {:>8.2}  {}",
                 w.window,
                 path,
                 after,
@@ -1370,6 +1371,7 @@ impl Report {
                 w.equivocal_meters,
                 if w.correct { "yes" } else { "NO" },
                 w.gas,
+                price.usd(w.gas),
                 txs.join(" ")
             );
             for p in &w.problems {
@@ -1388,7 +1390,6 @@ impl Report {
             );
         }
         if let Some(g) = &self.gas {
-            let price = crate::gas::price::Price::recent();
             let _ = writeln!(
                 o,
                 "\nGas on the Solidity contract ({}, every call replayed): {} in all, {:.2} USD at {} ({})",

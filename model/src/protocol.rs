@@ -205,7 +205,8 @@ pub enum ByzMove {
         claim: SignedResult,
         with_readings: bool,
     },
-    /// Submit a certificate it can assemble (possibly late, possibly to close a dispute).
+    /// Submit a certificate or a partial result it can assemble (possibly late, possibly its
+    /// own lie signed by itself alone: a lying asserter, bonded).
     SubmitCertificate {
         result: WindowResult,
     },
@@ -279,7 +280,7 @@ pub struct BondVerdict {
     /// The contract named that loser, paid the winner its bond back, and split exactly the
     /// lost bond (or nothing, for an unbonded certificate) between reimbursements and the pool.
     pub rule_kept: bool,
-    /// The side that lost was an honest node.
+    /// The contract decided against an honest node's bond (as challenger, or as asserter).
     pub honest_lost: bool,
 }
 
@@ -716,10 +717,11 @@ impl DiversityModel {
         };
         let refunded = winner.is_none_or(|j| credit(&state.chain, j) >= credit(before, j) + bond);
         let named = (loser == Loser::Challenger) == challenger_lost;
-        let honest_lost = if challenger_lost {
-            self.is_honest(c.challenger)
-        } else {
-            c.asserter.is_some_and(|j| self.is_honest(j))
+        // By the contract's decision, not by the rule (INV-BOND-002 compares the two): the
+        // side the contract made lose was an honest node.
+        let honest_lost = match loser {
+            Loser::Challenger => self.is_honest(c.challenger),
+            Loser::Asserter => c.asserter.is_some_and(|j| self.is_honest(j)),
         };
         BondVerdict {
             challenger_lost,
