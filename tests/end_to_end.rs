@@ -472,6 +472,17 @@ fn cli_exit_codes() {
     let report: Report = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.prosumers.len(), 3);
     assert!(report.success());
+    // The explorer refuses a bad address and a busy port by name, with exit 2.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = listener.local_addr().unwrap().to_string();
+    for address in ["not-an-address", busy.as_str()] {
+        let out = Command::new(bin)
+            .args(["explore", "--address", address])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--address {address}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--address"));
+    }
 }
 
 /// The example scenarios shipped in `docs/scenarios/` stay valid and run to success

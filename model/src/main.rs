@@ -564,6 +564,22 @@ fn explore(args: ExploreArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
+    // A bad or busy address is refused up front, by name (exit 2), not by a panic later.
+    let bound = std::net::ToSocketAddrs::to_socket_addrs(args.address.as_str())
+        .map_err(|e| format!("--address {}: not a host:port ({e})", args.address))
+        .and_then(|mut addrs| {
+            addrs
+                .next()
+                .ok_or_else(|| format!("--address {}: resolves to nothing", args.address))
+        })
+        .and_then(|addr| {
+            std::net::TcpListener::bind(addr)
+                .map_err(|e| format!("--address {}: cannot listen there ({e})", args.address))
+        });
+    if let Err(e) = bound {
+        return usage_error(&e);
+    }
+    drop(bound);
     eprintln!("Serving the stateright Explorer on http://{}", args.address);
     DiversityModel::new(config)
         .checker()
