@@ -691,13 +691,19 @@ impl<R: Recover> Contract<R> {
         if *paid {
             return Err(ContractError::AlreadyPaid);
         }
+        *paid = true;
+        // Revert semantics: on `WrongAmount` the whole call, and this flag, is dropped.
+        self.receive_exact(expected, value)
+    }
+
+    /// Takes a payment of exactly `expected` wei (§7.2, §7.10), or refuses it by name.
+    fn receive_exact(&mut self, expected: u128, value: u128) -> Result<(), ContractError> {
         if value != expected {
             return Err(ContractError::WrongAmount {
                 expected,
                 got: value,
             });
         }
-        *paid = true;
         self.receive(value);
         Ok(())
     }
@@ -923,15 +929,7 @@ impl<R: Recover> Contract<R> {
 
     /// Locks a claim bond paid with this call (§7.10): exactly `dispute_bond`.
     fn take_bond(&mut self, value: u128) -> Result<(), ContractError> {
-        let expected = self.params.dispute_bond;
-        if value != expected {
-            return Err(ContractError::WrongAmount {
-                expected,
-                got: value,
-            });
-        }
-        self.receive(value);
-        Ok(())
+        self.receive_exact(self.params.dispute_bond, value)
     }
 
     /// Credits `amount` wei to `to`, withdrawable after close (refunds and reimbursements).

@@ -84,7 +84,6 @@ pub struct NodeWindow {
     pub signed_by: BTreeMap<ProsumerIndex, Vec<SignedResult>>,
     /// Nodes this node already reported for this window.
     pub reported: BTreeSet<ProsumerIndex>,
-    pub disagreement: bool,
 }
 
 impl NodeWindow {
@@ -96,7 +95,6 @@ impl NodeWindow {
             signatures: BTreeMap::new(),
             signed_by: BTreeMap::new(),
             reported: BTreeSet::new(),
-            disagreement: false,
         }
     }
 }
@@ -447,9 +445,6 @@ impl<R: Recover> Node<R> {
             .or_insert_with(|| (sr.result.clone(), BTreeMap::new()))
             .1
             .insert(signer, sr.signature);
-        if win.frozen.as_ref().is_some_and(|f| f.hash != hash) {
-            win.disagreement = true;
-        }
         let mut out: Vec<Output> = (0..self.n())
             .filter(|j| *j != me && *j != from && *j != signer)
             .map(|to| Output::Send {
@@ -708,7 +703,6 @@ impl<R: Recover> Node<R> {
             .or_insert_with(|| (result, BTreeMap::new()))
             .1
             .insert(me, signature);
-        win.disagreement = win.signatures.keys().any(|h| *h != hash);
         let mut out = self.broadcast(NodeMessage::Signed(signed));
         out.extend(self.fraud_reports(w, chain));
         out.extend(self.try_certificate(w, chain));

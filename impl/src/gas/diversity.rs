@@ -560,14 +560,7 @@ pub fn dispute(hardfork: Hardfork, n: usize) -> DisputeCost {
 
     // The fraud proof: node 1 signed totals that overstate the last prosumer's consumption,
     // over the honest root, so the contract must check every deciding reading.
-    let (produced, consumed) = set.deciding().totals();
-    let mut lie = WindowResult {
-        window: 0,
-        prev_hash: g.params.genesis_hash(),
-        produced,
-        consumed,
-        readings_root: set.root(),
-    };
+    let mut lie = honest.clone();
     *lie.consumed.last_mut().expect("n > 0") += 1;
     let claim = SignedResult {
         signature: sign_result(&g.nodes[1], &g.domain, &lie),
