@@ -4,11 +4,11 @@
 
 use alloy_sol_types::SolCall;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use diversity::contract::{Call, Tx};
 use diversity::evm::abi::{IRda, ISa};
+use diversity::evm::gas::diversity::{GasGrid, DEFAULT_PROSUMERS};
+use diversity::evm::gas::logging::LOGGER;
 use diversity::evm::{artifacts, Evm, Hardfork};
-use diversity::gas::diversity::{GasGrid, DEFAULT_PROSUMERS};
-use diversity::gas::logging::LOGGER;
+use diversity::protocol::contract::{Call, Tx};
 use diversity::{B256, U256};
 
 fn deployed(name: &str) -> (Evm, diversity::Address) {

@@ -3,10 +3,10 @@
 //! same signature, and aggregating a window of readings into `f`'s totals.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use diversity::crypto::{recover_secp256k1, SecretKey};
-use diversity::eip712::{sign_reading, Domain};
-use diversity::reading_set::ReadingSet;
-use diversity::types::Reading;
+use diversity::protocol::crypto::{recover_secp256k1, SecretKey};
+use diversity::protocol::eip712::{sign_reading, Domain};
+use diversity::protocol::reading_set::ReadingSet;
+use diversity::protocol::types::Reading;
 use diversity::Address;
 use k256::ecdsa::{signature::hazmat::PrehashVerifier, Signature, VerifyingKey};
 

@@ -10,21 +10,21 @@
 //! the contract's ether equals the sum of its accounts). Signatures are made by the
 //! implementation's meter and node code and must be accepted by the EVM's `ecrecover`.
 
-use diversity::contract::{Call, Contract, Tx};
-use diversity::crypto::{Secp256k1, SecretKey, Signature65};
-use diversity::eip712::{chain_root, leaf, sign_reading, sign_result, Domain};
 use diversity::evm::solidity::{
     contract_address, ChainState, EvmError, Observed, SolidityContract,
 };
 use diversity::evm::{Hardfork, CHAIN_ID};
-use diversity::params::Params;
-use diversity::reading_set::ReadingSet;
-use diversity::types::{Reading, SignedReading, SignedResult, WindowResult};
+use diversity::protocol::contract::{Call, Contract, Tx};
+use diversity::protocol::crypto::{Secp256k1, SecretKey, Signature65};
+use diversity::protocol::eip712::{chain_root, leaf, sign_reading, sign_result, Domain};
+use diversity::protocol::params::Params;
+use diversity::protocol::reading_set::ReadingSet;
+use diversity::protocol::types::{Reading, SignedReading, SignedResult, WindowResult};
 use diversity::{Address, B256};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use diversity::contract::ContractError;
+use diversity::protocol::contract::ContractError;
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
@@ -427,11 +427,6 @@ impl Pair {
     fn apply(&mut self, op: &Op) {
         let g = &self.g;
         let p = &g.params;
-        let node_call = |node: usize, tx: Tx| Call {
-            from: p.nodes[node],
-            value: 0,
-            tx,
-        };
         let call = match op {
             Op::Advance(k) => {
                 self.now += [1, 100, 900, 1_000, 3_600, 5_000, 10_000][*k as usize % 7];
@@ -964,7 +959,7 @@ fn a_whole_life_agrees_on_every_hardfork() {
         }
         assert_eq!(
             pair.reference.phase(),
-            diversity::contract::Phase::Closed,
+            diversity::protocol::contract::Phase::Closed,
             "{hardfork}"
         );
         assert_eq!(pair.reference.slashed(), &[false, true, true], "{hardfork}");
@@ -1085,9 +1080,7 @@ fn a_reentrant_wallet_is_paid_once() {
             .unwrap();
     assert_eq!(
         decode_revert(&inner),
-        Ok(diversity::contract::ContractError::NothingToWithdraw(
-            wallet
-        ))
+        Ok(diversity::protocol::contract::ContractError::NothingToWithdraw(wallet))
     );
 }
 
@@ -1098,10 +1091,10 @@ fn a_reentrant_wallet_is_paid_once() {
 #[test]
 fn a_failed_chunked_proof_can_be_retried() {
     use alloy_sol_types::{SolCall, SolInterface};
-    use diversity::contract::{ContractError, Event};
     use diversity::evm::abi::IDiversity as sol;
+    use diversity::evm::gas::diversity::GasGrid;
     use diversity::evm::solidity::{to_sol_reading, to_sol_signed_result, MAX_FRAUD_PROOF_CHUNK};
-    use diversity::gas::diversity::GasGrid;
+    use diversity::protocol::contract::{ContractError, Event};
 
     let n = 24;
     let g = GasGrid::new(n, 0);
@@ -1211,4 +1204,4 @@ fn a_failed_chunked_proof_can_be_retried() {
     );
 }
 
-const START_2020_MINUS_1: u64 = diversity::dataset::START_2020 - 1;
+const START_2020_MINUS_1: u64 = diversity::world::dataset::START_2020 - 1;

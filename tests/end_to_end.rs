@@ -5,17 +5,19 @@
 
 use std::process::Command;
 
-use diversity::byzantine::Behaviour;
-use diversity::contract::{Path, Phase, SlashReason};
-use diversity::meter::MeterBehaviour;
-use diversity::network::NetworkConfig;
-use diversity::simulation::{run, ByzantineSpec, MeterSpec, Report, Scenario, ScenarioError};
+use diversity::actors::byzantine::Behaviour;
+use diversity::actors::meter::MeterBehaviour;
+use diversity::protocol::contract::{Path, Phase, SlashReason};
+use diversity::world::network::NetworkConfig;
+use diversity::world::simulation::{
+    run, ByzantineSpec, MeterSpec, Report, Scenario, ScenarioError,
+};
 
 /// Ten prosumers, eight days in two windows of four: long enough for every path, short
 /// enough for CI. Summer, so PV owners are net producers and energy is traded locally.
 fn short() -> Scenario {
     Scenario {
-        start: diversity::simulation::YEAR_2020_START + 170 * 86_400,
+        start: diversity::world::simulation::YEAR_2020_START + 170 * 86_400,
         days: 8,
         windows: 2,
         ..Scenario::default()
@@ -483,6 +485,101 @@ fn cli_exit_codes() {
         assert_eq!(out.status.code(), Some(2), "--address {address}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("--address"));
     }
+}
+
+/// Every option of every subcommand is validated before any work starts: a bad value is
+/// refused with exit 2 and a message naming the option, never a panic, a hang or exit 1.
+#[test]
+fn every_bad_option_is_refused_up_front() {
+    let bin = env!("CARGO_BIN_EXE_diversity");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["simulate", "--challenge-secs", "99999999999", "--days", "3"],
+            "challenge_secs",
+        ),
+        (&["simulate", "--max-delay", "99999999"], "max_delay"),
+        (&["simulate", "--prosumers", "0"], "prosumers"),
+        (&["simulate", "--prosumers", "65"], "prosumers"),
+        (&["simulate", "--windows", "0"], "windows"),
+        (&["simulate", "--days", "0"], "days"),
+        (&["simulate", "--loss", "nan"], "loss"),
+        (&["simulate", "--loss", "-0.5"], "loss"),
+        (&["simulate", "--duplicate", "1.5"], "duplicate"),
+        (&["simulate", "--seed", "-1"], "--seed"),
+        (&["simulate", "--byzantine", "10"], "A-HONEST-001"),
+        (&["simulate", "--absent-node", "10"], "node 10"),
+        (&["simulate", "--spurious-challenger", "99"], "node 99"),
+        (&["simulate", "--silent-meter", "10"], "meter 10"),
+        (
+            &["simulate", "--scenario", "no/such/file.json"],
+            "no/such/file.json",
+        ),
+        (&["check", "--nodes", "9"], "--nodes"),
+        (&["check", "--windows", "99999"], "--windows"),
+        (&["check", "--slots", "99999999"], "--slots"),
+        (&["check", "--max-delay", "0"], "--max-delay"),
+        (&["check", "--threads", "0"], "--threads"),
+        (&["check", "--timeout", "0"], "--timeout"),
+        (&["check", "--byzantine", "5"], "node 5"),
+        (&["check", "--mutant", "nope"], "mutant"),
+        (&["check", "--values", "huge"], "value domain"),
+        (&["gas", "--hardfork", "foo"], "hardfork"),
+        (&["gas", "--gwei", "-1", "--eth-usd", "1"], "--gwei"),
+        (&["gas", "--price", "custom"], "price"),
+        (&["gas", "--plot", "/proc/no/such/dir"], "--plot"),
+        (&["dataset", "--out", "/proc/no/such/dir"], "--out"),
+        (&["explore", "--address", "1.2.3.4:99999"], "--address"),
+    ];
+    for (args, needle) in cases {
+        let out = Command::new(bin).args(*args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?} should name {needle}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?} did work before refusing");
+    }
+}
+
+/// A grid of one prosumer settles, and every bad input that applies to it is refused.
+#[test]
+fn a_single_prosumer_grid_settles() {
+    let s = Scenario {
+        prosumers: 1,
+        pv_prosumers: vec![0],
+        ..short()
+    };
+    let r = simulate(&s);
+    assert_settled(&s, &r);
+    assert!(
+        r.bad_inputs.len() >= 20,
+        "{} bad inputs",
+        r.bad_inputs.len()
+    );
+}
+
+/// A failed run says why, one reason per failure, in the report's last lines.
+#[test]
+fn a_failed_run_names_its_reasons() {
+    let s = short();
+    let mut r = simulate(&s);
+    assert!(r.failures().is_empty(), "{:?}", r.failures());
+    r.windows[1].path = None;
+    r.windows[0].correct = false;
+    r.conservation.held_at_end_wei = 11_000_000_000_000_000_000;
+    let why = r.failures();
+    assert_eq!(
+        why,
+        [
+            "window 0 became final with totals other than its meters' readings",
+            "window 1 never became final before the run ended",
+            "11.000000 ETH left in the contract at the end",
+        ],
+    );
+    let text = r.to_text();
+    assert!(
+        text.contains("Result: FAILED\n  window 0 became final"),
+        "{text}"
+    );
 }
 
 /// The example scenarios shipped in `docs/scenarios/` stay valid and run to success

@@ -2,10 +2,10 @@
 //! exact snapshots that fail on any change (`cargo insta review` after a deliberate one),
 //! and the targets of docs/gas.md as assertions on measured values.
 
-use diversity::dataset::Dataset;
+use diversity::evm::gas::diversity::{self as dv, DEFAULT_PROSUMERS};
+use diversity::evm::gas::logging::{self, Strategy, Variant};
 use diversity::evm::{Hardfork, TX_GAS_CAP};
-use diversity::gas::diversity::{self as dv, DEFAULT_PROSUMERS};
-use diversity::gas::logging::{self, Strategy, Variant};
+use diversity::world::dataset::Dataset;
 
 fn table(rows: &[(String, u64)]) -> String {
     rows.iter()
@@ -190,7 +190,7 @@ fn a_year_of_disputes_costs_a_small_multiple_of_the_fast_path() {
 /// prosumers: an honest node paying at most the stated rate is never out of pocket.
 #[test]
 fn the_reimbursement_schedule_covers_the_measured_gas() {
-    use diversity::bonds;
+    use diversity::protocol::bonds;
     for h in Hardfork::ALL {
         for n in [2, 3, 10, 32] {
             let d = dv::dispute(h, n);

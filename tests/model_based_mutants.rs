@@ -1,10 +1,10 @@
-//! The planted bugs of `diversity::mutant` (the model checker's deliberately broken
+//! The planted bugs of `diversity::protocol::mutant` (the model checker's deliberately broken
 //! variants) are each caught by the model-based random walks of `tests/model_based.rs`,
 //! with a shrunk walk, and the unmutated implementation is not (docs/testing.md).
 //!
 //! The mutant selection is process-wide, so this file is its own test binary with a single
 //! test that tries the mutants one after another. Each is a one-line change in the
-//! implementation behind `diversity::mutant::active`; the test prints the shrunk walk's
+//! implementation behind `diversity::protocol::mutant::active`; the test prints the shrunk walk's
 //! length and the first failure for each (`cargo test --release -p diversity-model --test
 //! model_based_mutants -- --nocapture`).
 
@@ -12,7 +12,7 @@
 mod walk;
 
 use diversity::evm::Hardfork;
-use diversity::mutant::{self, Mutant};
+use diversity::protocol::mutant::{self, Mutant};
 use diversity_model::protocol::ModelConfig;
 use proptest::test_runner::{TestCaseError, TestError};
 use walk::{

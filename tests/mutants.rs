@@ -1,10 +1,10 @@
-//! Every deliberately broken variant of the protocol (`diversity::mutant`) is caught by the
+//! Every deliberately broken variant of the protocol (`diversity::protocol::mutant`) is caught by the
 //! model checker with a counterexample, and the real protocol is not.
 //!
 //! The mutant selection is process-wide, so this file is its own test binary with a single
 //! test that tries the mutants one after another.
 
-use diversity::mutant::{self, Mutant};
+use diversity::protocol::mutant::{self, Mutant};
 use diversity_model::checking::{check, Search};
 use diversity_model::protocol::{MeterFault, ModelConfig};
 

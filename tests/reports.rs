@@ -3,8 +3,8 @@
 //! simulate` prints it, and the same report as the CLI's JSON. Review a deliberate change
 //! with `cargo insta review`.
 
-use diversity::byzantine::Behaviour;
-use diversity::simulation::{self, ByzantineSpec, Scenario};
+use diversity::actors::byzantine::Behaviour;
+use diversity::world::simulation::{self, ByzantineSpec, Scenario};
 
 /// Four prosumers for six days in two windows, node 0 Byzantine (withholding its readings
 /// and its signature, challenging every partial result, partial evidence), every bad input

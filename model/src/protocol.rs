@@ -2,9 +2,9 @@
 //!
 //! What is modelled, and how:
 //!
-//! - **Shared code.** Honest nodes *are* `diversity::node::Node`, the chain *is*
-//!   `diversity::contract::Contract`, readings and results are the implementation's types and
-//!   the settlement is `diversity::reaction::settle`: nothing of the protocol is re-written
+//! - **Shared code.** Honest nodes *are* `diversity::actors::node::Node`, the chain *is*
+//!   `diversity::protocol::contract::Contract`, readings and results are the implementation's types and
+//!   the settlement is `diversity::protocol::reaction::settle`: nothing of the protocol is re-written
 //!   here. Signatures are real secp256k1 (memoised recovery); the adversary simply has no
 //!   honest key, which is the usual symbolic-cryptography assumption (A-CRYPTO-001).
 //! - **Abstract time.** One `Tick` action advances the clock by one slot; meters emit the
@@ -43,13 +43,15 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
-use diversity::contract::{Call, Contract, ContractError, Event, Path, Phase, Tx};
-use diversity::crypto::{Recover, Secp256k1, SecretKey};
-use diversity::eip712::{sign_reading, sign_result, Domain};
-use diversity::meter::WindowRegisters;
-use diversity::node::{Node, NodeMessage, Output};
-use diversity::params::Params;
-use diversity::types::{Reading, ReadingFrame, SignedReading, SignedResult, WindowResult};
+use diversity::actors::meter::WindowRegisters;
+use diversity::actors::node::{Node, NodeMessage, Output};
+use diversity::protocol::contract::{Call, Contract, ContractError, Event, Path, Phase, Tx};
+use diversity::protocol::crypto::{Recover, Secp256k1, SecretKey};
+use diversity::protocol::eip712::{sign_reading, sign_result, Domain};
+use diversity::protocol::params::Params;
+use diversity::protocol::types::{
+    Reading, ReadingFrame, SignedReading, SignedResult, WindowResult,
+};
 use diversity::Address;
 use stateright::{Model, Property};
 
@@ -386,7 +388,7 @@ impl DiversityModel {
             slash_period: 1,
             // One wei a gas unit, and the least bond the contract takes: a reimbursement
             // beyond the loser's bond would underflow and be caught (spec §7.10).
-            dispute_bond: diversity::bonds::max_dispute_gas(n) as u128,
+            dispute_bond: diversity::protocol::bonds::max_dispute_gas(n) as u128,
             gas_rate_wei: 1,
         };
         params.validate().expect("model parameters are valid");
@@ -663,7 +665,7 @@ impl DiversityModel {
             Tx::SubmitWindow { result, signatures } => {
                 let hash = self.domain.result_digest(result);
                 signatures.iter().any(|sig| {
-                    diversity::crypto::Recover::recover(&self.recover, &hash, sig)
+                    diversity::protocol::crypto::Recover::recover(&self.recover, &hash, sig)
                         .ok()
                         .and_then(|a| self.params.node_index(&a))
                         .is_some_and(|j| before.is_slashed(j))
@@ -688,11 +690,11 @@ impl DiversityModel {
         state: &State,
         before: &Contract<Secp256k1>,
         window: u32,
-        loser: diversity::bonds::Loser,
+        loser: diversity::protocol::bonds::Loser,
         reimbursed: u128,
         pooled: u128,
     ) -> BondVerdict {
-        use diversity::bonds::Loser;
+        use diversity::protocol::bonds::Loser;
         let fin = &state.chain.finals()[window as usize];
         let c = before
             .dispute()
@@ -739,7 +741,7 @@ impl DiversityModel {
         window: u32,
         hash: diversity::B256,
         path: Path,
-        s: &diversity::reaction::Settlement,
+        s: &diversity::protocol::reaction::Settlement,
     ) -> Verdict {
         let fin = &state.chain.finals()[window as usize];
         // The committed set: the dispute's evidence, or the set an honest node froze and
@@ -1590,7 +1592,7 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
                 s.chain.dispute().is_none_or(|d| {
                     d.evidence.readings().all(|(_, k)| {
                         diversity::U256::from_be_bytes(k.signed.signature.s().0)
-                            <= diversity::crypto::SECP256K1_HALF_ORDER
+                            <= diversity::protocol::crypto::SECP256K1_HALF_ORDER
                     })
                 })
             },
@@ -2169,7 +2171,7 @@ mod tests {
             ..ModelConfig::default()
         });
         let all: Vec<SignedReading> = m.genuine.iter().copied().collect();
-        let mut set = diversity::reading_set::ReadingSet::new(0, 2);
+        let mut set = diversity::protocol::reading_set::ReadingSet::new(0, 2);
         for r in &all {
             set.add(m.params.meter_index(&r.reading.meter).unwrap(), *r)
                 .unwrap();

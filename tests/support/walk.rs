@@ -7,11 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use diversity::contract::{Call, Tx};
 use diversity::evm::solidity::{
     contract_address, ChainState, EvmError, Observed, SolidityContract,
 };
 use diversity::evm::{Hardfork, CHAIN_ID};
+use diversity::protocol::contract::{Call, Tx};
 use diversity::Address;
 use diversity_model::protocol::{
     Action, ChainTap, DiversityModel, Economy, MeterFault, ModelConfig, State,

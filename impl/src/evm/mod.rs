@@ -7,6 +7,7 @@
 
 pub mod abi;
 pub mod artifacts;
+pub mod gas;
 pub mod solidity;
 
 use std::fmt;
@@ -181,6 +182,22 @@ impl Evm {
     pub fn set_time(&mut self, now: u64) {
         self.evm.ctx.block.timestamp = U256::from(now);
         self.evm.ctx.block.number = U256::from(now.max(1));
+    }
+
+    /// The number and timestamp of the block the next transaction runs in.
+    pub fn set_block(&mut self, number: u64, timestamp: u64) {
+        self.evm.ctx.block.number = U256::from(number);
+        self.evm.ctx.block.timestamp = U256::from(timestamp);
+    }
+
+    /// The number of the block the next transaction runs in.
+    pub fn block_number(&self) -> u64 {
+        self.evm.ctx.block.number.to::<u64>()
+    }
+
+    /// The timestamp of the block the next transaction runs in.
+    pub fn timestamp(&self) -> u64 {
+        self.evm.ctx.block.timestamp.to::<u64>()
     }
 
     fn tx(&self, from: Address, kind: TxKind, value: U256, data: Bytes) -> TxEnv {

@@ -1,24 +1,24 @@
 //! The Solidity DIVERSITY contract on revm, driven through the reference contract's own
 //! [`Call`]s, and the projection that lets the two be compared (spec §7, §7.9).
 //!
-//! > The reference contract is `Contract` in `impl/src/contract.rs`; an on-chain
+//! > The reference contract is `Contract` in `impl/src/protocol/contract.rs`; an on-chain
 //! > implementation MUST accept and refuse exactly the same calls with the same effects.
 //!
 //! Where the EVM forces another shape (§7.9) this adapter bridges it: `finalizePending`
 //! is sent the pending result it remembers from `submitWindow`, and a `reportInconsistency`
 //! is split into chunks of at most `MAX_FRAUD_PROOF_CHUNK` readings.
 
-use alloy_primitives::{Address, Log, B256, U256};
+use alloy_primitives::{Address, Bytes, Log, B256, U256};
 use alloy_sol_types::{SolCall, SolEventInterface, SolInterface, SolValue};
 
 use super::abi::IDiversity as sol;
 use super::{artifacts, Evm, Hardfork, InvalidTx, Receipt, CHAIN_ID};
-use crate::bonds::Loser;
-use crate::contract::{Call, ContractError, Event, Path, Phase, SlashReason, Tx};
-use crate::crypto::{Signature65, SignatureError};
-use crate::params::Params;
-use crate::reading_set::ReadingError;
-use crate::types::{SignedReading, SignedResult, WindowResult};
+use crate::protocol::bonds::Loser;
+use crate::protocol::contract::{Call, ContractError, Event, Path, Phase, SlashReason, Tx};
+use crate::protocol::crypto::{Signature65, SignatureError};
+use crate::protocol::params::Params;
+use crate::protocol::reading_set::ReadingError;
+use crate::protocol::types::{SignedReading, SignedResult, WindowResult};
 
 /// Most readings one chunk of an on-chain fraud proof carries (the contract's
 /// `MAX_FRAUD_PROOF_CHUNK`).
@@ -174,12 +174,25 @@ pub enum EvmError {
     Other(String),
 }
 
-/// One transaction the adapter sent, with its receipt (for gas reports).
+/// One transaction the adapter sent, with its receipt (for gas reports and for the
+/// transaction log that `diversity simulate --export` writes).
 #[derive(Clone, Debug)]
 pub struct Sent {
     pub function: &'static str,
     /// Who sent it (who paid its gas).
     pub from: Address,
+    /// The contract called; `None` for the deployment.
+    pub to: Option<Address>,
+    /// Ether sent with it, in wei.
+    pub value: U256,
+    /// The calldata (for the deployment: the init code and constructor arguments).
+    pub input: Bytes,
+    /// The block it was executed in and that block's timestamp.
+    pub block: u64,
+    pub timestamp: u64,
+    /// Ether the contract paid out during it, in wei (its balance before, plus `value`,
+    /// less its balance after).
+    pub value_out: U256,
     pub receipt: Receipt,
 }
 
@@ -216,10 +229,11 @@ impl SolidityContract {
         }
         let mut init = artifacts::bytecode(hardfork, "Diversity");
         init.extend((to_sol_params(params),).abi_encode_params());
-        let r = evm.deploy(DEPLOYER, init).map_err(invalid)?;
+        let r = evm.deploy(DEPLOYER, init.clone()).map_err(invalid)?;
         if !r.success {
             return Err(decode_failure(&r));
         }
+        let (block, timestamp) = (evm.block_number(), evm.timestamp());
         let address = r.created.expect("a successful creation has an address");
         assert_eq!(address, contract_address());
         Ok(Self {
@@ -230,6 +244,12 @@ impl SolidityContract {
             sent: vec![Sent {
                 function: "constructor",
                 from: DEPLOYER,
+                to: None,
+                value: U256::ZERO,
+                input: init.into(),
+                block,
+                timestamp,
+                value_out: U256::ZERO,
                 receipt: r,
             }],
         })
@@ -377,10 +397,14 @@ impl SolidityContract {
         value: U256,
         data: Vec<u8>,
     ) -> Result<Vec<Observed>, EvmError> {
+        let before = self.evm.balance(self.address);
+        let input = Bytes::from(data.clone());
         let r = self
             .evm
             .call(from, self.address, value, data)
             .map_err(invalid)?;
+        let paid = if r.success { value } else { U256::ZERO };
+        let value_out = (before + paid).saturating_sub(self.evm.balance(self.address));
         let result = if r.success {
             r.logs.iter().map(decode_event).collect()
         } else {
@@ -389,6 +413,12 @@ impl SolidityContract {
         self.sent.push(Sent {
             function,
             from,
+            to: Some(self.address),
+            value,
+            input,
+            block: self.evm.block_number(),
+            timestamp: self.evm.timestamp(),
+            value_out,
             receipt: r,
         });
         result
@@ -502,8 +532,8 @@ pub struct ChainState {
 
 impl ChainState {
     /// The same view of the reference contract.
-    pub fn of_reference<R: crate::crypto::Recover>(
-        c: &crate::contract::Contract<R>,
+    pub fn of_reference<R: crate::protocol::crypto::Recover>(
+        c: &crate::protocol::contract::Contract<R>,
         addresses: &[Address],
     ) -> Self {
         let accounts = c.balances().iter().sum::<u128>()

@@ -10,16 +10,16 @@
 use alloy_primitives::{keccak256, Address, B256};
 use serde::Serialize;
 
-use crate::contract::{Call, Tx};
-use crate::crypto::{SecretKey, Signature65};
-use crate::dataset::{Dataset, SLOTS_2020, SLOT_SECS, START_2020};
-use crate::eip712::{sign_reading, sign_result, Domain};
+use crate::actors::meter::WindowRegisters;
 use crate::evm::solidity::{contract_address, Observed, SolidityContract};
 use crate::evm::{Hardfork, CHAIN_ID};
-use crate::meter::WindowRegisters;
-use crate::params::Params;
-use crate::reading_set::ReadingSet;
-use crate::types::{Reading, SignedReading, SignedResult, WindowResult};
+use crate::protocol::contract::{Call, Tx};
+use crate::protocol::crypto::{SecretKey, Signature65};
+use crate::protocol::eip712::{sign_reading, sign_result, Domain};
+use crate::protocol::params::Params;
+use crate::protocol::reading_set::ReadingSet;
+use crate::protocol::types::{Reading, SignedReading, SignedResult, WindowResult};
+use crate::world::dataset::{Dataset, SLOTS_2020, SLOT_SECS, START_2020};
 
 /// Slots per window: a twelfth of 2020.
 pub const MONTH_SLOTS: u64 = (SLOTS_2020 / 12) as u64;
@@ -30,7 +30,7 @@ pub const ECRECOVER_GAS: u64 = 3_000;
 /// The base cost of any transaction.
 pub const TX_BASE_GAS: u64 = 21_000;
 /// The contract's `MAX_EVIDENCE_CHUNK`.
-pub const EVIDENCE_CHUNK: usize = crate::contract::MAX_EVIDENCE_CHUNK;
+pub const EVIDENCE_CHUNK: usize = crate::protocol::contract::MAX_EVIDENCE_CHUNK;
 
 /// A micro grid of `n` prosumers over the reference dataset.
 pub struct GasGrid {
@@ -698,7 +698,7 @@ fn year_with(hardfork: Hardfork, n: usize, disputed: bool) -> Year {
             events.iter().any(|e| matches!(
                 e,
                 Observed::BondsSettled {
-                    loser: crate::bonds::Loser::Challenger,
+                    loser: crate::protocol::bonds::Loser::Challenger,
                     ..
                 }
             )),
@@ -772,7 +772,7 @@ fn year_with(hardfork: Hardfork, n: usize, disputed: bool) -> Year {
         honest_gas,
         honest_reimbursed_wei,
         honest_pool_share_wei,
-        honest_net_wei: crate::bonds::wei(&g.params, honest_gas) as i128
+        honest_net_wei: crate::protocol::bonds::wei(&g.params, honest_gas) as i128
             - honest_reimbursed_wei as i128
             - honest_pool_share_wei as i128,
     }

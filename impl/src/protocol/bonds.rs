@@ -11,7 +11,7 @@
 //! (`tests/gas.rs::the_reimbursement_schedule_covers_the_measured_gas`), so an honest node
 //! paying at most `gas_rate_wei` a gas unit never loses money to a dispute.
 
-use crate::params::Params;
+use crate::protocol::params::Params;
 
 /// A challenge (`openDispute` of a pending result).
 pub const GAS_CHALLENGE: u64 = 150_000;
@@ -84,7 +84,7 @@ mod tests {
     /// contracts credit different wei, which the differential tests would also catch, later).
     #[test]
     fn the_solidity_schedule_is_this_one() {
-        let sol = include_str!("../contracts/src/Diversity.sol");
+        let sol = include_str!("../../contracts/src/Diversity.sol");
         for (name, value) in [
             ("GAS_CHALLENGE", GAS_CHALLENGE),
             ("GAS_EVIDENCE_PER_METER", GAS_EVIDENCE_PER_METER),

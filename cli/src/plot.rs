@@ -4,9 +4,9 @@
 
 use std::fmt::Write as _;
 
-use diversity::dataset::{Dataset, SLOTS_2020};
-use diversity::gas::logging::LoggingRun;
-use diversity::gas::price::Price;
+use diversity::evm::gas::logging::LoggingRun;
+use diversity::evm::gas::price::Price;
+use diversity::world::dataset::{Dataset, SLOTS_2020};
 
 const W: f64 = 960.0;
 const H: f64 = 480.0;
@@ -45,7 +45,10 @@ fn month_axis(o: &mut String) {
         r#"<line x1="{LEFT}" y1="{y}" x2="{}" y2="{y}" stroke="black"/>"#,
         W - RIGHT
     );
-    for (m, r) in diversity::dataset::Series::months().iter().enumerate() {
+    for (m, r) in diversity::world::dataset::Series::months()
+        .iter()
+        .enumerate()
+    {
         let x = x_of(r.start as f64);
         let _ = writeln!(
             o,
@@ -226,12 +229,12 @@ pub fn figures(logging: &[LoggingRun], price: &Price) -> Vec<(&'static str, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diversity::evm::gas::logging::{run, Strategy, Variant};
     use diversity::evm::Hardfork;
-    use diversity::gas::logging::{run, Strategy, Variant};
 
     /// The figures in `docs/figures/` are what `diversity gas --plot` draws today, byte for
     /// byte (the May 2022 price on Prague): regenerate them with
-    /// `cargo run --release -p diversity-model -- gas --plot docs/figures`.
+    /// `cargo run --release -- gas --plot docs/figures`.
     #[test]
     fn the_figures_in_docs_are_current() {
         let data = Dataset::embedded();

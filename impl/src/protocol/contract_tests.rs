@@ -1,11 +1,11 @@
 //! Unit tests of the reference contract: every entry point, its errors, and its accounting.
 
 use super::*;
-use crate::bonds;
-use crate::crypto::{Secp256k1, SecretKey};
-use crate::eip712::{sign_reading, sign_result};
-use crate::reading_set::ReadingSet;
-use crate::types::Reading;
+use crate::protocol::bonds;
+use crate::protocol::crypto::{Secp256k1, SecretKey};
+use crate::protocol::eip712::{sign_reading, sign_result};
+use crate::protocol::reading_set::ReadingSet;
+use crate::protocol::types::Reading;
 use proptest::prelude::*;
 
 const N: usize = 3;
@@ -953,7 +953,7 @@ fn malformed_results_are_refused() {
         ContractError::MalformedResult(_)
     ));
     r.consumed.pop();
-    r.produced[0] = W * crate::params::MAX_READING_WH + 1;
+    r.produced[0] = W * crate::protocol::params::MAX_READING_WH + 1;
     assert!(matches!(
         refused(&mut c, &g.submit(0, &r), end0),
         ContractError::MalformedResult(_)

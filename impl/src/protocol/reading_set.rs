@@ -21,10 +21,10 @@ use std::collections::BTreeMap;
 use alloy_primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{Recover, SignatureError};
-use crate::eip712::{chain_root, leaf, Domain};
-use crate::params::{Params, ProsumerIndex};
-use crate::types::SignedReading;
+use crate::protocol::crypto::{Recover, SignatureError};
+use crate::protocol::eip712::{chain_root, leaf, Domain};
+use crate::protocol::params::{Params, ProsumerIndex};
+use crate::protocol::types::SignedReading;
 
 /// Why a reading was refused. Each variant names one problem.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, thiserror::Error, Serialize)]
@@ -166,7 +166,9 @@ impl MeterDecider {
         }
         let lp = self.least_produced;
         let p0 = lp.signed.reading.produced_wh;
-        let better = if crate::mutant::active(crate::mutant::Mutant::EquivocationFavoursOwner) {
+        let better = if crate::protocol::mutant::active(
+            crate::protocol::mutant::Mutant::EquivocationFavoursOwner,
+        ) {
             r.produced_wh > p0 || (r.produced_wh == p0 && k.leaf < lp.leaf)
         } else {
             (r.produced_wh, k.leaf) < (p0, lp.leaf)
@@ -364,7 +366,11 @@ impl ReadingSet {
         let l = leaf(&sr);
         let entry = self.entries.entry((meter, sr.reading.slot)).or_default();
         let pos = match entry.binary_search_by(|(x, _)| x.cmp(&l)) {
-            Ok(_) if crate::mutant::active(crate::mutant::Mutant::CountDuplicateReading) => {
+            Ok(_)
+                if crate::protocol::mutant::active(
+                    crate::protocol::mutant::Mutant::CountDuplicateReading,
+                ) =>
+            {
                 self.produced[meter] += sr.reading.produced_wh;
                 self.consumed[meter] += sr.reading.consumed_wh;
                 return Ok(Added::New);
@@ -446,10 +452,10 @@ impl ReadingSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::{Secp256k1, SecretKey};
-    use crate::eip712::sign_reading;
-    use crate::params::MAX_READING_WH;
-    use crate::types::Reading;
+    use crate::protocol::crypto::{Secp256k1, SecretKey};
+    use crate::protocol::eip712::sign_reading;
+    use crate::protocol::params::MAX_READING_WH;
+    use crate::protocol::types::Reading;
 
     pub(crate) fn two_meter_params(keys: &[SecretKey]) -> Params {
         Params {

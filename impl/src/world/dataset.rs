@@ -12,8 +12,8 @@ pub const SLOT_SECS: u64 = 900;
 /// 2020 is a leap year: 366 days of 96 quarter hours.
 pub const SLOTS_2020: usize = 366 * 96;
 
-const CONSUMPTION_CSV: &str = include_str!("../data/consumption_2020.csv");
-const PV_CSV: &str = include_str!("../data/pv_2020.csv");
+const CONSUMPTION_CSV: &str = include_str!("../../data/consumption_2020.csv");
+const PV_CSV: &str = include_str!("../../data/pv_2020.csv");
 
 /// One series: integer Wh per 15-minute slot of 2020.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,9 +6,9 @@ use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use serde::Serialize;
 
-use crate::dataset::{Series, SLOT_SECS, START_2020};
 use crate::evm::abi::{IRda, ISa, ISat};
 use crate::evm::{artifacts, Evm, Hardfork};
+use crate::world::dataset::{Series, SLOT_SECS, START_2020};
 
 /// The sender of every logging transaction: the prosumer's meter gateway.
 pub const LOGGER: Address = Address::new([0xaa; 20]);

@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::diversity::{self, AbsentNode, DisputeCost, FastPath, Fit, Year, DEFAULT_PROSUMERS};
 use super::logging::{self, LoggingRun, Strategy, Variant};
 use super::price::{Price, PAPER_RDA_USD, PAPER_SAT_USD, PAPER_SA_USD};
-use crate::dataset::Dataset;
 use crate::evm::{Hardfork, BLOCK_GAS_LIMIT, TX_GAS_CAP};
+use crate::world::dataset::Dataset;
 
 /// The prosumer counts of the fast-path sweep.
 pub const SWEEP: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];

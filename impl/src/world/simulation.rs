@@ -11,17 +11,20 @@ use std::path::Path as FsPath;
 use alloy_primitives::{keccak256, Address, B256};
 use serde::{Deserialize, Serialize};
 
-use crate::byzantine::{Behaviour, ByzantineNode};
-use crate::contract::{Call, Contract, ContractError, Event, Path, Phase, SlashReason, Tx};
-use crate::crypto::{Secp256k1, SecretKey};
-use crate::eip712::{leaf, sign_reading, sign_result, Domain};
-use crate::meter::{Meter, MeterBehaviour};
-use crate::network::{Network, NetworkConfig, NetworkStats};
-use crate::node::{error_name, Node, NodeMessage, Output};
-use crate::params::{Params, ProsumerIndex};
-use crate::profile::{self, Household, Profile};
-use crate::reading_set::Deciding;
-use crate::types::{Reading, ReadingFrame, SignedResult, WindowResult};
+use crate::actors::byzantine::{Behaviour, ByzantineNode};
+use crate::actors::meter::{Meter, MeterBehaviour};
+use crate::actors::node::{error_name, Node, NodeMessage, Output};
+use crate::export::{FinalRecord, Transcript, TxRecord};
+use crate::protocol::contract::{
+    Call, Contract, ContractError, Event, Path, Phase, SlashReason, Tx,
+};
+use crate::protocol::crypto::{recover_secp256k1, Secp256k1, SecretKey};
+use crate::protocol::eip712::{leaf, sign_reading, sign_result, Domain};
+use crate::protocol::params::{Params, ProsumerIndex};
+use crate::protocol::reading_set::Deciding;
+use crate::protocol::types::{Reading, ReadingFrame, SignedResult, WindowResult};
+use crate::world::network::{Network, NetworkConfig, NetworkStats};
+use crate::world::profile::{self, Household, Profile};
 
 /// 2020-01-01T00:00:00Z: the reference paper's year (366 days, 35,136 quarter-hours).
 pub const YEAR_2020_START: u64 = 1_577_836_800;
@@ -126,6 +129,9 @@ impl Default for Scenario {
     }
 }
 
+/// The longest period (and network delay) a scenario may state: a year of seconds.
+pub const MAX_PERIOD_SECS: u64 = 366 * 86_400;
+
 /// Why a scenario could not be run.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -157,11 +163,14 @@ impl Scenario {
     pub fn validate(&self) -> Result<(), ScenarioError> {
         let bad = |m: String| Err(ScenarioError::Invalid(m));
         let n = self.prosumers;
-        if n == 0 || n > crate::params::MAX_PROSUMERS {
+        if n == 0 || n > crate::protocol::params::MAX_PROSUMERS {
             return bad(format!(
                 "prosumers must be 1..={}, got {n}",
-                crate::params::MAX_PROSUMERS
+                crate::protocol::params::MAX_PROSUMERS
             ));
+        }
+        if self.days == 0 {
+            return bad("days must be at least 1".into());
         }
         if self.slot_secs == 0 || !(self.days * 86_400).is_multiple_of(self.slot_secs) {
             return bad(format!(
@@ -220,6 +229,28 @@ impl Scenario {
         }
         if self.network.loss >= 1.0 {
             return bad("network.loss of 1 delivers nothing".into());
+        }
+        // The run steps through every period slot by slot; a period beyond a year is a typo
+        // (in seconds) that would keep it stepping for minutes, so it is refused up front.
+        let t = &self.timing;
+        for (name, v) in [
+            ("collect_secs", t.collect_secs),
+            ("sign_secs", t.sign_secs),
+            ("challenge_secs", t.challenge_secs),
+            ("dispute_secs", t.dispute_secs),
+            ("slash_secs", t.slash_secs),
+        ] {
+            if v > MAX_PERIOD_SECS {
+                return bad(format!(
+                    "timing.{name} of {v} s is longer than a year ({MAX_PERIOD_SECS} s)"
+                ));
+            }
+        }
+        if self.network.max_delay > MAX_PERIOD_SECS / self.slot_secs {
+            return bad(format!(
+                "network.max_delay of {} slots is longer than a year",
+                self.network.max_delay
+            ));
         }
         if !(self.annual_kwh >= 0.0 && self.pv_kwp >= 0.0) {
             return bad("annual_kwh and pv_kwp must be non-negative".into());
@@ -404,13 +435,66 @@ impl Report {
     /// Every window final and correct, the contract closed and fully paid out, no
     /// conservation violation, and every bad input refused by name with nothing changed.
     pub fn success(&self) -> bool {
-        self.windows.iter().all(|w| w.correct && w.path.is_some())
-            && self.final_phase == Some(Phase::Closed)
-            && self.conservation.violations.is_empty()
-            && self.conservation.held_at_end_wei == 0
-            && self.conservation.paid_in_wei == self.conservation.paid_out_wei
-            && self.bad_inputs.iter().all(|b| b.ok())
-            && self.gas.as_ref().is_none_or(|g| g.mismatches.is_empty())
+        self.failures().is_empty()
+    }
+
+    /// Why the run did not succeed, one sentence per reason; empty on success.
+    pub fn failures(&self) -> Vec<String> {
+        let mut why = Vec::new();
+        for w in &self.windows {
+            match (&w.path, w.correct) {
+                (None, _) => why.push(format!(
+                    "window {} never became final before the run ended",
+                    w.window
+                )),
+                (Some(_), false) => why.push(format!(
+                    "window {} became final with totals other than its meters' readings",
+                    w.window
+                )),
+                _ => {}
+            }
+        }
+        if self.final_phase != Some(Phase::Closed) {
+            why.push(format!(
+                "the contract ended in phase {:?}, not Closed",
+                self.final_phase
+            ));
+        }
+        let c = &self.conservation;
+        if let Some(v) = c.violations.first() {
+            why.push(format!(
+                "fund conservation violated {} time(s), first: {v}",
+                c.violations.len()
+            ));
+        }
+        if c.held_at_end_wei != 0 {
+            why.push(format!(
+                "{} ETH left in the contract at the end",
+                eth(c.held_at_end_wei)
+            ));
+        }
+        if c.paid_in_wei != c.paid_out_wei {
+            why.push(format!(
+                "paid in {} ETH but paid out {} ETH",
+                eth(c.paid_in_wei),
+                eth(c.paid_out_wei)
+            ));
+        }
+        let bad = self.bad_inputs.iter().filter(|b| !b.ok()).count();
+        if bad > 0 {
+            why.push(format!(
+                "{bad} injected bad input(s) not refused by their own error with nothing changed"
+            ));
+        }
+        if let Some(g) = &self.gas {
+            if !g.mismatches.is_empty() {
+                why.push(format!(
+                    "the Solidity contract answered {} call(s) unlike the reference contract",
+                    g.mismatches.len()
+                ));
+            }
+        }
+        why
     }
 }
 
@@ -485,6 +569,8 @@ struct Run {
     evidence_at_final: Option<Deciding>,
     /// The Solidity contract every call is replayed on, for its gas.
     evm: Option<crate::evm::solidity::SolidityContract>,
+    /// What `--export` writes, when asked for.
+    transcript: Option<Transcript>,
 }
 
 impl Run {
@@ -495,6 +581,9 @@ impl Run {
     /// Sends a node's outputs: messages into the network, transactions to the chain.
     fn route(&mut self, j: usize, outputs: Vec<Output>, tick: u64, now: u64) {
         for o in outputs {
+            if let Some(t) = self.transcript.as_mut() {
+                record_signed_results(t, &self.params, &o);
+            }
             match o {
                 Output::Send { to, msg } => {
                     self.net.send(tick, to, Delivery::Peer { from: j, msg })
@@ -704,6 +793,26 @@ impl Run {
         if (fin.produced.clone(), fin.consumed.clone()) != set.totals() {
             problems.push("final totals are not f of the committed readings".into());
         }
+        if let Some(t) = self.transcript.as_mut() {
+            let prev_hash = match w {
+                0 => self.params.genesis_hash(),
+                _ => self.chain.finals()[w as usize - 1].hash,
+            };
+            let record = FinalRecord {
+                window: w,
+                path,
+                hash,
+                prev_hash,
+                produced: fin.produced.clone(),
+                consumed: fin.consumed.clone(),
+                readings_root: match path {
+                    Path::Dispute => B256::ZERO,
+                    Path::FastPath | Path::Partial => set.root(),
+                },
+                deciding: Vec::new(),
+            };
+            t.final_window(&Domain::of(&self.params), record, &set);
+        }
         let genuine = &self.emitted[w as usize];
         let forged = set
             .readings()
@@ -737,6 +846,24 @@ impl Run {
 
 /// Runs a scenario to completion. `progress(done, total)` is called now and then.
 pub fn run(s: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, ScenarioError> {
+    run_inner(s, progress, false).map(|(r, _)| r)
+}
+
+/// Runs a scenario and also returns its transcript: every signed reading and result, every
+/// final window with its deciding set, and every transaction as the Solidity contract ran it
+/// (what `diversity simulate --export` writes, `export::write`).
+pub fn run_recorded(
+    s: &Scenario,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(Report, Transcript), ScenarioError> {
+    run_inner(s, progress, true).map(|(r, t)| (r, t.expect("recorded")))
+}
+
+fn run_inner(
+    s: &Scenario,
+    progress: &mut dyn FnMut(u64, u64),
+    record: bool,
+) -> Result<(Report, Option<Transcript>), ScenarioError> {
     s.validate()?;
     let params = s.params();
     let n = s.prosumers;
@@ -820,6 +947,7 @@ pub fn run(s: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, S
         evidence_at_final: None,
         evm: crate::evm::solidity::SolidityContract::deploy(crate::evm::Hardfork::Prague, &params)
             .ok(),
+        transcript: record.then(Transcript::default),
     };
     if let Some(evm) = &run.evm {
         run.report.gas = Some(GasReport {
@@ -884,7 +1012,11 @@ pub fn run(s: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, S
                 let mut last = None;
                 for (dest, frame) in frames {
                     if last != Some(frame.signed) {
-                        run.emitted[w].insert(leaf(&frame.signed));
+                        let l = leaf(&frame.signed);
+                        run.emitted[w].insert(l);
+                        if let Some(t) = run.transcript.as_mut() {
+                            t.reading(l, &frame.signed);
+                        }
                         run.report.readings_emitted += 1;
                         last = Some(frame.signed);
                     }
@@ -960,7 +1092,44 @@ pub fn run(s: &Scenario, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, S
     run.report.final_phase = Some(run.chain.phase());
     run.report.ticks = tick;
     run.report.dust_wei = dust_paid(&run.report);
-    Ok(run.report)
+    let mut transcript = run.transcript.take();
+    if let (Some(t), Some(evm)) = (transcript.as_mut(), run.evm.as_ref()) {
+        t.transactions = evm.sent.iter().map(TxRecord::from).collect();
+    }
+    Ok((run.report, transcript))
+}
+
+/// Records the window results a node signed or put on chain, with their signers.
+fn record_signed_results(t: &mut Transcript, params: &Params, o: &Output) {
+    let domain = Domain::of(params);
+    match o {
+        Output::Send {
+            msg: NodeMessage::Signed(sr),
+            ..
+        } => {
+            // First-hand or forwarded: the signer is whoever the signature recovers to.
+            if let Ok(signer) = recover_secp256k1(&domain.result_digest(&sr.result), &sr.signature)
+            {
+                t.result(&domain, signer, sr);
+            }
+        }
+        Output::Submit(Tx::SubmitWindow { result, signatures }) => {
+            let digest = domain.result_digest(result);
+            for s in signatures {
+                if let Ok(signer) = recover_secp256k1(&digest, s) {
+                    t.result(
+                        &domain,
+                        signer,
+                        &SignedResult {
+                            result: result.clone(),
+                            signature: *s,
+                        },
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn dust_paid(r: &Report) -> u128 {
@@ -1277,8 +1446,11 @@ fn inject_bad_inputs(run: &mut Run, h: usize, now: u64) {
             },
         ),
     ];
-    // With one prosumer there is no partial result: one signature is all of them.
-    txs.retain(|(name, _, _)| n >= 2 || !name.starts_with("partial"));
+    // With one prosumer there is no partial result (one signature is all of them) and no
+    // second signer to duplicate: those two cases need N >= 2.
+    txs.retain(|(name, _, _)| {
+        n >= 2 || !(name.starts_with("partial") || name.contains("duplicated signer"))
+    });
     for (name, expected, call) in txs {
         let before = run.chain.clone();
         let got = run.transact(call, now);
@@ -1339,7 +1511,7 @@ impl Report {
             );
         }
         let _ = writeln!(o, "\nWindows");
-        let price = crate::gas::price::Price::recent();
+        let price = crate::evm::gas::price::Price::recent();
         let _ = writeln!(
             o,
             "{:>3} {:>10} {:>12} {:>9} {:>9} {:>11} {:>10} {:>8}  transactions",
@@ -1487,15 +1659,18 @@ impl Report {
                 "no, a window can be final later than the one before by up to the difference"
             }
         );
-        let _ = writeln!(
-            o,
-            "Result: {}",
-            if self.success() {
-                "every window settled correctly; contract closed and paid out"
-            } else {
-                "FAILED"
+        let failures = self.failures();
+        if failures.is_empty() {
+            let _ = writeln!(
+                o,
+                "Result: every window settled correctly; contract closed and paid out"
+            );
+        } else {
+            let _ = writeln!(o, "Result: FAILED");
+            for f in failures {
+                let _ = writeln!(o, "  {f}");
             }
-        );
+        }
         o
     }
 }

@@ -4,12 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::contract::{Contract, Tx};
-use crate::crypto::Recover;
-use crate::eip712::sign_result;
-use crate::node::{Node, NodeMessage, Output};
-use crate::params::ProsumerIndex;
-use crate::types::{SignedResult, WindowResult};
+use crate::actors::node::{Node, NodeMessage, Output};
+use crate::protocol::contract::{Contract, Tx};
+use crate::protocol::crypto::Recover;
+use crate::protocol::eip712::sign_result;
+use crate::protocol::params::ProsumerIndex;
+use crate::protocol::types::{SignedResult, WindowResult};
 
 /// What a Byzantine node does differently from an honest one. Behaviours combine.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +98,7 @@ impl<R: Recover> ByzantineNode<R> {
         }
         let signature = sign_result(
             self.inner.key(),
-            &crate::eip712::Domain::of(self.inner.params()),
+            &crate::protocol::eip712::Domain::of(self.inner.params()),
             &result,
         );
         SignedResult { result, signature }
@@ -177,7 +177,7 @@ impl<R: Recover> ByzantineNode<R> {
         let w = chain.next_window();
         let me = self.inner.index();
         let live = !b.absent
-            && chain.phase() == crate::contract::Phase::Active
+            && chain.phase() == crate::protocol::contract::Phase::Active
             && w < self.inner.params().windows
             && !chain.is_slashed(me)
             && chain.dispute().is_none();
@@ -217,9 +217,9 @@ impl<R: Recover> ByzantineNode<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::{Secp256k1, SecretKey};
-    use crate::node::NodeMessage;
-    use crate::params::Params;
+    use crate::actors::node::NodeMessage;
+    use crate::protocol::crypto::{Secp256k1, SecretKey};
+    use crate::protocol::params::Params;
     use alloy_primitives::{Address, B256};
 
     fn node() -> (ByzantineNode<Secp256k1>, Contract<Secp256k1>) {
@@ -254,7 +254,7 @@ mod tests {
     }
 
     fn signed(result: WindowResult, byz: &ByzantineNode<Secp256k1>) -> SignedResult {
-        let domain = crate::eip712::Domain::of(byz.inner.params());
+        let domain = crate::protocol::eip712::Domain::of(byz.inner.params());
         SignedResult {
             signature: sign_result(byz.inner.key(), &domain, &result),
             result,

@@ -3,7 +3,7 @@
 use alloy_primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::Signature65;
+use crate::protocol::crypto::Signature65;
 
 /// One meter's window-to-date registers at the end of one interval (spec §4.2): the energy
 /// produced and consumed since the start of the slot's window. They restart at every

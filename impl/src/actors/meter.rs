@@ -15,10 +15,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::SecretKey;
-use crate::eip712::{sign_reading, Domain};
-use crate::params::ProsumerIndex;
-use crate::types::{Reading, ReadingFrame};
+use crate::protocol::crypto::SecretKey;
+use crate::protocol::eip712::{sign_reading, Domain};
+use crate::protocol::params::ProsumerIndex;
+use crate::protocol::types::{Reading, ReadingFrame};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -151,7 +151,7 @@ impl Meter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::recover_secp256k1;
+    use crate::protocol::crypto::recover_secp256k1;
     use alloy_primitives::Address;
 
     fn meter(behaviour: MeterBehaviour) -> (Meter, Domain) {

@@ -5,15 +5,18 @@
 //! - `diversity explore` serves stateright's web Explorer for the same configurations.
 //! - `diversity gas` measures RDA, SAT, SA and the DIVERSITY contract on revm (docs/gas.md).
 //! - `diversity dataset` writes the 2020 reference dataset as CSV (docs/dataset.md).
+//! - `diversity verify DIR` re-checks an exported run offline (docs/formats.md).
+
+mod plot;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use diversity::byzantine::Behaviour;
-use diversity::meter::MeterBehaviour;
-use diversity::mutant::{self, Mutant};
-use diversity::simulation::{self, ByzantineSpec, MeterSpec, Scenario};
+use diversity::actors::byzantine::Behaviour;
+use diversity::actors::meter::MeterBehaviour;
+use diversity::protocol::mutant::{self, Mutant};
+use diversity::world::simulation::{self, ByzantineSpec, MeterSpec, Scenario};
 use diversity_model::checking::{self, Search};
 use diversity_model::protocol::{DiversityModel, Economy, MeterFault, ModelConfig};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -33,15 +36,38 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a micro grid for a year through the nodes and the reference contract.
+    #[command(allow_negative_numbers = true)]
     Simulate(SimulateArgs),
     /// Model-check the protocol exhaustively and report per property.
+    #[command(allow_negative_numbers = true)]
     Check(CheckArgs),
     /// Serve stateright's web Explorer on localhost for a configuration.
     Explore(ExploreArgs),
     /// Measure the gas of RDA, SAT, SA and the DIVERSITY contract on a real EVM.
+    #[command(allow_negative_numbers = true)]
     Gas(GasArgs),
     /// Write the 2020 reference consumption and PV series as CSV.
     Dataset(DatasetArgs),
+    /// Re-check an exported run offline: signatures, digests, totals, the transactions
+    /// replayed, conservation. Names the first problem (exit 2).
+    Verify(VerifyArgs),
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// A directory written by `diversity simulate --export` or `diversity devnet --export`.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+}
+
+fn verify(args: VerifyArgs) -> ExitCode {
+    match diversity::export::verify::verify_dir(&args.dir) {
+        Ok(v) => {
+            println!("{}: verified. {v}", args.dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(p) => usage_error(&format!("{}: {p}", args.dir.display())),
+    }
 }
 
 #[derive(Args)]
@@ -148,8 +174,18 @@ impl ModelArgs {
                 self.nodes
             ));
         }
-        if self.windows == 0 || self.slots == 0 {
-            return Err("--windows and --slots must be at least 1".into());
+        // Exhaustive checking explodes well before these bounds; beyond them a run would
+        // only exhaust memory or the stack (issue 13 takes K further by composition).
+        for (name, v, max) in [
+            ("--windows", self.windows as u64, MAX_MODEL_WINDOWS),
+            ("--slots", self.slots, MAX_MODEL_SLOTS),
+            ("--max-delay", self.max_delay, MAX_MODEL_DELAY),
+        ] {
+            if v == 0 || v > max {
+                return Err(format!(
+                    "{name} must be 1..={max} for exhaustive checking, got {v}"
+                ));
+            }
         }
         if let Some(b) = byzantine.iter().find(|b| **b >= self.nodes) {
             return Err(format!(
@@ -187,7 +223,7 @@ impl ModelArgs {
             hardened: self.hardened,
             lossy: !self.lossless,
             duplicating: self.duplicating,
-            max_delay: self.max_delay.max(1),
+            max_delay: self.max_delay,
             synchronous: self.synchronous,
             in_order: self.in_order,
             reduce: !self.no_reduction,
@@ -207,6 +243,11 @@ impl ModelArgs {
         })
     }
 }
+
+/// The largest K, W and network delay `check` and `explore` accept.
+const MAX_MODEL_WINDOWS: u64 = 4;
+const MAX_MODEL_SLOTS: u64 = 4;
+const MAX_MODEL_DELAY: u64 = 4;
 
 #[derive(Args)]
 struct CheckArgs {
@@ -303,6 +344,11 @@ struct SimulateArgs {
     /// Skip the injected bad inputs.
     #[arg(long)]
     no_bad_inputs: bool,
+    /// Write every signed reading and result (eth_signTypedData_v4 JSON), every final
+    /// window and every transaction (JSON lines) into this directory; `diversity verify`
+    /// re-checks it.
+    #[arg(long, value_name = "DIR")]
+    export: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -435,12 +481,35 @@ fn simulate(args: SimulateArgs) -> ExitCode {
         );
         b
     };
-    let report = simulation::run(&scenario, &mut |done, _| bar.set_position(done));
+    if let Some(dir) = &args.export {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return usage_error(&format!(
+                "--export {}: cannot create it ({e})",
+                dir.display()
+            ));
+        }
+    }
+    let mut progress = |done, _| bar.set_position(done);
+    let run = match &args.export {
+        Some(_) => simulation::run_recorded(&scenario, &mut progress).map(|(r, t)| (r, Some(t))),
+        None => simulation::run(&scenario, &mut progress).map(|r| (r, None)),
+    };
     bar.finish_and_clear();
-    let report = match report {
+    let (report, transcript) = match run {
         Ok(r) => r,
         Err(e) => return usage_error(&e),
     };
+    if let (Some(dir), Some(t)) = (&args.export, &transcript) {
+        let hardfork = diversity::evm::Hardfork::Prague;
+        match diversity::export::write(dir, hardfork, &scenario.params(), t) {
+            Ok(files) => {
+                for f in files {
+                    eprintln!("wrote {}", f.display());
+                }
+            }
+            Err(e) => return usage_error(&format!("--export {}: {e}", dir.display())),
+        }
+    }
     if args.json {
         println!(
             "{}",
@@ -467,6 +536,12 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
+    if args.threads == Some(0) {
+        return usage_error(&"--threads must be at least 1");
+    }
+    if args.timeout == Some(0) {
+        return usage_error(&"--timeout must be at least 1 second");
+    }
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -594,13 +669,14 @@ fn main() -> ExitCode {
         Command::Explore(a) => explore(a),
         Command::Gas(a) => gas(a),
         Command::Dataset(a) => dataset(a),
+        Command::Verify(a) => verify(a),
     }
 }
 
 fn gas(args: GasArgs) -> ExitCode {
+    use diversity::evm::gas::price::Price;
+    use diversity::evm::gas::report::GasReport;
     use diversity::evm::Hardfork;
-    use diversity::gas::price::Price;
-    use diversity::gas::report::GasReport;
     let Some(hardfork) = Hardfork::parse(&args.hardfork) else {
         return usage_error(&format!(
             "unknown hardfork {:?}: use london, shanghai, cancun, prague or osaka",
@@ -624,6 +700,11 @@ fn gas(args: GasArgs) -> ExitCode {
             args.price
         ));
     }
+    if let Some(dir) = &args.plot {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return usage_error(&format!("--plot {}: cannot create it ({e})", dir.display()));
+        }
+    }
     let started = std::time::Instant::now();
     let report = GasReport::measure(hardfork, extra);
     let elapsed = started.elapsed();
@@ -642,16 +723,11 @@ fn gas(args: GasArgs) -> ExitCode {
             .iter()
             .find(|p| p.name == args.price)
             .expect("checked above");
-        let figures = diversity_model::plot::figures(&report.logging, price);
-        if let Err(e) = std::fs::create_dir_all(&dir) {
-            eprintln!("error: cannot create {}: {e}", dir.display());
-            return ExitCode::FAILURE;
-        }
+        let figures = plot::figures(&report.logging, price);
         for (name, svg) in figures {
             let path = dir.join(name);
             if let Err(e) = std::fs::write(&path, svg) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return ExitCode::FAILURE;
+                return usage_error(&format!("cannot write {}: {e}", path.display()));
             }
             eprintln!("wrote {}", path.display());
         }
@@ -660,8 +736,8 @@ fn gas(args: GasArgs) -> ExitCode {
 }
 
 fn dataset(args: DatasetArgs) -> ExitCode {
-    let data = diversity::dataset::Dataset::embedded();
-    match diversity::dataset::Dataset::write(&args.out) {
+    let data = diversity::world::dataset::Dataset::embedded();
+    match diversity::world::dataset::Dataset::write(&args.out) {
         Ok(paths) => {
             println!("{data}");
             for p in paths {
@@ -669,9 +745,9 @@ fn dataset(args: DatasetArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: cannot write into {}: {e}", args.out.display());
-            ExitCode::FAILURE
-        }
+        Err(e) => usage_error(&format!(
+            "--out {}: cannot write into it ({e})",
+            args.out.display()
+        )),
     }
 }

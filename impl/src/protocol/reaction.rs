@@ -69,7 +69,9 @@ pub fn settle(produced: &[u64], consumed: &[u64], balances: &[u128], price: u128
             s.bought_wh[i] = e as u64;
             s.grid_import_wh[i] = (deficit[i] - e) as u64;
             // INV-FUNDS-003: a payment never exceeds the payer's balance.
-            s.paid[i] = if crate::mutant::active(crate::mutant::Mutant::PayBeyondBalance) {
+            s.paid[i] = if crate::protocol::mutant::active(
+                crate::protocol::mutant::Mutant::PayBeyondBalance,
+            ) {
                 e * price
             } else {
                 (e * price).min(balances[i])

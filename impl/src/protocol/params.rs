@@ -203,7 +203,7 @@ impl Params {
             });
         }
         // A loser's bond pays every reimbursement of a dispute in full (§7.10).
-        let gas = crate::bonds::max_dispute_gas(n);
+        let gas = crate::protocol::bonds::max_dispute_gas(n);
         let needed = self.gas_rate_wei * gas as u128;
         if self.dispute_bond < needed {
             return Err(ParamsError::DisputeBondTooSmall {
@@ -292,6 +292,6 @@ impl Params {
     /// The hash chained into window 0's result as `prevHash` (spec §4.3): the EIP-712
     /// domain separator, binding the chain of results to this chain id and contract address.
     pub fn genesis_hash(&self) -> B256 {
-        crate::eip712::genesis_hash(self)
+        crate::protocol::eip712::genesis_hash(self)
     }
 }

@@ -15,13 +15,13 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
-use crate::bonds::{self, Loser};
-use crate::crypto::{Recover, Signature65, SignatureError};
-use crate::eip712::{chain_root, leaf, Domain};
-use crate::params::{Params, ParamsError, ProsumerIndex, MAX_PROSUMERS};
-use crate::reaction::{settle, Settlement};
-use crate::reading_set::{validate_reading, Deciding, ReadingError};
-use crate::types::{SignedReading, SignedResult, WindowResult};
+use crate::protocol::bonds::{self, Loser};
+use crate::protocol::crypto::{Recover, Signature65, SignatureError};
+use crate::protocol::eip712::{chain_root, leaf, Domain};
+use crate::protocol::params::{Params, ParamsError, ProsumerIndex, MAX_PROSUMERS};
+use crate::protocol::reaction::{settle, Settlement};
+use crate::protocol::reading_set::{validate_reading, Deciding, ReadingError};
+use crate::protocol::types::{SignedReading, SignedResult, WindowResult};
 
 /// Most readings one `addEvidence` call may carry (spec §7.6). A dispute needs at most two
 /// readings a meter (the deciding set, §5.2); at roughly 30k gas a reading (an `ecrecover`,
@@ -829,8 +829,9 @@ impl<R: Recover> Contract<R> {
             });
         }
         let unslashed = self.unslashed();
-        let one_short = crate::mutant::active(crate::mutant::Mutant::AcceptMissingSignature)
-            && signatures.len() + 1 == unslashed;
+        let one_short = crate::protocol::mutant::active(
+            crate::protocol::mutant::Mutant::AcceptMissingSignature,
+        ) && signatures.len() + 1 == unslashed;
         let full = signatures.len() == unslashed || one_short;
         let hash = self.domain.result_digest(result);
         let mut seen = vec![false; n];
@@ -846,7 +847,10 @@ impl<R: Recover> Contract<R> {
             if seen[j] {
                 return Err(ContractError::DuplicateSigner(signer));
             }
-            if self.slashed[j] && !crate::mutant::active(crate::mutant::Mutant::SlashedSignerCounts)
+            if self.slashed[j]
+                && !crate::protocol::mutant::active(
+                    crate::protocol::mutant::Mutant::SlashedSignerCounts,
+                )
             {
                 return Err(ContractError::SlashedSigner { index });
             }
@@ -891,7 +895,7 @@ impl<R: Recover> Contract<R> {
         let at_once = if full {
             self.params.challenge_period == 0
         } else {
-            crate::mutant::active(crate::mutant::Mutant::PartialFinalAtOnce)
+            crate::protocol::mutant::active(crate::protocol::mutant::Mutant::PartialFinalAtOnce)
         };
         if at_once {
             let path = if full { Path::FastPath } else { Path::Partial };
@@ -1070,8 +1074,9 @@ impl<R: Recover> Contract<R> {
                 if value != 0 {
                     return Err(ContractError::UnexpectedValue(value));
                 }
-                if crate::mutant::active(crate::mutant::Mutant::EscapeNeedsANode)
-                    && self.params.node_index(&from).is_none()
+                if crate::protocol::mutant::active(
+                    crate::protocol::mutant::Mutant::EscapeNeedsANode,
+                ) && self.params.node_index(&from).is_none()
                 {
                     return Err(ContractError::NotANode(from));
                 }
@@ -1160,7 +1165,11 @@ impl<R: Recover> Contract<R> {
             .as_ref()
             .filter(|d| d.window == window)
             .ok_or(ContractError::NoDispute { window })?;
-        if now < d.deadline && !crate::mutant::active(crate::mutant::Mutant::FinalizeDisputeEarly) {
+        if now < d.deadline
+            && !crate::protocol::mutant::active(
+                crate::protocol::mutant::Mutant::FinalizeDisputeEarly,
+            )
+        {
             return Err(ContractError::DisputeStillOpen {
                 window,
                 deadline: d.deadline,
@@ -1194,7 +1203,9 @@ impl<R: Recover> Contract<R> {
     ) -> Event {
         let p = self.params.clone();
         let bond = p.dispute_bond;
-        let loser = if crate::mutant::active(crate::mutant::Mutant::ChallengerAlwaysWins) {
+        let loser = if crate::protocol::mutant::active(
+            crate::protocol::mutant::Mutant::ChallengerAlwaysWins,
+        ) {
             Loser::Asserter
         } else {
             bonds::loser(
@@ -1301,7 +1312,7 @@ impl<R: Recover> Contract<R> {
             .iter()
             .fold(B256::ZERO, |root, sr| chain_root(root, leaf(sr)));
         if root != claim.result.readings_root
-            && !crate::mutant::active(crate::mutant::Mutant::SkipRootCheck)
+            && !crate::protocol::mutant::active(crate::protocol::mutant::Mutant::SkipRootCheck)
         {
             return Err(ContractError::RootMismatch);
         }

@@ -11,9 +11,9 @@
 use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_sol_types::{Eip712Domain, SolStruct};
 
-use crate::crypto::Signature65;
-use crate::params::Params;
-use crate::types::{Reading, SignedReading, WindowResult};
+use crate::protocol::crypto::Signature65;
+use crate::protocol::params::Params;
+use crate::protocol::types::{Reading, SignedReading, WindowResult};
 
 mod abi {
     alloy_sol_types::sol! {
@@ -157,7 +157,7 @@ pub fn genesis_hash(params: &Params) -> B256 {
 
 /// Signature helpers that keep the digest rules in one place.
 pub fn sign_reading(
-    key: &crate::crypto::SecretKey,
+    key: &crate::protocol::crypto::SecretKey,
     domain: &Domain,
     reading: Reading,
 ) -> SignedReading {
@@ -168,7 +168,7 @@ pub fn sign_reading(
 }
 
 pub fn sign_result(
-    key: &crate::crypto::SecretKey,
+    key: &crate::protocol::crypto::SecretKey,
     domain: &Domain,
     result: &WindowResult,
 ) -> Signature65 {

@@ -19,12 +19,12 @@ use std::sync::Arc;
 use alloy_primitives::B256;
 use serde::{Deserialize, Serialize};
 
-use crate::contract::{Call, Contract, Phase, Tx, MAX_EVIDENCE_CHUNK};
-use crate::crypto::{Recover, SecretKey, Signature65};
-use crate::eip712::{sign_result, Domain};
-use crate::params::{Params, ProsumerIndex};
-use crate::reading_set::{validate_reading, Added, ReadingError, ReadingSet};
-use crate::types::{ReadingFrame, SignedReading, SignedResult, WindowResult};
+use crate::protocol::contract::{Call, Contract, Phase, Tx, MAX_EVIDENCE_CHUNK};
+use crate::protocol::crypto::{Recover, SecretKey, Signature65};
+use crate::protocol::eip712::{sign_result, Domain};
+use crate::protocol::params::{Params, ProsumerIndex};
+use crate::protocol::reading_set::{validate_reading, Added, ReadingError, ReadingSet};
+use crate::protocol::types::{ReadingFrame, SignedReading, SignedResult, WindowResult};
 
 /// Messages between intermediate nodes (spec §6.3).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -585,11 +585,12 @@ impl<R: Recover> Node<R> {
             out.extend(self.broadcast(NodeMessage::Inventory { window: w, have }));
         }
         // §6.4: freeze and sign once, over everything held.
-        let resign = crate::mutant::active(crate::mutant::Mutant::HonestSignsTwice)
-            && self.windows[&w]
-                .frozen
-                .as_ref()
-                .is_some_and(|f| f.set != self.windows[&w].set);
+        let resign =
+            crate::protocol::mutant::active(crate::protocol::mutant::Mutant::HonestSignsTwice)
+                && self.windows[&w]
+                    .frozen
+                    .as_ref()
+                    .is_some_and(|f| f.set != self.windows[&w].set);
         if now >= end + collect && (self.windows[&w].frozen.is_none() || resign) {
             out.extend(self.freeze_and_sign(w, now, chain));
         }
@@ -739,7 +740,7 @@ impl<R: Recover> Node<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::Secp256k1;
+    use crate::protocol::crypto::Secp256k1;
     use alloy_primitives::Address;
 
     fn params() -> Params {

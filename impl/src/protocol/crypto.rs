@@ -100,7 +100,9 @@ pub fn recover_secp256k1(digest: &B256, sig: &Signature65) -> Result<Address, Si
         return Err(SignatureError::BadV(v));
     }
     let s = U256::from_be_bytes(sig.s().0);
-    if s > SECP256K1_HALF_ORDER && !crate::mutant::active(crate::mutant::Mutant::AcceptHighS) {
+    if s > SECP256K1_HALF_ORDER
+        && !crate::protocol::mutant::active(crate::protocol::mutant::Mutant::AcceptHighS)
+    {
         return Err(SignatureError::HighS);
     }
     if sig.r().is_zero() || s.is_zero() {
