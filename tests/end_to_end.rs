@@ -529,6 +529,8 @@ fn every_bad_option_is_refused_up_front() {
         (&["gas", "--plot", "/proc/no/such/dir"], "--plot"),
         (&["dataset", "--out", "/proc/no/such/dir"], "--out"),
         (&["explore", "--address", "1.2.3.4:99999"], "--address"),
+        (&["simulate", "--export", "/proc/no/such/dir"], "--export"),
+        (&["verify", "no/such/export"], "manifest.json"),
     ];
     for (args, needle) in cases {
         let out = Command::new(bin).args(*args).output().unwrap();
