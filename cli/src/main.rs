@@ -7,6 +7,7 @@
 //! - `diversity dataset` writes the 2020 reference dataset as CSV (docs/dataset.md).
 //! - `diversity verify DIR` re-checks an exported run offline (docs/formats.md).
 
+mod devnet;
 mod plot;
 
 use std::path::PathBuf;
@@ -48,6 +49,15 @@ enum Command {
     Gas(GasArgs),
     /// Write the 2020 reference consumption and PV series as CSV.
     Dataset(DatasetArgs),
+    /// Run the grid on a real Ethereum node: anvil, each node its own process.
+    #[command(allow_negative_numbers = true)]
+    Devnet(devnet::DevnetArgs),
+    /// (internal) One node process of `diversity devnet`.
+    #[command(hide = true)]
+    DevnetNode {
+        /// The node's configuration file, written by `diversity devnet`.
+        config: PathBuf,
+    },
     /// Re-check an exported run offline: signatures, digests, totals, the transactions
     /// replayed, conservation. Names the first problem (exit 2).
     Verify(VerifyArgs),
@@ -526,7 +536,7 @@ fn simulate(args: SimulateArgs) -> ExitCode {
 }
 
 /// A bad command line or input: say what is wrong, exit 2.
-fn usage_error(e: &dyn std::fmt::Display) -> ExitCode {
+pub(crate) fn usage_error(e: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("error: {e}");
     ExitCode::from(2)
 }
@@ -670,6 +680,14 @@ fn main() -> ExitCode {
         Command::Gas(a) => gas(a),
         Command::Dataset(a) => dataset(a),
         Command::Verify(a) => verify(a),
+        Command::Devnet(a) => devnet::run(a),
+        Command::DevnetNode { config } => match devnet::node::run(&config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

@@ -71,6 +71,16 @@ pub struct Frozen {
     pub set: ReadingSet,
 }
 
+/// One window a node signed, as persisted by a node process (see [`Node::signed_records`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedRecord {
+    pub window: u32,
+    pub result: WindowResult,
+    pub signature: Signature65,
+    pub at: u64,
+    pub readings: Vec<(ProsumerIndex, SignedReading)>,
+}
+
 /// Everything a node keeps about one window until it prunes it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NodeWindow {
@@ -220,6 +230,67 @@ impl<R: Recover> Node<R> {
     /// The node's state of a window, if it still keeps one.
     pub fn window(&self, w: u32) -> Option<&NodeWindow> {
         self.windows.get(&w)
+    }
+
+    /// What this node signed, window by window, with the readings it froze: what a node
+    /// process persists before any signature leaves it, so that after a crash it restores
+    /// them and never signs a second result for a window (INV-EQUIV-001, spec §6.4).
+    pub fn signed_records(&self) -> Vec<SignedRecord> {
+        self.windows
+            .iter()
+            .filter_map(|(w, nw)| {
+                nw.frozen.as_ref().map(|f| SignedRecord {
+                    window: *w,
+                    result: f.result.clone(),
+                    signature: f.signature,
+                    at: f.at,
+                    readings: f.set.iter().map(|(m, sr)| (m, *sr)).collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Restores what this node signed before a restart: the window is frozen on the same
+    /// result and signature, over the same readings, so it is never signed again.
+    pub fn restore(&mut self, r: &SignedRecord) -> Result<(), String> {
+        let mut set = ReadingSet::new(r.window, self.n());
+        for (m, sr) in &r.readings {
+            set.add(*m, *sr)
+                .map_err(|e| format!("restored reading of window {}: {e}", r.window))?;
+        }
+        let hash = self.domain.result_digest(&r.result);
+        if self.key.address()
+            != crate::protocol::crypto::recover_secp256k1(&hash, &r.signature)
+                .map_err(|e| format!("restored signature of window {}: {e}", r.window))?
+        {
+            return Err(format!(
+                "the restored signature of window {} is not this node's",
+                r.window
+            ));
+        }
+        let me = self.index;
+        let signed = SignedResult {
+            result: r.result.clone(),
+            signature: r.signature,
+        };
+        let win = self.window_mut(r.window);
+        for (m, sr) in &r.readings {
+            let _ = win.set.add(*m, *sr);
+        }
+        win.frozen = Some(Frozen {
+            result: r.result.clone(),
+            hash,
+            signature: r.signature,
+            at: r.at,
+            set,
+        });
+        win.signed_by.entry(me).or_default().push(signed);
+        win.signatures
+            .entry(hash)
+            .or_insert_with(|| (r.result.clone(), BTreeMap::new()))
+            .1
+            .insert(me, r.signature);
+        Ok(())
     }
 
     /// Windows whose data the node still keeps.

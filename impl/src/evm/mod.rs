@@ -128,12 +128,19 @@ type Ctx = Context<BlockEnv, TxEnv, CfgEnv, InMemoryDB, Journal<InMemoryDB>, ()>
 pub struct Evm {
     evm: MainnetEvm<Ctx>,
     hardfork: Hardfork,
+    chain_id: u64,
 }
 
 impl Evm {
     pub fn new(hardfork: Hardfork) -> Self {
+        Self::on_chain(hardfork, CHAIN_ID)
+    }
+
+    /// An EVM whose `block.chainid` is `chain_id` (the contract binds it into its EIP-712
+    /// domain, so a log from another chain replays only on that chain's id).
+    pub fn on_chain(hardfork: Hardfork, chain_id: u64) -> Self {
         let mut cfg = CfgEnv::default();
-        cfg.chain_id = CHAIN_ID;
+        cfg.chain_id = chain_id;
         cfg.set_spec_and_mainnet_gas_params(hardfork.spec_id());
         let block = BlockEnv {
             number: U256::from(1),
@@ -148,6 +155,7 @@ impl Evm {
         Self {
             evm: ctx.build_mainnet(),
             hardfork,
+            chain_id,
         }
     }
 
@@ -210,7 +218,7 @@ impl Evm {
             .gas_limit(gas_limit)
             .gas_price(0)
             .nonce(self.account(from).nonce)
-            .chain_id(Some(CHAIN_ID))
+            .chain_id(Some(self.chain_id))
             .build_fill()
     }
 

@@ -276,66 +276,10 @@ impl SolidityContract {
             let missing = value - self.evm.balance(call.from);
             self.evm.fund(call.from, missing);
         }
-        let (name, data): (&'static str, Vec<u8>) = match &call.tx {
-            Tx::Deposit => ("deposit", sol::depositCall {}.abi_encode()),
-            Tx::PostBond => ("postBond", sol::postBondCall {}.abi_encode()),
-            Tx::Abort => ("abort", sol::abortCall {}.abi_encode()),
-            Tx::SubmitWindow { result, signatures } => (
-                "submitWindow",
-                sol::submitWindowCall {
-                    result: to_sol_result(result),
-                    signatures: signatures.iter().map(to_sol_sig).collect(),
-                }
-                .abi_encode(),
-            ),
-            Tx::FinalizePending { window } => {
-                // Only the hash is on chain: send the remembered result, or a stand-in
-                // that makes the contract name the reference contract's refusal.
-                let result = self.pending.clone().unwrap_or_else(|| WindowResult {
-                    window: *window,
-                    prev_hash: B256::ZERO,
-                    produced: vec![],
-                    consumed: vec![],
-                    readings_root: B256::ZERO,
-                });
-                let mut result = to_sol_result(&result);
-                result.window = *window;
-                (
-                    "finalizePending",
-                    sol::finalizePendingCall { result }.abi_encode(),
-                )
-            }
-            Tx::OpenDispute { window } => (
-                "openDispute",
-                sol::openDisputeCall { window: *window }.abi_encode(),
-            ),
-            Tx::AddEvidence { window, readings } => (
-                "addEvidence",
-                sol::addEvidenceCall {
-                    window: *window,
-                    readings: readings.iter().map(to_sol_reading).collect(),
-                }
-                .abi_encode(),
-            ),
-            Tx::FinalizeDispute { window } => (
-                "finalizeDispute",
-                sol::finalizeDisputeCall { window: *window }.abi_encode(),
-            ),
-            Tx::ReportEquivocation { first, second } => (
-                "reportEquivocation",
-                sol::reportEquivocationCall {
-                    first: to_sol_signed_result(first),
-                    second: to_sol_signed_result(second),
-                }
-                .abi_encode(),
-            ),
-            Tx::ReportInconsistency { claim, readings } => {
-                return self.report_inconsistency(call.from, call.value, claim, readings);
-            }
-            Tx::Close => ("close", sol::closeCall {}.abi_encode()),
-            Tx::Withdraw => ("withdraw", sol::withdrawCall {}.abi_encode()),
-        };
-        let observed = self.send(name, call.from, value, data)?;
+        let mut observed = Vec::new();
+        for (name, data) in calldata(&call.tx, self.pending.as_ref()) {
+            observed.extend(self.send(name, call.from, value, data)?);
+        }
         match &call.tx {
             Tx::SubmitWindow { result, .. }
                 if observed
@@ -357,35 +301,6 @@ impl SolidityContract {
             )
         }) {
             self.pending = None;
-        }
-        Ok(observed)
-    }
-
-    fn report_inconsistency(
-        &mut self,
-        from: Address,
-        value: u128,
-        claim: &SignedResult,
-        readings: &[SignedReading],
-    ) -> Result<Vec<Observed>, EvmError> {
-        let chunks: Vec<&[SignedReading]> = if readings.is_empty() {
-            vec![&[]]
-        } else {
-            readings.chunks(MAX_FRAUD_PROOF_CHUNK).collect()
-        };
-        let mut observed = Vec::new();
-        // A total beyond 32 bits is refused by the contract as `EvidenceSize`, as by the
-        // reference contract; saturate rather than wrap.
-        let total = u32::try_from(readings.len()).unwrap_or(u32::MAX);
-        for (k, chunk) in chunks.iter().enumerate() {
-            let data = sol::reportInconsistencyCall {
-                claim: to_sol_signed_result(claim),
-                readings: chunk.iter().map(to_sol_reading).collect(),
-                offset: (k * MAX_FRAUD_PROOF_CHUNK) as u32,
-                total,
-            }
-            .abi_encode();
-            observed.extend(self.send("reportInconsistency", from, U256::from(value), data)?);
         }
         Ok(observed)
     }
@@ -586,6 +501,182 @@ fn invalid(e: InvalidTx) -> EvmError {
 
 // ---- Rust → ABI ----
 
+/// The calldata of a reference-contract call on the Solidity contract, with the function's
+/// name: one transaction, or one per chunk of a fraud proof longer than
+/// [`MAX_FRAUD_PROOF_CHUNK`]. Only a result's hash is on chain, so `finalizePending` sends the
+/// `pending` result again (or a stand-in that makes the contract name the reference
+/// contract's refusal). One encoding for the revm harness and the devnet's nodes.
+pub fn calldata(tx: &Tx, pending: Option<&WindowResult>) -> Vec<(&'static str, Vec<u8>)> {
+    let one = |name: &'static str, data: Vec<u8>| vec![(name, data)];
+    match tx {
+        Tx::Deposit => one("deposit", sol::depositCall {}.abi_encode()),
+        Tx::PostBond => one("postBond", sol::postBondCall {}.abi_encode()),
+        Tx::Abort => one("abort", sol::abortCall {}.abi_encode()),
+        Tx::SubmitWindow { result, signatures } => one(
+            "submitWindow",
+            sol::submitWindowCall {
+                result: to_sol_result(result),
+                signatures: signatures.iter().map(to_sol_sig).collect(),
+            }
+            .abi_encode(),
+        ),
+        Tx::FinalizePending { window } => {
+            let result = pending.cloned().unwrap_or_else(|| WindowResult {
+                window: *window,
+                prev_hash: B256::ZERO,
+                produced: vec![],
+                consumed: vec![],
+                readings_root: B256::ZERO,
+            });
+            let mut result = to_sol_result(&result);
+            result.window = *window;
+            one(
+                "finalizePending",
+                sol::finalizePendingCall { result }.abi_encode(),
+            )
+        }
+        Tx::OpenDispute { window } => one(
+            "openDispute",
+            sol::openDisputeCall { window: *window }.abi_encode(),
+        ),
+        Tx::AddEvidence { window, readings } => one(
+            "addEvidence",
+            sol::addEvidenceCall {
+                window: *window,
+                readings: readings.iter().map(to_sol_reading).collect(),
+            }
+            .abi_encode(),
+        ),
+        Tx::FinalizeDispute { window } => one(
+            "finalizeDispute",
+            sol::finalizeDisputeCall { window: *window }.abi_encode(),
+        ),
+        Tx::ReportEquivocation { first, second } => one(
+            "reportEquivocation",
+            sol::reportEquivocationCall {
+                first: to_sol_signed_result(first),
+                second: to_sol_signed_result(second),
+            }
+            .abi_encode(),
+        ),
+        Tx::ReportInconsistency { claim, readings } => {
+            let chunks: Vec<&[SignedReading]> = if readings.is_empty() {
+                vec![&[]]
+            } else {
+                readings.chunks(MAX_FRAUD_PROOF_CHUNK).collect()
+            };
+            // A total beyond 32 bits is refused by the contract as `EvidenceSize`, as by the
+            // reference contract; saturate rather than wrap.
+            let total = u32::try_from(readings.len()).unwrap_or(u32::MAX);
+            chunks
+                .iter()
+                .enumerate()
+                .map(|(k, chunk)| {
+                    let data = sol::reportInconsistencyCall {
+                        claim: to_sol_signed_result(claim),
+                        readings: chunk.iter().map(to_sol_reading).collect(),
+                        offset: (k * MAX_FRAUD_PROOF_CHUNK) as u32,
+                        total,
+                    }
+                    .abi_encode();
+                    ("reportInconsistency", data)
+                })
+                .collect()
+        }
+        Tx::Close => one("close", sol::closeCall {}.abi_encode()),
+        Tx::Withdraw => one("withdraw", sol::withdrawCall {}.abi_encode()),
+    }
+}
+
+/// A transaction's calldata read back in the reference contract's terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodedCall {
+    Tx(Tx),
+    /// One chunk of a fraud proof: the reference contract's `ReportInconsistency` is the
+    /// chunks' readings together, once `offset + readings.len() == total`.
+    FraudProofChunk {
+        claim: SignedResult,
+        readings: Vec<SignedReading>,
+        offset: u32,
+        total: u32,
+    },
+    /// `finalizePending` with the result it carries.
+    FinalizePending(WindowResult),
+}
+
+/// Decodes the calldata of a call to the DIVERSITY contract (the inverse of [`calldata`]).
+pub fn decode_calldata(data: &[u8]) -> Result<DecodedCall, String> {
+    use sol::IDiversityCalls as C;
+    let call = C::abi_decode(data).map_err(|e| format!("not a DIVERSITY call: {e}"))?;
+    let tx = match call {
+        C::deposit(_) => Tx::Deposit,
+        C::postBond(_) => Tx::PostBond,
+        C::abort(_) => Tx::Abort,
+        C::submitWindow(c) => Tx::SubmitWindow {
+            result: from_sol_result(&c.result),
+            signatures: c.signatures.iter().map(from_sol_sig).collect(),
+        },
+        C::finalizePending(c) => {
+            return Ok(DecodedCall::FinalizePending(from_sol_result(&c.result)))
+        }
+        C::openDispute(c) => Tx::OpenDispute { window: c.window },
+        C::addEvidence(c) => Tx::AddEvidence {
+            window: c.window,
+            readings: c.readings.iter().map(from_sol_reading).collect(),
+        },
+        C::finalizeDispute(c) => Tx::FinalizeDispute { window: c.window },
+        C::reportEquivocation(c) => Tx::ReportEquivocation {
+            first: from_sol_signed_result(&c.first),
+            second: from_sol_signed_result(&c.second),
+        },
+        C::reportInconsistency(c) => {
+            return Ok(DecodedCall::FraudProofChunk {
+                claim: from_sol_signed_result(&c.claim),
+                readings: c.readings.iter().map(from_sol_reading).collect(),
+                offset: c.offset,
+                total: c.total,
+            })
+        }
+        C::close(_) => Tx::Close,
+        C::withdraw(_) => Tx::Withdraw,
+        other => return Err(format!("not a state-changing call: {other:?}")),
+    };
+    Ok(DecodedCall::Tx(tx))
+}
+
+pub fn from_sol_sig(s: &sol::Signature) -> Signature65 {
+    Signature65::from_parts(s.r, s.s, s.v)
+}
+
+pub fn from_sol_result(r: &sol::WindowResult) -> WindowResult {
+    WindowResult {
+        window: r.window,
+        prev_hash: r.prevHash,
+        produced: r.produced.clone(),
+        consumed: r.consumed.clone(),
+        readings_root: r.readingsRoot,
+    }
+}
+
+pub fn from_sol_signed_result(r: &sol::SignedResult) -> SignedResult {
+    SignedResult {
+        result: from_sol_result(&r.result),
+        signature: from_sol_sig(&r.signature),
+    }
+}
+
+pub fn from_sol_reading(sr: &sol::SignedReading) -> SignedReading {
+    SignedReading {
+        reading: crate::protocol::types::Reading {
+            meter: sr.meter,
+            slot: sr.slot,
+            produced_wh: sr.producedWh,
+            consumed_wh: sr.consumedWh,
+        },
+        signature: from_sol_sig(&sr.signature),
+    }
+}
+
 pub fn to_sol_sig(s: &Signature65) -> sol::Signature {
     sol::Signature {
         r: s.r(),
@@ -646,7 +737,8 @@ pub fn to_sol_params(p: &Params) -> sol::Params {
 
 // ---- ABI → Rust ----
 
-fn decode_event(log: &Log) -> Result<Observed, EvmError> {
+/// Decodes one of the contract's logs into the reference contract's terms.
+pub fn decode_event(log: &Log) -> Result<Observed, EvmError> {
     use sol::IDiversityEvents as E;
     let e = E::decode_raw_log(log.topics(), &log.data.data)
         .map_err(|e| EvmError::Other(format!("undecodable log: {e}")))?;

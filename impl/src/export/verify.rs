@@ -281,12 +281,49 @@ pub fn verify_dir(dir: &FsPath) -> Result<Verified, Problem> {
 
     // 3. Transactions, replayed; 4. conservation.
     let f = "transactions.jsonl";
-    let mut evm = Evm::new(manifest.hardfork);
-    let mut contract: Option<Address> = None;
+    let mut lines = Vec::new();
+    let mut txs = Vec::new();
     for (line, v) in json_lines(dir, f)? {
-        let at = |msg: String| problem(f, Some(line), msg);
-        let tx: TxRecord =
-            serde_json::from_value(v).map_err(|e| at(format!("not a transaction record: {e}")))?;
+        let tx: TxRecord = serde_json::from_value(v)
+            .map_err(|e| problem(f, Some(line), format!("not a transaction record: {e}")))?;
+        lines.push(line);
+        txs.push(tx);
+    }
+    let r = replay(manifest.hardfork, params, &txs)
+        .map_err(|(i, msg)| problem(f, i.map(|i| lines[i]), msg))?;
+    out.transactions = r.transactions;
+    out.reverted = r.reverted;
+    out.gas_used = r.gas_used;
+    out.paid_in_wei = r.paid_in_wei;
+    out.paid_out_wei = r.paid_out_wei;
+    Ok(out)
+}
+
+/// What replaying a transaction log found (all of it as recorded).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Replayed {
+    pub transactions: usize,
+    pub reverted: usize,
+    pub gas_used: u64,
+    pub paid_in_wei: U256,
+    pub paid_out_wei: U256,
+}
+
+/// Replays a transaction log on a fresh revm at `hardfork` with the parameters' chain id:
+/// the first transaction must deploy the contract the parameters name, and every one must
+/// succeed or revert as recorded, with the recorded gas and ether paid out; at the end what
+/// was paid in must have been paid out (INV-FUNDS-001). An error names the transaction's
+/// index (none for a problem of the whole log).
+pub fn replay(
+    hardfork: crate::evm::Hardfork,
+    params: &crate::protocol::params::Params,
+    txs: &[TxRecord],
+) -> Result<Replayed, (Option<usize>, String)> {
+    let mut evm = Evm::on_chain(hardfork, params.chain_id);
+    let mut contract: Option<Address> = None;
+    let mut out = Replayed::default();
+    for (i, tx) in txs.iter().enumerate() {
+        let at = |msg: String| (Some(i), msg);
         evm.set_block(tx.block_number, tx.timestamp);
         if evm.balance(tx.from) < tx.value {
             let missing = tx.value - evm.balance(tx.from);
@@ -337,12 +374,11 @@ pub fn verify_dir(dir: &FsPath) -> Result<Verified, Problem> {
         out.paid_out_wei += value_out;
     }
     let Some(c) = contract else {
-        return Err(problem(f, None, "no deployment"));
+        return Err((None, "no deployment".into()));
     };
     let left = evm.balance(c);
     if out.paid_in_wei != out.paid_out_wei || !left.is_zero() {
-        return Err(problem(
-            f,
+        return Err((
             None,
             format!(
                 "conservation (INV-FUNDS-001): paid in {} wei, paid out {} wei, {left} wei left in the contract",

@@ -203,6 +203,11 @@ impl fmt::Debug for SecretKey {
 impl SecretKey {
     /// A key derived deterministically from a label, so simulations and tests are
     /// reproducible: the scalar is keccak256(label), re-hashed until it is valid.
+    /// The 32-byte scalar, for a wallet that signs Ethereum transactions with this key.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.key.secret_bytes()
+    }
+
     pub fn from_label(label: &str) -> Self {
         let mut seed = keccak256(label.as_bytes());
         loop {

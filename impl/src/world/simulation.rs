@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::actors::byzantine::{Behaviour, ByzantineNode};
 use crate::actors::meter::{Meter, MeterBehaviour};
 use crate::actors::node::{error_name, Node, NodeMessage, Output};
+use crate::actors::{Actor, Delivery};
 use crate::export::{FinalRecord, Transcript, TxRecord};
 use crate::protocol::contract::{
     Call, Contract, ContractError, Event, Path, Phase, SlashReason, Tx,
@@ -265,14 +266,58 @@ impl Scenario {
         self.days * 86_400 / self.slot_secs
     }
 
-    fn meter_key(i: usize) -> SecretKey {
+    pub fn meter_key(i: usize) -> SecretKey {
         SecretKey::from_label(&format!("diversity/meter/{i}"))
     }
-    fn node_key(i: usize) -> SecretKey {
+    pub fn node_key(i: usize) -> SecretKey {
         SecretKey::from_label(&format!("diversity/node/{i}"))
     }
     fn label_address(label: &str) -> Address {
         Address::from_slice(&keccak256(label.as_bytes())[12..])
+    }
+
+    /// Every prosumer's production and consumption profile, slot by slot.
+    pub fn profiles(&self) -> Vec<Profile> {
+        (0..self.prosumers)
+            .map(|i| {
+                profile::build(
+                    &Household {
+                        annual_kwh: self.annual_kwh,
+                        pv_kwp: if self.pv_prosumers.contains(&i) {
+                            self.pv_kwp
+                        } else {
+                            0.0
+                        },
+                        seed: self.seed.wrapping_mul(1_000).wrapping_add(i as u64),
+                    },
+                    self.start,
+                    self.slot_secs,
+                    self.total_slots(),
+                )
+            })
+            .collect()
+    }
+
+    /// Every prosumer's meter, signing for `domain`, with the scenario's meter faults.
+    pub fn meters(&self, domain: Domain) -> Vec<Meter> {
+        let slots_per_window = self.total_slots() / self.windows.max(1) as u64;
+        (0..self.prosumers)
+            .map(|i| {
+                let behaviour = self
+                    .meters
+                    .iter()
+                    .find(|m| m.meter == i)
+                    .map(|m| m.behaviour.clone())
+                    .unwrap_or_default();
+                Meter::new(
+                    i,
+                    Scenario::meter_key(i),
+                    domain,
+                    behaviour,
+                    slots_per_window,
+                )
+            })
+            .collect()
     }
 
     /// The contract parameters this scenario opens.
@@ -500,62 +545,6 @@ impl Report {
 
 // ---------------------------------------------------------------------------------------
 // The run
-
-enum Actor {
-    Honest(Node<Secp256k1>),
-    Byzantine(ByzantineNode<Secp256k1>),
-}
-
-impl Actor {
-    fn node(&self) -> &Node<Secp256k1> {
-        match self {
-            Actor::Honest(n) => n,
-            Actor::Byzantine(b) => &b.inner,
-        }
-    }
-    fn is_honest(&self) -> bool {
-        matches!(self, Actor::Honest(_))
-    }
-    fn frame(&mut self, f: &ReadingFrame, now: u64, chain: &Contract<Secp256k1>) -> Vec<Output> {
-        match self {
-            Actor::Honest(n) => n.handle_frame(f, now, chain).unwrap_or_default(),
-            Actor::Byzantine(b) => {
-                let o = b.inner.handle_frame(f, now, chain).unwrap_or_default();
-                b.filter(o, chain)
-            }
-        }
-    }
-    fn message(
-        &mut self,
-        from: usize,
-        m: &NodeMessage,
-        now: u64,
-        chain: &Contract<Secp256k1>,
-    ) -> Vec<Output> {
-        match self {
-            Actor::Honest(n) => n.handle_message(from, m, now, chain).unwrap_or_default(),
-            Actor::Byzantine(b) => {
-                let o = b
-                    .inner
-                    .handle_message(from, m, now, chain)
-                    .unwrap_or_default();
-                b.filter(o, chain)
-            }
-        }
-    }
-    fn tick(&mut self, now: u64, chain: &Contract<Secp256k1>) -> Vec<Output> {
-        match self {
-            Actor::Honest(n) => n.tick(now, chain),
-            Actor::Byzantine(b) => b.tick(now, chain),
-        }
-    }
-}
-
-#[derive(Clone)]
-enum Delivery {
-    Frame(ReadingFrame),
-    Peer { from: usize, msg: NodeMessage },
-}
 
 struct Run {
     params: Params,
@@ -872,41 +861,8 @@ fn run_inner(
     let chain = Contract::open(params.clone(), recover.clone())
         .map_err(|e| ScenarioError::Invalid(e.to_string()))?;
     let total = s.total_slots();
-    let profiles: Vec<Profile> = (0..n)
-        .map(|i| {
-            profile::build(
-                &Household {
-                    annual_kwh: s.annual_kwh,
-                    pv_kwp: if s.pv_prosumers.contains(&i) {
-                        s.pv_kwp
-                    } else {
-                        0.0
-                    },
-                    seed: s.seed.wrapping_mul(1_000).wrapping_add(i as u64),
-                },
-                s.start,
-                s.slot_secs,
-                total,
-            )
-        })
-        .collect();
-    let mut meters: Vec<Meter> = (0..n)
-        .map(|i| {
-            let behaviour = s
-                .meters
-                .iter()
-                .find(|m| m.meter == i)
-                .map(|m| m.behaviour.clone())
-                .unwrap_or_default();
-            Meter::new(
-                i,
-                Scenario::meter_key(i),
-                domain,
-                behaviour,
-                params.slots_per_window,
-            )
-        })
-        .collect();
+    let profiles = s.profiles();
+    let mut meters = s.meters(domain);
     let actors: Vec<Actor> = (0..n)
         .map(|i| {
             let node = Node::new(i, Scenario::node_key(i), params.clone(), recover.clone());
