@@ -531,6 +531,10 @@ fn every_bad_option_is_refused_up_front() {
         (&["explore", "--address", "1.2.3.4:99999"], "--address"),
         (&["simulate", "--export", "/proc/no/such/dir"], "--export"),
         (&["verify", "no/such/export"], "manifest.json"),
+        (
+            &["devnet-node", "no/such/config.json"],
+            "no/such/config.json",
+        ),
     ];
     for (args, needle) in cases {
         let out = Command::new(bin).args(*args).output().unwrap();

@@ -681,12 +681,15 @@ fn main() -> ExitCode {
         Command::Dataset(a) => dataset(a),
         Command::Verify(a) => verify(a),
         Command::Devnet(a) => devnet::run(a),
-        Command::DevnetNode { config } => match devnet::node::run(&config) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
+        Command::DevnetNode { config } => match devnet::node::config(&config) {
+            Err(e) => usage_error(&e),
+            Ok(cfg) => match devnet::node::run(cfg) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            },
         },
     }
 }

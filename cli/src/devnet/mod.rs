@@ -163,6 +163,10 @@ impl DevnetArgs {
         {
             return Err("at least one node must be honest (A-HONEST-001)".into());
         }
+        if self.port != 0 {
+            std::net::TcpListener::bind(("127.0.0.1", self.port))
+                .map_err(|e| format!("--port {}: cannot listen there ({e})", self.port))?;
+        }
         let anvil = anvil::locate(self.anvil.as_deref())?;
         let work = match &self.work_dir {
             Some(d) => d.clone(),

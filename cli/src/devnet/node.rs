@@ -80,12 +80,25 @@ fn emit(r: &Report) {
     let _ = out.flush();
 }
 
+/// Reads a node's configuration file: a missing or broken one is named.
+pub fn config(path: &std::path::Path) -> Result<NodeConfig, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let cfg: NodeConfig = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a node configuration: {e}", path.display()))?;
+    if cfg.index >= cfg.ports.len() || cfg.ports.len() != cfg.params.prosumers() {
+        return Err(format!(
+            "{}: node {} of {} ports for {} prosumers",
+            path.display(),
+            cfg.index,
+            cfg.ports.len(),
+            cfg.params.prosumers()
+        ));
+    }
+    Ok(cfg)
+}
+
 /// Runs a node process until `stop` or the end of its input.
-pub fn run(config_path: &std::path::Path) -> Result<(), String> {
-    let text = std::fs::read_to_string(config_path)
-        .map_err(|e| format!("{}: {e}", config_path.display()))?;
-    let cfg: NodeConfig =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", config_path.display()))?;
+pub fn run(cfg: NodeConfig) -> Result<(), String> {
     let j = cfg.index;
     let listener = TcpListener::bind(("127.0.0.1", cfg.ports[j]))
         .map_err(|e| format!("node {j}: cannot listen on port {}: {e}", cfg.ports[j]))?;
