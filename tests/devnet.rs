@@ -60,7 +60,7 @@ fn devnet(name: &str, args: &[&str]) -> (String, Vec<serde_json::Value>) {
         .collect();
     assert_eq!(windows.len(), verified.windows);
     for needle in [
-        "each accepted by the reference contract with the chain's events",
+        "each applied by the reference contract with the chain's events",
         "equal to the chain's for every one",
         "Result: every window settled as the reference contract says",
     ] {

@@ -361,6 +361,13 @@ fn tampering_is_named_by_file_line_and_check() {
             "conservation (INV-FUNDS-001)",
         ),
         (
+            "a deployment that sends ether",
+            Box::new(|d| edit_line(d, "transactions.jsonl", 1, |v| v["value"] = "0x5".into())),
+            "transactions.jsonl",
+            Some(1),
+            "the deployment sends ether",
+        ),
+        (
             "a broken manifest",
             Box::new(|d| std::fs::write(d.join("manifest.json"), "{\"format\": ").unwrap()),
             "manifest.json",

@@ -28,7 +28,7 @@ use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::{Address, U256};
 use alloy_sol_types::SolValue;
 use clap::Args;
 use diversity::actors::byzantine::Behaviour;
@@ -244,10 +244,13 @@ fn devnet_params(plan: &Plan, start: u64) -> Params {
     p
 }
 
-/// A node process and the pipe that drives it.
+/// A node process, the pipe that drives it, the port it listens on and which start of the
+/// node it is (a restart is a new generation; a line from an old one is ignored).
 struct NodeProc {
     child: Child,
     stdin: ChildStdin,
+    port: u16,
+    generation: u32,
 }
 
 impl Drop for NodeProc {
@@ -257,10 +260,14 @@ impl Drop for NodeProc {
     }
 }
 
+/// A line from a node process (`None`: it exited), tagged with the node and generation.
+type Line = (usize, u32, Option<String>);
+
 fn spawn_node(
     cfg_path: &std::path::Path,
     j: usize,
-    events: &mpsc::Sender<(usize, Option<String>)>,
+    generation: u32,
+    lines: &mpsc::Sender<Line>,
     log: &std::path::Path,
 ) -> Result<NodeProc, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -275,21 +282,110 @@ fn spawn_node(
         .map_err(|e| format!("cannot start node {j}: {e}"))?;
     let stdout = child.stdout.take().expect("piped");
     let stdin = child.stdin.take().expect("piped");
-    let tx = events.clone();
+    let tx = lines.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
-            match line {
-                Ok(l) => {
-                    if tx.send((j, Some(l))).is_err() {
-                        return;
-                    }
-                }
-                Err(_) => break,
+            let Ok(l) = line else { break };
+            if tx.send((j, generation, Some(l))).is_err() {
+                return;
             }
         }
-        let _ = tx.send((j, None));
+        let _ = tx.send((j, generation, None));
     });
-    Ok(NodeProc { child, stdin })
+    Ok(NodeProc {
+        child,
+        stdin,
+        port: 0,
+        generation,
+    })
+}
+
+/// What the node processes say, with the transactions and refusals kept as they come.
+struct Inbox {
+    lines: mpsc::Receiver<Line>,
+    node_txs: Vec<(usize, String, Mined)>,
+    refusals: Vec<(usize, String, String)>,
+    /// Nodes whose process said it restored what it had signed.
+    restored: std::collections::BTreeSet<usize>,
+    work: PathBuf,
+}
+
+impl Inbox {
+    /// The next report of a live node's current process other than a transaction or a
+    /// refusal (those are recorded). A current process that exits is an error naming its log.
+    fn next(
+        &mut self,
+        procs: &BTreeMap<usize, NodeProc>,
+        deadline: Instant,
+        waiting_for: &str,
+    ) -> Result<Report, String> {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (j, generation, line) = self.lines.recv_timeout(left).map_err(|_| {
+                format!("no node answered within 120 s (waiting for {waiting_for})")
+            })?;
+            if procs.get(&j).map(|p| p.generation) != Some(generation) {
+                continue;
+            }
+            let Some(line) = line else {
+                return Err(format!(
+                    "node {j} exited; its log: {}",
+                    self.work
+                        .join(format!("node-{j}.{generation}.log"))
+                        .display()
+                ));
+            };
+            match serde_json::from_str::<Report>(&line) {
+                Ok(Report::Tx {
+                    node,
+                    function,
+                    mined,
+                }) => self.node_txs.push((node, function, mined)),
+                Ok(Report::Refused {
+                    node,
+                    function,
+                    error,
+                }) => self.refusals.push((node, function, error)),
+                Ok(Report::Restored { node, .. }) => {
+                    self.restored.insert(node);
+                }
+                Ok(r) => return Ok(r),
+                Err(_) => return Err(format!("node {j} said {line:?}")),
+            }
+        }
+    }
+
+    /// Waits until each of the nodes `js` (their current processes) says which port it
+    /// listens on.
+    fn ports_of(
+        &mut self,
+        procs: &mut BTreeMap<usize, NodeProc>,
+        js: &[usize],
+    ) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut missing: std::collections::BTreeSet<usize> = js.iter().copied().collect();
+        while !missing.is_empty() {
+            let what = format!("nodes {missing:?} to listen");
+            if let Report::Listening { node, port } = self.next(procs, deadline, &what)? {
+                if missing.remove(&node) {
+                    procs.get_mut(&node).expect("live").port = port;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Tells every live node every node's port (0 for one that is not running).
+fn announce_peers(procs: &mut BTreeMap<usize, NodeProc>, n: usize) -> Result<(), String> {
+    let ports: Vec<String> = (0..n)
+        .map(|j| procs.get(&j).map_or(0, |p| p.port).to_string())
+        .collect();
+    let line = format!("peers {}", ports.join(","));
+    for p in procs.values_mut() {
+        writeln!(p.stdin, "{line}").map_err(|e| format!("a node's input: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Runs the devnet; exit 0 if every window settled as the reference contract says and
@@ -299,8 +395,16 @@ pub fn run(args: DevnetArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return crate::usage_error(&e),
     };
+    // A work directory this run chose is removed when the run succeeds; on failure it is
+    // kept, since the error names a node's log in it.
+    let chosen = args.work_dir.is_none().then(|| plan.work.clone());
     match execute(&args, plan) {
-        Ok(true) => ExitCode::SUCCESS,
+        Ok(true) => {
+            if let Some(dir) = chosen {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            ExitCode::SUCCESS
+        }
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {e}");
@@ -324,10 +428,11 @@ fn execute(args: &DevnetArgs, mut plan: Plan) -> Result<bool, String> {
             rpc.chain_id
         ));
     }
-    // T0 an hour after the chain's genesis, on a whole slot; funding before that.
+    // T0 on the first whole slot (counted from the Unix epoch) at least an hour after the
+    // chain's genesis; funding before that.
     let genesis = rpc.block_timestamp(None)?;
     let slot = plan.scenario.slot_secs;
-    let start = (genesis / slot + 1) * slot + 3_600;
+    let start = ((genesis + 3_600) / slot + 1) * slot;
     plan.params = devnet_params(&plan, start);
     plan.scenario.start = start;
     let params = plan.params.clone();
@@ -381,20 +486,24 @@ fn execute(args: &DevnetArgs, mut plan: Plan) -> Result<bool, String> {
         send(&nodes[i], params.bond, Tx::PostBond, &mut own)?;
     }
 
-    // The node processes.
-    let ports: Vec<u16> = (0..n)
-        .map(|_| anvil::free_port())
-        .collect::<Result<_, _>>()?;
-    let (events_tx, events) = mpsc::channel::<(usize, Option<String>)>();
+    // The node processes: each listens on a port the OS chose and says which.
+    let (lines_tx, lines) = mpsc::channel::<Line>();
+    let mut inbox = Inbox {
+        lines,
+        node_txs: Vec::new(),
+        refusals: Vec::new(),
+        restored: Default::default(),
+        work: plan.work.clone(),
+    };
     let mut procs: BTreeMap<usize, NodeProc> = BTreeMap::new();
     let cfg_path = |j: usize| plan.work.join(format!("node-{j}.json"));
+    let log_path = |j: usize, g: u32| plan.work.join(format!("node-{j}.{g}.log"));
     for j in 0..n {
         let cfg = NodeConfig {
             index: j,
             params: params.clone(),
             behaviour: plan.behaviours.get(&j).cloned(),
             rpc: chain.url.clone(),
-            ports: ports.clone(),
             state_file: plan.work.join(format!("node-{j}.signed.json")),
         };
         let _ = std::fs::remove_file(&cfg.state_file);
@@ -406,9 +515,14 @@ fn execute(args: &DevnetArgs, mut plan: Plan) -> Result<bool, String> {
         if plan.absent == Some(j) {
             continue;
         }
-        let log = plan.work.join(format!("node-{j}.log"));
-        procs.insert(j, spawn_node(&cfg_path(j), j, &events_tx, &log)?);
+        procs.insert(
+            j,
+            spawn_node(&cfg_path(j), j, 0, &lines_tx, &log_path(j, 0))?,
+        );
     }
+    let live: Vec<usize> = procs.keys().copied().collect();
+    inbox.ports_of(&mut procs, &live)?;
+    announce_peers(&mut procs, n)?;
 
     // Meters and the clock.
     let domain = Domain::of(&params);
@@ -417,17 +531,16 @@ fn execute(args: &DevnetArgs, mut plan: Plan) -> Result<bool, String> {
     let mut emitted: Vec<Vec<SignedReading>> = vec![Vec::new(); params.windows as usize];
     let mut meter_links: BTreeMap<usize, TcpStream> = BTreeMap::new();
     let mut replica = Replica::new(&params)?;
-    let mut node_txs: Vec<(usize, String, Mined)> = Vec::new();
-    let mut refusals: Vec<(usize, String, String)> = Vec::new();
     let mut restarted = None;
-    let mut restored: Option<(Vec<SignedRecord>, bool)> = None;
+    let mut restored: Option<Vec<SignedRecord>> = None;
     let total = params.total_slots();
-    let tail = (params.collect_period
+    // Windows settle one after another: each may need its signing period, a challenge
+    // period and a dispute after the one before (LIV-FINAL-002), then the slash period.
+    let per_window = params.collect_period
         + params.sign_period
-        + 4 * params.dispute_period
-        + params.slash_period)
-        / slot
-        + 8;
+        + params.challenge_period
+        + 2 * params.dispute_period;
+    let tail = (params.windows as u64 * per_window + params.slash_period) / slot + 8;
     let mut tick = 0u64;
     loop {
         tick += 1;
@@ -453,15 +566,16 @@ fn execute(args: &DevnetArgs, mut plan: Plan) -> Result<bool, String> {
                     if !emitted[w].iter().any(|r| leaf(r) == leaf(&frame.signed)) {
                         emitted[w].push(frame.signed);
                     }
-                    if !procs.contains_key(&dest) {
+                    let Some(port) = procs.get(&dest).map(|p| p.port) else {
                         continue;
-                    }
+                    };
                     let link = match meter_links.get_mut(&dest) {
                         Some(l) => l,
                         None => {
-                            let Ok(l) = TcpStream::connect(("127.0.0.1", ports[dest])) else {
+                            let Ok(l) = TcpStream::connect(("127.0.0.1", port)) else {
                                 continue;
                             };
+                            let _ = l.set_write_timeout(Some(wire::WRITE_TIMEOUT));
                             meter_links.entry(dest).or_insert(l)
                         }
                     };
@@ -478,64 +592,56 @@ fn execute(args: &DevnetArgs, mut plan: Plan) -> Result<bool, String> {
         let mut waiting: std::collections::BTreeSet<usize> = procs.keys().copied().collect();
         let deadline = Instant::now() + Duration::from_secs(120);
         while !waiting.is_empty() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let (j, line) = events.recv_timeout(left).map_err(|_| {
-                format!("nodes {waiting:?} did not finish tick {tick} within 120 s")
-            })?;
-            let Some(line) = line else {
-                if procs.contains_key(&j) && restarted != Some(j) {
-                    return Err(format!(
-                        "node {j} exited; its log: {}",
-                        plan.work.join(format!("node-{j}.log")).display()
-                    ));
-                }
-                continue;
-            };
-            match serde_json::from_str::<Report>(&line) {
-                Ok(Report::Ready { node, time }) if time == now => {
+            match inbox.next(
+                &procs,
+                deadline,
+                &format!("nodes {waiting:?} at tick {tick}"),
+            )? {
+                Report::Ready { node, time } if time == now => {
                     waiting.remove(&node);
                 }
-                Ok(Report::Restored { node, .. }) => {
-                    if let Some((_, said)) = restored.as_mut().filter(|_| restarted == Some(node)) {
-                        *said = true;
-                    }
-                }
-                Ok(Report::Ready { .. }) => {}
-                Ok(Report::Tx {
-                    node,
-                    function,
-                    mined,
-                }) => node_txs.push((node, function, mined)),
-                Ok(Report::Refused {
-                    node,
-                    function,
-                    error,
-                }) => refusals.push((node, function, error)),
-                Err(_) => return Err(format!("node {j} said {line:?}")),
+                _ => {}
             }
         }
         replica.sync(&rpc)?;
-        // The restart: once node K has signed window 0, kill its process and start another.
+        // The restart: once node K has signed window 0, kill its process and start another,
+        // and wait until it listens before the next frames.
         if let Some(k) = args.restart_node {
             let signed = plan.work.join(format!("node-{k}.signed.json"));
             if restarted.is_none() && signed.exists() {
+                let old = procs.remove(&k).expect("a live node");
+                let generation = old.generation + 1;
+                drop(old);
                 let records: Vec<SignedRecord> = std::fs::read_to_string(&signed)
                     .ok()
                     .and_then(|t| serde_json::from_str(&t).ok())
                     .unwrap_or_default();
-                restored = Some((records, false));
-                let old = procs.remove(&k).expect("a live node");
-                drop(old);
+                restored = Some(records);
                 restarted = Some(k);
                 println!("node {k}: killed after signing window 0 (tick {tick}), restarted");
-                let log = plan.work.join(format!("node-{k}.restarted.log"));
-                procs.insert(k, spawn_node(&cfg_path(k), k, &events_tx, &log)?);
+                procs.insert(
+                    k,
+                    spawn_node(
+                        &cfg_path(k),
+                        k,
+                        generation,
+                        &lines_tx,
+                        &log_path(k, generation),
+                    )?,
+                );
                 meter_links.remove(&k);
+                inbox.ports_of(&mut procs, &[k])?;
+                announce_peers(&mut procs, n)?;
             }
         }
         if replica.chain.phase() == Phase::Closed {
             break;
         }
+    }
+    if args.restart_node.is_some() && restarted.is_none() {
+        return Err(
+            "--restart-node: the node never signed window 0, so it was never restarted".into(),
+        );
     }
     for p in procs.values_mut() {
         let _ = writeln!(p.stdin, "stop");
@@ -560,12 +666,14 @@ fn execute(args: &DevnetArgs, mut plan: Plan) -> Result<bool, String> {
     replica.sync(&rpc)?;
     drop(procs);
 
+    let restored = restored.map(|r| {
+        let said = restarted.is_some_and(|k| inbox.restored.contains(&k));
+        (r, said)
+    });
     let run = Run {
         own,
-        node_txs,
-        refusals,
-        deployed,
-        init,
+        node_txs: inbox.node_txs,
+        refusals: inbox.refusals,
         restarted,
         restored,
         emitted,
@@ -579,8 +687,6 @@ struct Run {
     own: Vec<(String, Mined)>,
     node_txs: Vec<(usize, String, Mined)>,
     refusals: Vec<(usize, String, String)>,
-    deployed: Mined,
-    init: Vec<u8>,
     /// The restarted node, what it had persisted before it was killed, and whether the new
     /// process said it restored it.
     restarted: Option<usize>,
@@ -601,8 +707,6 @@ fn report(
         own,
         node_txs,
         refusals,
-        deployed,
-        init,
         restarted,
         restored,
         emitted,
@@ -622,33 +726,52 @@ fn report(
             a.to_string()
         }
     };
-    let mut receipts: BTreeMap<alloy::primitives::B256, Mined> = BTreeMap::new();
-    for (_, m) in own {
-        receipts.insert(m.hash, m.clone());
-    }
-    for (_, _, m) in node_txs {
-        receipts.insert(m.hash, m.clone());
-    }
-    // The transaction log in chain order: the deployment, then every applied call.
-    let mut log: Vec<TxRecord> = vec![TxRecord {
-        function: "constructor".into(),
-        from: plan.deployer.address(),
-        to: None,
-        value: U256::ZERO,
-        calldata: Bytes::from(init.to_vec()),
-        success: deployed.success,
-        gas_used: deployed.gas_used,
-        value_out: U256::ZERO,
-        block_number: deployed.block_number,
-        timestamp: rpc.block_timestamp(Some(deployed.block_number))?,
-    }];
+    // Every transaction anyone sent, in chain order; each accepted one must be a call the
+    // replica applied, and each call it applied must be one somebody sent.
+    let mut sent: Vec<(&str, &Mined)> = own.iter().map(|(f, m)| (f.as_str(), m)).collect();
+    sent.extend(node_txs.iter().map(|(_, f, m)| (f.as_str(), m)));
+    sent.sort_by_key(|(_, m)| (m.block_number, m.transaction_index));
+    let applied: BTreeMap<alloy::primitives::B256, &replica::Applied> =
+        replica.applied.iter().map(|a| (a.hash, a)).collect();
+    let accepted = sent.iter().filter(|(_, m)| m.success).count();
+    let unaccounted: Vec<String> = sent
+        .iter()
+        .filter(|(f, m)| m.success && *f != "constructor" && !applied.contains_key(&m.hash))
+        .map(|(f, m)| format!("{f} {}", m.hash))
+        .chain(
+            replica
+                .applied
+                .iter()
+                .filter(|a| !sent.iter().any(|(_, m)| m.hash == a.hash))
+                .map(|a| {
+                    format!(
+                        "{} {} (sent by nobody in this run)",
+                        a.call.tx.name(),
+                        a.hash
+                    )
+                }),
+        )
+        .collect();
     println!("\nReceipts (every transaction on the chain, in order)");
     println!(
         "  {:>6} {:>4} {:<10} {:<20} {:>10} {:>9} {:>14}",
         "block", "w", "from", "function", "gas used", "gwei", "fee (ETH)"
     );
     let mut fees: BTreeMap<String, (u64, u128)> = BTreeMap::new();
-    let mut line = |w: String, m: &Mined, function: &str| {
+    let mut per_window: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut log: Vec<TxRecord> = Vec::new();
+    for (function, m) in &sent {
+        let a = applied.get(&m.hash);
+        let w = match a {
+            _ if *function == "constructor" => "-".to_string(),
+            None => "rev".into(),
+            Some(a) if matches!(a.call.tx, Tx::Deposit | Tx::PostBond) => "-".into(),
+            Some(a) if a.window < params.windows => {
+                *per_window.entry(a.window).or_default() += m.gas_used;
+                a.window.to_string()
+            }
+            Some(_) => "end".into(),
+        };
         println!(
             "  {:>6} {:>4} {:<10} {:<20} {:>10} {:>9.3} {:>14.9}",
             m.block_number,
@@ -662,36 +785,18 @@ fn report(
         let e = fees.entry(role(m.from)).or_default();
         e.0 += m.gas_used;
         e.1 += m.fee_wei();
-    };
-    line("-".into(), deployed, "constructor");
-    let mut per_window: BTreeMap<u32, u64> = BTreeMap::new();
-    for a in &replica.applied {
-        let m = receipts
-            .get(&a.hash)
-            .cloned()
-            .map(Ok)
-            .unwrap_or_else(|| rpc.receipt(a.hash))?;
-        let function = calldata(&a.call.tx, None)[0].0;
-        let w = if matches!(a.call.tx, Tx::Deposit | Tx::PostBond) {
-            "-".into()
-        } else if a.window < params.windows {
-            *per_window.entry(a.window).or_default() += m.gas_used;
-            a.window.to_string()
-        } else {
-            "end".into()
-        };
-        line(w, &m, function);
-        let out: u128 = a
-            .events
-            .iter()
-            .map(|e| match e {
-                Event::Withdrawn { amount, .. } => *amount,
-                _ => 0,
-            })
-            .sum();
-        let (from, to, value, input) = rpc.transaction(a.hash)?;
+        let out: u128 = a.map_or(0, |a| {
+            a.events
+                .iter()
+                .map(|e| match e {
+                    Event::Withdrawn { amount, .. } => *amount,
+                    _ => 0,
+                })
+                .sum()
+        });
+        let (from, to, value, input) = rpc.transaction(m.hash)?;
         log.push(TxRecord {
-            function: function.into(),
+            function: function.to_string(),
             from,
             to,
             value,
@@ -700,7 +805,10 @@ fn report(
             gas_used: m.gas_used,
             value_out: U256::from(out),
             block_number: m.block_number,
-            timestamp: a.timestamp,
+            timestamp: match a {
+                Some(a) => a.timestamp,
+                None => rpc.block_timestamp(Some(m.block_number))?,
+            },
         });
     }
     println!("\nWindows");
@@ -753,10 +861,15 @@ fn report(
             "fund conservation (INV-FUNDS-001) on the reference contract".into(),
         ),
         (
-            replica.applied.len() + 1 == log.len(),
+            unaccounted.is_empty() && accepted == replica.applied.len() + 1,
             format!(
-                "{} transactions, each accepted by the reference contract with the chain's events",
-                log.len()
+                "{} transactions sent, {accepted} accepted, each applied by the reference contract with the chain's events{}",
+                sent.len(),
+                if unaccounted.is_empty() {
+                    String::new()
+                } else {
+                    format!("; unaccounted for: {}", unaccounted.join(", "))
+                }
             ),
         ),
     ];

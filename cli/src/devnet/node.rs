@@ -4,9 +4,9 @@
 //! node (`actors::Actor`).
 //!
 //! The coordinator drives the clock through the node's standard input (`tick T`: the chain's
-//! time is now T; `stop`) and reads what it did from its standard output (`tx {json}` for a
-//! mined transaction, `refused {json}` for one the contract would revert, `ready T` when the
-//! tick is handled). Before a signature leaves the process, what the node signed is written
+//! time is now T; `peers P0,P1,…`: every node's port; `stop`) and reads what it did from its
+//! standard output, one JSON [`Report`] a line (the port it listens on, each mined
+//! transaction, each call the contract would revert, the end of each tick). Before a signature leaves the process, what the node signed is written
 //! to its state file; a restarted node restores it, so it never signs a window twice, and
 //! catches up from the chain's logs.
 
@@ -21,6 +21,7 @@ use diversity::actors::byzantine::{Behaviour, ByzantineNode};
 use diversity::actors::node::{Node, Output, SignedRecord};
 use diversity::actors::{Actor, Delivery};
 use diversity::evm::solidity::calldata;
+use diversity::protocol::contract::Tx;
 use diversity::protocol::crypto::Secp256k1;
 use diversity::protocol::params::Params;
 use diversity::world::simulation::Scenario;
@@ -39,8 +40,6 @@ pub struct NodeConfig {
     /// `None`: honest.
     pub behaviour: Option<Behaviour>,
     pub rpc: String,
-    /// The loopback port of every node, this one's included.
-    pub ports: Vec<u16>,
     /// Where the node persists what it signed.
     pub state_file: PathBuf,
 }
@@ -68,6 +67,11 @@ pub enum Report {
         node: usize,
         windows: Vec<u32>,
     },
+    /// The loopback port the node listens on (the OS chose it).
+    Listening {
+        node: usize,
+        port: u16,
+    },
 }
 
 fn emit(r: &Report) {
@@ -85,12 +89,11 @@ pub fn config(path: &std::path::Path) -> Result<NodeConfig, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let cfg: NodeConfig = serde_json::from_str(&text)
         .map_err(|e| format!("{}: not a node configuration: {e}", path.display()))?;
-    if cfg.index >= cfg.ports.len() || cfg.ports.len() != cfg.params.prosumers() {
+    if cfg.index >= cfg.params.prosumers() {
         return Err(format!(
-            "{}: node {} of {} ports for {} prosumers",
+            "{}: node {} of {} prosumers",
             path.display(),
             cfg.index,
-            cfg.ports.len(),
             cfg.params.prosumers()
         ));
     }
@@ -100,9 +103,10 @@ pub fn config(path: &std::path::Path) -> Result<NodeConfig, String> {
 /// Runs a node process until `stop` or the end of its input.
 pub fn run(cfg: NodeConfig) -> Result<(), String> {
     let j = cfg.index;
-    let listener = TcpListener::bind(("127.0.0.1", cfg.ports[j]))
-        .map_err(|e| format!("node {j}: cannot listen on port {}: {e}", cfg.ports[j]))?;
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| format!("node {j}: cannot listen on loopback: {e}"))?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let rpc = Rpc::connect(&cfg.rpc)?;
     let key = Scenario::node_key(j);
     let wallet = rpc.wallet(&key)?;
@@ -130,6 +134,7 @@ pub fn run(cfg: NodeConfig) -> Result<(), String> {
     let mut replica = Replica::new(&cfg.params)?;
     replica.sync(&rpc)?;
     let mut now = rpc.block_timestamp(None)?;
+    emit(&Report::Listening { node: j, port });
 
     let (lines_tx, lines) = mpsc::channel::<String>();
     std::thread::spawn(move || {
@@ -141,13 +146,15 @@ pub fn run(cfg: NodeConfig) -> Result<(), String> {
         }
     });
     let mut inbound: Vec<wire::Inbound> = Vec::new();
-    let mut peers: Vec<Option<TcpStream>> = (0..cfg.ports.len()).map(|_| None).collect();
+    let n = cfg.params.prosumers();
     let mut ctx = Ctx {
         j,
         cfg: &cfg,
         rpc: &rpc,
         wallet: &wallet,
-        peers: &mut peers,
+        ports: vec![0; n],
+        peers: (0..n).map(|_| None).collect(),
+        due_since: Default::default(),
     };
     loop {
         let mut busy = false;
@@ -173,7 +180,7 @@ pub fn run(cfg: NodeConfig) -> Result<(), String> {
             busy = true;
             let out = actor.deliver(&d, now, &replica.chain);
             persist(&actor, &mut persisted, &cfg)?;
-            ctx.route(&actor, out, &mut replica)?;
+            ctx.route(&actor, out, &mut replica, now)?;
         }
         match lines.try_recv() {
             Ok(line) => {
@@ -186,8 +193,28 @@ pub fn run(cfg: NodeConfig) -> Result<(), String> {
                         now = now.max(t);
                         let out = actor.tick(now, &replica.chain);
                         persist(&actor, &mut persisted, &cfg)?;
-                        ctx.route(&actor, out, &mut replica)?;
+                        ctx.route(&actor, out, &mut replica, now)?;
                         emit(&Report::Ready { node: j, time: t });
+                    }
+                    (Some("peers"), Some(list)) => {
+                        // Every node's port (0: not running); a changed port is a restarted
+                        // peer, reached afresh.
+                        let ports: Vec<u16> = list
+                            .split(',')
+                            .map(|p| p.parse().map_err(|_| format!("bad peers {list:?}")))
+                            .collect::<Result<_, _>>()?;
+                        if ports.len() != n {
+                            return Err(format!(
+                                "node {j}: {} peer ports for {n} nodes",
+                                ports.len()
+                            ));
+                        }
+                        for (k, p) in ports.iter().enumerate() {
+                            if ctx.ports[k] != *p {
+                                ctx.peers[k] = None;
+                            }
+                        }
+                        ctx.ports = ports;
                     }
                     (Some("stop"), _) => return Ok(()),
                     _ => return Err(format!("node {j}: unknown command {line:?}")),
@@ -211,6 +238,8 @@ fn actor_node_mut(a: &mut Actor) -> &mut Node<Secp256k1> {
 
 /// Adds what the node signed since the last call to its state file, before anything it
 /// signed is sent. Records are only ever added: a window the node has pruned stays signed.
+/// A different record for a window already signed is a second signature (INV-EQUIV-001):
+/// the process stops before it can leave.
 fn persist(
     actor: &Actor,
     persisted: &mut Vec<SignedRecord>,
@@ -218,8 +247,15 @@ fn persist(
 ) -> Result<(), String> {
     let mut merged = persisted.clone();
     for r in actor.node().signed_records() {
-        if !merged.iter().any(|p| p.window == r.window) {
-            merged.push(r);
+        match merged.iter().find(|p| p.window == r.window) {
+            None => merged.push(r),
+            Some(p) if p.result == r.result && p.signature == r.signature => {}
+            Some(_) => {
+                return Err(format!(
+                    "node {}: refusing to send a second signature for window {} (INV-EQUIV-001)",
+                    cfg.index, r.window
+                ))
+            }
         }
     }
     if merged == *persisted {
@@ -240,10 +276,39 @@ struct Ctx<'a> {
     cfg: &'a NodeConfig,
     rpc: &'a Rpc,
     wallet: &'a super::rpc::Wallet<'a>,
-    peers: &'a mut Vec<Option<TcpStream>>,
+    /// Every peer's port, as the coordinator last said (0: not running).
+    ports: Vec<u16>,
+    peers: Vec<Option<TcpStream>>,
+    /// When each transaction any node may send first fell due, by function and window.
+    due_since: std::collections::BTreeMap<(&'static str, u32), u64>,
 }
 
 impl Ctx<'_> {
+    /// Whether an honest node sends now a transaction that any node may send. On a real
+    /// chain the nodes act at once: if all sent, all but the first would revert (or, for
+    /// evidence, repeat it), each paying its gas. So the window's designated sender (node
+    /// `window mod N`) sends at once, and the others only once the same call has been due
+    /// since an earlier tick, that is, when the designated sender did not send it (absent,
+    /// Byzantine, or slow). Their tick recomputes what is still due from the chain, so
+    /// nothing already done is sent again.
+    fn send_now(&mut self, actor: &Actor, tx: &Tx, window: u32, now: u64) -> bool {
+        let shared = matches!(
+            tx,
+            Tx::SubmitWindow { .. }
+                | Tx::FinalizePending { .. }
+                | Tx::OpenDispute { .. }
+                | Tx::AddEvidence { .. }
+                | Tx::FinalizeDispute { .. }
+                | Tx::Close
+                | Tx::Abort
+        );
+        if !shared || !actor.is_honest() || window as usize % self.ports.len() == self.j {
+            return true;
+        }
+        let since = *self.due_since.entry((tx.name(), window)).or_insert(now);
+        since < now
+    }
+
     /// Messages to peers over loopback; transactions to the chain, each mined (or refused)
     /// before the next, with the replica synced in between.
     fn route(
@@ -251,6 +316,7 @@ impl Ctx<'_> {
         actor: &Actor,
         outputs: Vec<Output>,
         replica: &mut Replica,
+        now: u64,
     ) -> Result<(), String> {
         for o in outputs {
             match o {
@@ -259,6 +325,9 @@ impl Ctx<'_> {
                     self.send_to_peer(to, &d);
                 }
                 Output::Submit(tx) => {
+                    if !self.send_now(actor, &tx, replica.chain.next_window(), now) {
+                        continue;
+                    }
                     let call = actor.node().call(tx, &replica.chain);
                     let pending = replica.chain.pending().map(|p| p.result.clone());
                     for (function, data) in calldata(&call.tx, pending.as_ref()) {
@@ -293,9 +362,14 @@ impl Ctx<'_> {
     /// Sends to a peer, connecting (again) if need be; a peer that is down misses the
     /// message, as on a lossy network (A-NET-001).
     fn send_to_peer(&mut self, to: usize, d: &Delivery) {
+        if self.ports[to] == 0 {
+            return;
+        }
         for _ in 0..2 {
             if self.peers[to].is_none() {
-                self.peers[to] = TcpStream::connect(("127.0.0.1", self.cfg.ports[to])).ok();
+                self.peers[to] = TcpStream::connect(("127.0.0.1", self.ports[to]))
+                    .and_then(|s| s.set_write_timeout(Some(wire::WRITE_TIMEOUT)).map(|_| s))
+                    .ok();
             }
             let sent = self.peers[to]
                 .as_mut()

@@ -1,6 +1,9 @@
 //! A node's view of the chain: the reference contract, fed every transaction the chain
 //! accepted, in chain order, at its block's timestamp. The node learns of transactions only
-//! from the contract's logs (`eth_getLogs`: every accepted call emits at least one event),
+//! from the contract's logs (`eth_getLogs`: every accepted call emits at least one event,
+//! except the earlier chunks of a fraud proof longer than 32 readings; a proof holds at most
+//! two readings a meter, so the devnet's N ≤ 8 never chunks, and a chunk seen without its
+//! predecessors is an error that says so),
 //! reads each one's calldata back (`eth_getTransactionByHash`), and checks that the
 //! reference contract emits exactly the events the chain logged. A difference is fatal: the
 //! node would otherwise act on a state the chain does not have.
@@ -101,8 +104,19 @@ impl Replica {
                     .iter()
                     .position(|(f, s, _)| (*f, *s) == (from, claim.signature));
                 let mut all = match (offset, at) {
-                    (0, _) => Vec::new(),
-                    (_, Some(i)) => self.chunks.remove(i).2,
+                    (0, Some(i)) => {
+                        self.chunks.remove(i);
+                        Vec::new()
+                    }
+                    (0, None) => Vec::new(),
+                    (_, Some(i)) if self.chunks[i].2.len() as u32 == offset => {
+                        self.chunks.remove(i).2
+                    }
+                    (_, Some(_)) => {
+                        return Err(format!(
+                            "{hash}: a fraud-proof chunk at offset {offset} out of order"
+                        ))
+                    }
                     (_, None) => {
                         return Err(format!(
                             "{hash}: a fraud-proof chunk at offset {offset} with no earlier chunk"

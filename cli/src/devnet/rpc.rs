@@ -231,15 +231,15 @@ impl Wallet<'_> {
         let gas = match estimate {
             Err(_) => return Err(SendError::Rpc("gas estimation timed out".into())),
             Ok(Err(e)) => {
-                let reason = e
-                    .as_error_resp()
-                    .and_then(|p| p.as_revert_data())
-                    .map(|d| match decode_revert(&d) {
+                // A revert is the contract's refusal, named by its error; anything else
+                // (the endpoint, funds, nonces) is a failure of the run.
+                return Err(match e.as_error_resp().and_then(|p| p.as_revert_data()) {
+                    Some(d) => SendError::Refused(match decode_revert(&d) {
                         Ok(err) => format!("{err:?}"),
                         Err(raw) => raw,
-                    })
-                    .unwrap_or_else(|| e.to_string());
-                return Err(SendError::Refused(reason));
+                    }),
+                    None => SendError::Rpc(format!("gas estimation: {e}")),
+                });
             }
             Ok(Ok(g)) => g,
         };

@@ -11,6 +11,10 @@ use diversity::actors::Delivery;
 /// a longer length prefix is a broken or hostile peer, and its connection is dropped.
 pub const MAX_MESSAGE: usize = 16 << 20;
 
+/// How long a write to a peer or a node may block: a peer that does not read is treated as
+/// down, and the message as lost (A-NET-001), rather than stalling the writer.
+pub const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Writes one message.
 pub fn send(stream: &mut TcpStream, d: &Delivery) -> std::io::Result<()> {
     let body = serde_json::to_vec(d).expect("a delivery serialises");

@@ -331,6 +331,11 @@ pub fn replay(
         }
         let before = contract.map_or(U256::ZERO, |c| evm.balance(c));
         let receipt = match (tx.to, contract) {
+            (None, None) if !tx.value.is_zero() => {
+                return Err(at(
+                    "the deployment sends ether; the contract takes none at construction".into(),
+                ))
+            }
             (None, None) => {
                 let r = evm
                     .deploy(tx.from, tx.calldata.to_vec())
