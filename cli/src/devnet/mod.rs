@@ -604,6 +604,7 @@ fn execute(args: &DevnetArgs, mut plan: Plan) -> Result<bool, String> {
             }
         }
         replica.sync(&rpc)?;
+        replica.check_views(&rpc)?;
         // The restart: once node K has signed window 0, kill its process and start another,
         // and wait until it listens before the next frames.
         if let Some(k) = args.restart_node {

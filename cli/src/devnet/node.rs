@@ -190,6 +190,7 @@ pub fn run(cfg: NodeConfig) -> Result<(), String> {
                     (Some("tick"), Some(t)) => {
                         let t: u64 = t.parse().map_err(|_| format!("bad tick {t:?}"))?;
                         replica.sync(&rpc)?;
+                        replica.check_views(&rpc)?;
                         now = now.max(t);
                         let out = actor.tick(now, &replica.chain);
                         persist(&actor, &mut persisted, &cfg)?;

@@ -5,8 +5,10 @@
 //! two readings a meter, so the devnet's N ≤ 8 never chunks, and a chunk seen without its
 //! predecessors is an error that says so),
 //! reads each one's calldata back (`eth_getTransactionByHash`), and checks that the
-//! reference contract emits exactly the events the chain logged. A difference is fatal: the
-//! node would otherwise act on a state the chain does not have.
+//! reference contract emits exactly the events the chain logged; then it asks the chain's
+//! views (`eth_call`) for the phase, the next window, the slashed nodes, the last hash, the
+//! pending result and the ether held, which must be the replica's. A difference is fatal:
+//! the node would otherwise act on a state the chain does not have.
 
 use alloy::primitives::{Address, B256};
 use alloy::rpc::types::Log;
@@ -18,6 +20,17 @@ use diversity::protocol::reading_set::Deciding;
 use diversity::protocol::types::SignedReading;
 
 use super::rpc::Rpc;
+
+/// What the chain's views say: phase, next window, slashed bitmap, last hash, pending hash,
+/// ether held.
+type Views = (
+    diversity::protocol::contract::Phase,
+    u32,
+    u64,
+    B256,
+    Option<B256>,
+    alloy::primitives::U256,
+);
 
 /// One transaction the replica applied.
 #[derive(Clone, Debug)]
@@ -79,6 +92,69 @@ impl Replica {
             self.apply(rpc, hash, block, &logs)?;
         }
         Ok(count)
+    }
+
+    /// Asks the chain's own views (`eth_call`) what the replica believes: the phase, the
+    /// next window, the slashed nodes, the last final hash, the pending result and the ether
+    /// held. Call it right after [`Replica::sync`]; a difference is an error naming it.
+    pub fn check_views(&mut self, rpc: &Rpc) -> Result<(), String> {
+        // Other nodes' transactions are mined meanwhile: the views are read at the block the
+        // replica has applied up to, and taken only if no block was mined while reading them.
+        for _ in 0..50 {
+            self.sync(rpc)?;
+            let Some(block) = self.next_block.checked_sub(1) else {
+                return Ok(());
+            };
+            let seen = self.views_at(rpc, block)?;
+            if rpc.block_number()? == block {
+                return self.compare(seen, block);
+            }
+        }
+        Err("the chain kept moving while its views were read (50 tries)".into())
+    }
+
+    fn views_at(&self, rpc: &Rpc, block: u64) -> Result<Views, String> {
+        use alloy_sol_types::SolCall;
+        use diversity::evm::abi::IDiversity as sol;
+        fn view<C: SolCall>(rpc: &Rpc, to: Address, block: u64, c: C) -> Result<C::Return, String> {
+            let out = rpc.call_at(to, c.abi_encode(), block)?;
+            C::abi_decode_returns(&out).map_err(|e| format!("{}: {e}", C::SIGNATURE))
+        }
+        let to = self.contract;
+        let status = view(rpc, to, block, sol::statusCall {})?;
+        let pending = view(rpc, to, block, sol::pendingHashCall {})?;
+        let held = view(rpc, to, block, sol::heldCall {})?;
+        let last_hash = view(rpc, to, block, sol::lastHashCall {})?;
+        Ok((
+            diversity::evm::solidity::phase(status.phase)?,
+            status.nextWindow,
+            status.slashed,
+            last_hash,
+            (!pending.is_zero()).then_some(pending),
+            held,
+        ))
+    }
+
+    fn compare(&self, chain: Views, block: u64) -> Result<(), String> {
+        let c = &self.chain;
+        let slashed: u64 = (0..c.params().prosumers())
+            .filter(|j| c.is_slashed(*j))
+            .map(|j| 1u64 << j)
+            .sum();
+        let replica = (
+            c.phase(),
+            c.next_window(),
+            slashed,
+            c.last_hash(),
+            c.pending().map(|p| p.hash),
+            alloy::primitives::U256::from(c.held()),
+        );
+        if chain != replica {
+            return Err(format!(
+                "at block {block} the chain's views say (phase, next window, slashed, last hash, pending, held) = {chain:?}, the replica {replica:?}"
+            ));
+        }
+        Ok(())
     }
 
     fn apply(&mut self, rpc: &Rpc, hash: B256, block: u64, logs: &[Log]) -> Result<(), String> {

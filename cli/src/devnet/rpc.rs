@@ -166,6 +166,13 @@ impl Rpc {
         })
     }
 
+    /// `eth_call` of a view at block `block` (so that several views read one state).
+    pub fn call_at(&self, to: Address, data: Vec<u8>, block: u64) -> Result<Bytes, String> {
+        let p = self.provider.clone();
+        let tx = TransactionRequest::default().with_to(to).with_input(data);
+        self.run(async move { p.call(tx).block(block.into()).await })
+    }
+
     // ---- anvil's own methods: the devnet's clock and faucet ----
 
     pub fn set_balance(&self, who: Address, wei: U256) -> Result<(), String> {

@@ -826,7 +826,8 @@ fn sig_error(reason: u8, v: u8) -> Result<SignatureError, String> {
     })
 }
 
-fn phase(p: sol::Phase) -> Result<Phase, String> {
+/// The reference contract's phase for the Solidity contract's.
+pub fn phase(p: sol::Phase) -> Result<Phase, String> {
     Ok(match p {
         sol::Phase::Funding => Phase::Funding,
         sol::Phase::Active => Phase::Active,
