@@ -2,7 +2,9 @@
 //!
 //! [`protocol`] is the stateright model of the whole protocol (meters, nodes, network, chain
 //! and adversary), built from the implementation crate's own types and code. [`checking`]
-//! runs it and reports per property, as the `diversity check` command does.
+//! runs it and reports per property, as the `diversity check` command does. [`anchor`] is
+//! stateright's classic two-phase commit, the yardstick of the checker's speed.
 
+pub mod anchor;
 pub mod checking;
 pub mod protocol;
