@@ -231,9 +231,29 @@ impl SecretKey {
 
     /// Signs a 32-byte digest: RFC 6979 deterministic nonce, low-s (libsecp256k1 always
     /// normalises), `v = 27 + recovery id`.
+    /// RFC 6979 signing is deterministic, so a signature made once is the signature: it is
+    /// memoised per thread (the model checker signs the same few digests on every expansion).
+    /// The memo is bounded, only looked up, never iterated, so it cannot change an outcome.
     pub fn sign(&self, digest: &B256) -> Signature65 {
+        thread_local! {
+            static SIGNED: std::cell::RefCell<HashMap<(Address, B256), Signature65>> =
+                std::cell::RefCell::new(HashMap::new());
+        }
+        const BOUND: usize = 1 << 16;
+        let key = (self.address, *digest);
+        if let Some(s) = SIGNED.with(|m| m.borrow().get(&key).copied()) {
+            return s;
+        }
         let sig = SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), &self.key);
-        to_signature65(&sig)
+        let s = to_signature65(&sig);
+        SIGNED.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.len() >= BOUND {
+                m.clear();
+            }
+            m.insert(key, s);
+        });
+        s
     }
 
     /// Signs with extra nonce data mixed into RFC 6979: another valid low-s signature over
