@@ -35,14 +35,12 @@ use diversity::actors::byzantine::Behaviour;
 use diversity::actors::Delivery;
 use diversity::evm::solidity::{calldata, to_sol_params};
 use diversity::evm::{artifacts, Hardfork};
-use diversity::export::{FinalRecord, Transcript, TxRecord};
+use diversity::export::{Transcript, TxRecord};
 use diversity::protocol::contract::{Event, Path, Phase, Tx};
-use diversity::protocol::crypto::recover_secp256k1;
 use diversity::protocol::crypto::SecretKey;
 use diversity::protocol::eip712::{leaf, Domain};
 use diversity::protocol::params::Params;
 use diversity::protocol::reading_set::Deciding;
-use diversity::protocol::types::SignedResult;
 use diversity::world::simulation::{Scenario, Timing};
 
 use self::node::{NodeConfig, Report};
@@ -958,19 +956,7 @@ fn transcript(
     let mut prev = params.genesis_hash();
     for a in &replica.applied {
         if let Tx::SubmitWindow { result, signatures } = &a.call.tx {
-            let digest = domain.result_digest(result);
-            for s in signatures {
-                if let Ok(signer) = recover_secp256k1(&digest, s) {
-                    t.result(
-                        &domain,
-                        signer,
-                        &SignedResult {
-                            result: result.clone(),
-                            signature: *s,
-                        },
-                    );
-                }
-            }
+            t.submitted(&domain, result, signatures);
         }
         for e in &a.events {
             let Event::WindowFinalized {
@@ -994,20 +980,7 @@ fn transcript(
                     d
                 }
             };
-            let record = FinalRecord {
-                window: *window,
-                path: *path,
-                hash: *hash,
-                prev_hash: prev,
-                produced: f.produced.clone(),
-                consumed: f.consumed.clone(),
-                readings_root: match path {
-                    Path::Dispute => alloy::primitives::B256::ZERO,
-                    _ => set.root(),
-                },
-                deciding: Vec::new(),
-            };
-            t.final_window(&domain, record, &set);
+            t.final_window(&domain, *window, prev, f, &set);
             prev = *hash;
             finals += 1;
         }

@@ -25,11 +25,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::evm::solidity::Sent;
 use crate::evm::Hardfork;
-use crate::protocol::contract::Path;
+use crate::protocol::contract::{FinalWindow, Path};
+use crate::protocol::crypto::{recover_secp256k1, Signature65};
 use crate::protocol::eip712::Domain;
 use crate::protocol::params::Params;
 use crate::protocol::reading_set::Deciding;
-use crate::protocol::types::{SignedReading, SignedResult};
+use crate::protocol::types::{SignedReading, SignedResult, WindowResult};
 
 /// The format tag of `manifest.json`.
 pub const FORMAT: &str = "diversity-export/1";
@@ -118,21 +119,62 @@ impl Transcript {
         }
     }
 
-    /// Records a signed result, once per signature.
-    pub fn result(&mut self, domain: &Domain, signer: Address, sr: &SignedResult) {
+    /// Records a signed result, once per signature, with the signer it recovers to (one
+    /// that does not recover is no one's signature and is left out).
+    pub fn result(&mut self, domain: &Domain, sr: &SignedResult) {
         let digest = domain.result_digest(&sr.result);
+        let Ok(signer) = recover_secp256k1(&digest, &sr.signature) else {
+            return;
+        };
         if self.seen_results.insert((digest, sr.signature.0)) {
             self.results.push((signer, sr.clone()));
         }
     }
 
-    /// Records a final window and the deciding set it was computed from.
-    pub fn final_window(&mut self, domain: &Domain, mut record: FinalRecord, set: &Deciding) {
-        record.deciding = set
-            .readings()
-            .map(|(_, k)| domain.reading_digest(&k.signed.reading))
-            .collect();
-        self.windows.push(record);
+    /// Records every signature of a result put on chain (a certificate or a partial result).
+    pub fn submitted(
+        &mut self,
+        domain: &Domain,
+        result: &WindowResult,
+        signatures: &[Signature65],
+    ) {
+        for s in signatures {
+            self.result(
+                domain,
+                &SignedResult {
+                    result: result.clone(),
+                    signature: *s,
+                },
+            );
+        }
+    }
+
+    /// Records a final window, linked to `prev_hash`, and the deciding set it was computed
+    /// from. Its readings root is zero for a dispute outcome, the set's root otherwise.
+    pub fn final_window(
+        &mut self,
+        domain: &Domain,
+        window: u32,
+        prev_hash: B256,
+        fin: &FinalWindow,
+        set: &Deciding,
+    ) {
+        self.windows.push(FinalRecord {
+            window,
+            path: fin.path,
+            hash: fin.hash,
+            prev_hash,
+            produced: fin.produced.clone(),
+            consumed: fin.consumed.clone(),
+            readings_root: match fin.path {
+                Path::Dispute => B256::ZERO,
+                Path::FastPath | Path::Partial => set.root(),
+            },
+            deciding: set
+                .readings()
+                .map(|(_, k)| domain.reading_digest(&k.signed.reading))
+                .collect(),
+        });
     }
 }
 

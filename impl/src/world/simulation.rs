@@ -15,11 +15,11 @@ use crate::actors::byzantine::{Behaviour, ByzantineNode};
 use crate::actors::meter::{Meter, MeterBehaviour};
 use crate::actors::node::{error_name, Node, NodeMessage, Output};
 use crate::actors::{Actor, Delivery};
-use crate::export::{FinalRecord, Transcript, TxRecord};
+use crate::export::{Transcript, TxRecord};
 use crate::protocol::contract::{
     Call, Contract, ContractError, Event, Path, Phase, SlashReason, Tx,
 };
-use crate::protocol::crypto::{recover_secp256k1, Secp256k1, SecretKey};
+use crate::protocol::crypto::{Secp256k1, SecretKey};
 use crate::protocol::eip712::{leaf, sign_reading, sign_result, Domain};
 use crate::protocol::params::{Params, ProsumerIndex};
 use crate::protocol::reading_set::Deciding;
@@ -787,20 +787,7 @@ impl Run {
                 0 => self.params.genesis_hash(),
                 _ => self.chain.finals()[w as usize - 1].hash,
             };
-            let record = FinalRecord {
-                window: w,
-                path,
-                hash,
-                prev_hash,
-                produced: fin.produced.clone(),
-                consumed: fin.consumed.clone(),
-                readings_root: match path {
-                    Path::Dispute => B256::ZERO,
-                    Path::FastPath | Path::Partial => set.root(),
-                },
-                deciding: Vec::new(),
-            };
-            t.final_window(&Domain::of(&self.params), record, &set);
+            t.final_window(&Domain::of(&self.params), w, prev_hash, fin, &set);
         }
         let genuine = &self.emitted[w as usize];
         let forged = set
@@ -1059,30 +1046,13 @@ fn run_inner(
 fn record_signed_results(t: &mut Transcript, params: &Params, o: &Output) {
     let domain = Domain::of(params);
     match o {
+        // First-hand or forwarded: the signer is whoever the signature recovers to.
         Output::Send {
             msg: NodeMessage::Signed(sr),
             ..
-        } => {
-            // First-hand or forwarded: the signer is whoever the signature recovers to.
-            if let Ok(signer) = recover_secp256k1(&domain.result_digest(&sr.result), &sr.signature)
-            {
-                t.result(&domain, signer, sr);
-            }
-        }
+        } => t.result(&domain, sr),
         Output::Submit(Tx::SubmitWindow { result, signatures }) => {
-            let digest = domain.result_digest(result);
-            for s in signatures {
-                if let Ok(signer) = recover_secp256k1(&digest, s) {
-                    t.result(
-                        &domain,
-                        signer,
-                        &SignedResult {
-                            result: result.clone(),
-                            signature: *s,
-                        },
-                    );
-                }
-            }
+            t.submitted(&domain, result, signatures)
         }
         _ => {}
     }
