@@ -1,85 +1,109 @@
-//! Every deliberately broken variant of the protocol (`diversity::protocol::mutant`) is caught by the
-//! model checker with a counterexample, and the real protocol is not.
+//! Every deliberately broken variant of the protocol (`diversity::protocol::mutant`) violates
+//! the property it is named for in `model/manifest.json`, with a shortest counterexample
+//! of the length the manifest pins, and the real protocol violates nothing.
 //!
-//! The mutant selection is process-wide, so this file is its own test binary with a single
-//! test that tries the mutants one after another.
+//! A mutant is checked until the named property is discovered, not until any violation:
+//! a mutant that only broke some other property would not show that the named property
+//! can fail. The mutant selection is process-wide, so this file is its own test binary
+//! with a single test that tries the mutants one after another.
+
+use std::collections::BTreeSet;
 
 use diversity::protocol::mutant::{self, Mutant};
-use diversity_model::checking::{check, Search};
-use diversity_model::protocol::{MeterFault, ModelConfig};
-
-/// The configuration a mutant is checked on: the default one, except where the bug needs a
-/// faulty meter to show; with the property it must violate, where one is pinned.
-fn target(m: Mutant) -> (ModelConfig, Option<&'static str>) {
-    match m {
-        Mutant::EquivocationFavoursOwner => (
-            ModelConfig {
-                meter_fault: MeterFault::Equivocating(1),
-                ..ModelConfig::default()
-            },
-            Some("INV-EQUIV-001"),
-        ),
-        Mutant::PartialFinalAtOnce => (ModelConfig::default(), Some("INV-SOUND-001")),
-        Mutant::ChallengerAlwaysWins => (ModelConfig::default(), Some("INV-BOND-002")),
-        Mutant::SlashedSignerCounts => (ModelConfig::default(), Some("INV-VETO-001")),
-        Mutant::EscapeNeedsANode => (
-            ModelConfig {
-                nodes: 3,
-                windows: 2,
-                ..ModelConfig::default()
-            }
-            .no_live_node(),
-            Some("LIV-ESCAPE-001"),
-        ),
-        _ => (ModelConfig::default(), None),
-    }
-}
+use diversity_model::checking::{check, Search, Stop};
+use diversity_model::manifest::{observe_mutant, Manifest, MutantEntry};
+use diversity_model::protocol::ModelConfig;
 
 #[test]
-fn every_mutant_is_caught_and_the_real_protocol_is_not() {
-    let mut caught = Vec::new();
+fn every_mutant_violates_the_property_it_is_named_for_and_the_real_protocol_does_not() {
+    let manifest = Manifest::committed();
+    // Every planted bug is in the manifest.
+    let listed: BTreeSet<&str> = manifest.mutants.iter().map(|m| m.mutant.as_str()).collect();
     for m in Mutant::ALL {
+        assert!(
+            listed.contains(m.name()),
+            "mutant {} is not in model/manifest.json",
+            m.name()
+        );
+    }
+    let mut fresh: Vec<MutantEntry> = Vec::new();
+    let mut failures = Vec::new();
+    for entry in &manifest.mutants {
+        let m = Mutant::from_name(&entry.mutant)
+            .unwrap_or_else(|| panic!("model/manifest.json: no mutant {}", entry.mutant));
         mutant::select(Some(m));
-        let (config, property) = target(m);
-        let report = check(config, Search::Bfs, 2, None, true, &mut |_| {});
-        let violated: Vec<&str> = report
+        let (observed, report) = observe_mutant(entry);
+        mutant::select(None);
+        let named = report
             .properties
             .iter()
-            .filter(|p| p.status == "violated")
-            .map(|p| p.name.as_str())
-            .collect();
-        assert!(!violated.is_empty(), "mutant {} was not caught", m.name());
-        if let Some(p) = property {
-            assert!(
-                violated.iter().any(|v| v.starts_with(p)),
-                "mutant {} violated {violated:?}, not {p}",
-                m.name()
+            .find(|p| p.name == entry.violates)
+            .unwrap_or_else(|| panic!("no property {}", entry.violates));
+        let expected_status = if named.kind == "sometimes" {
+            // A witness property "violated" would be a bug the checker cannot see.
+            "unreached"
+        } else {
+            "violated"
+        };
+        if named.status != expected_status {
+            failures.push(format!(
+                "mutant {} does not violate {} (status {}; violated: {:?})",
+                entry.mutant,
+                entry.violates,
+                named.status,
+                report
+                    .properties
+                    .iter()
+                    .filter(|p| p.status == "violated")
+                    .map(|p| &p.name)
+                    .collect::<Vec<_>>()
+            ));
+        }
+        println!(
+            "{:<28} violates {} in {} actions",
+            entry.mutant, entry.violates, observed.steps
+        );
+        fresh.push(observed);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let fresh = Manifest {
+        mutants: fresh,
+        ..manifest.clone()
+    };
+    if fresh != manifest {
+        if std::env::var_os("DIVERSITY_UPDATE_MANIFEST").is_some() {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            // Only the mutants' part: the configurations keep what the file has now.
+            let on_disk: Manifest = serde_json::from_str(
+                &std::fs::read_to_string(root.join("model/manifest.json")).unwrap(),
+            )
+            .unwrap();
+            let merged = Manifest {
+                mutants: fresh.mutants,
+                ..on_disk
+            };
+            std::fs::write(root.join("model/manifest.json"), merged.to_json()).unwrap();
+        } else {
+            let diffs: Vec<String> = manifest
+                .mutants
+                .iter()
+                .zip(&fresh.mutants)
+                .filter(|(a, b)| a != b)
+                .map(|(a, b)| {
+                    format!(
+                        "{} ({}): the manifest says {} actions, the check found {}",
+                        a.mutant, a.violates, a.steps, b.steps
+                    )
+                })
+                .collect();
+            panic!(
+                "the planted bugs no longer give what model/manifest.json says:\n{}\n\
+                 (if the change is intended, rerun with DIVERSITY_UPDATE_MANIFEST=1)",
+                diffs.join("\n")
             );
         }
-        let trace = report
-            .properties
-            .iter()
-            .find_map(|p| p.trace.clone())
-            .unwrap();
-        assert!(!trace.is_empty());
-        caught.push((m.name(), violated.join(", "), trace.len()));
     }
-    // INV-BOND-001 bites too: on a synchronous network with honest meters, the honest
-    // asserter whose result a spurious challenge failed to beat does not get its bond back.
-    mutant::select(Some(Mutant::ChallengerAlwaysWins));
-    let sync = ModelConfig {
-        synchronous: true,
-        lossy: false,
-        ..ModelConfig::default()
-    };
-    let report = check(sync, Search::Bfs, 2, None, true, &mut |_| {});
-    assert!(
-        report
-            .properties
-            .iter()
-            .any(|p| p.status == "violated" && p.name.starts_with("INV-BOND-001")),
-        "challenger-always-wins must break INV-BOND-001 in sync"
-    );
+
     // A counterexample as `diversity check --mutant accept-high-s` prints it (one thread,
     // so the shortest trace is the same on every run), kept as a snapshot.
     mutant::select(Some(Mutant::AcceptHighS));
@@ -88,9 +112,10 @@ fn every_mutant_is_caught_and_the_real_protocol_is_not() {
         Search::Bfs,
         1,
         None,
-        true,
+        Stop::AtFirstViolation,
         &mut |_| {},
     );
+    mutant::select(None);
     let trace = report
         .properties
         .iter()
@@ -102,18 +127,15 @@ fn every_mutant_is_caught_and_the_real_protocol_is_not() {
         })
         .expect("a counterexample");
     insta::assert_snapshot!("counterexample_accept_high_s", trace);
-    mutant::select(None);
-    for (m, v, len) in &caught {
-        println!("{m}: {v} ({len} trace lines)");
-    }
-    // The same configuration without a mutant has no violation at all (see the model's
-    // unit tests for the exhaustive run); a bounded BFS prefix is enough here.
+
+    // The same configuration without a mutant has no violation at all (tests/manifest.rs
+    // checks it exhaustively); a bounded breadth-first prefix is enough here.
     let clean = check(
         ModelConfig::default(),
         Search::Bfs,
         2,
         Some(std::time::Duration::from_secs(5)),
-        true,
+        Stop::AtFirstViolation,
         &mut |_| {},
     );
     assert!(clean.properties.iter().all(|p| p.status != "violated"));

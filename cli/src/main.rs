@@ -240,11 +240,9 @@ impl ModelArgs {
             meter_fault,
             absent: self.absent,
             no_live_node: false,
-            economy: match self.values.as_str() {
-                "small" => Economy::SMALL,
-                "real" => Economy::REAL,
-                other => return Err(format!("unknown value domain `{other}`: use small or real")),
-            },
+            economy: Economy::from_name(&self.values).ok_or_else(|| {
+                format!("unknown value domain `{}`: use small or real", self.values)
+            })?,
         };
         Ok(if self.no_live_node {
             config.no_live_node()
@@ -576,7 +574,11 @@ fn check(args: CheckArgs) -> ExitCode {
         Search::Dfs
     };
     let timeout = args.timeout.map(std::time::Duration::from_secs);
-    let stop = args.stop_at_first_violation || args.model.mutant.is_some();
+    let stop = if args.stop_at_first_violation || args.model.mutant.is_some() {
+        checking::Stop::AtFirstViolation
+    } else {
+        checking::Stop::Never
+    };
     let report = checking::check(config, search, threads, timeout, stop, &mut |n| {
         if !quiet {
             eprint!("\r{n} unique states");
@@ -770,5 +772,37 @@ fn dataset(args: DatasetArgs) -> ExitCode {
             "--out {}: cannot write into it ({e})",
             args.out.display()
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diversity_model::manifest::Manifest;
+
+    /// The options the docs show for each configuration of the manifest are the ones that
+    /// make `diversity check` run exactly that configuration.
+    #[test]
+    fn every_configuration_of_the_manifest_is_a_check_command() {
+        let m = Manifest::committed();
+        let configs = m
+            .configurations
+            .iter()
+            .map(|e| (e.name.clone(), e.config.clone()))
+            .chain(
+                m.mutants
+                    .iter()
+                    .map(|e| (e.mutant.clone(), e.config.clone())),
+            );
+        for (name, config) in configs {
+            let mut argv = vec!["diversity".to_string(), "check".to_string()];
+            argv.extend(config.cli_args());
+            let cli = Cli::try_parse_from(&argv)
+                .unwrap_or_else(|e| panic!("{name}: {argv:?} does not parse: {e}"));
+            let Command::Check(args) = cli.command else {
+                panic!("{name}: not a check command")
+            };
+            assert_eq!(args.model.config(), Ok(config), "{name}: {argv:?}");
+        }
     }
 }

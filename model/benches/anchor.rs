@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use diversity_model::anchor::TwoPhaseCommit;
-use diversity_model::checking::{check, Search};
+use diversity_model::checking::{check, Search, Stop};
 use diversity_model::protocol::ModelConfig;
 use stateright::{Checker, Model};
 
@@ -22,7 +22,7 @@ fn main() {
         Search::Dfs,
         threads,
         None,
-        false,
+        Stop::Never,
         &mut |_| {},
     );
     assert!(ours.ok(), "the CI configuration must check clean");

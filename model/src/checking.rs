@@ -3,6 +3,9 @@
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use std::collections::BTreeSet;
+
+use diversity::protocol::mutant;
 use stateright::{Checker, Expectation, HasDiscoveries, Model};
 
 use crate::protocol::{DiversityModel, ModelConfig};
@@ -14,14 +17,30 @@ pub enum Search {
     Dfs,
 }
 
+/// When a search may end before it has seen every state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// Never: the search is exhaustive.
+    Never,
+    /// At the first violated invariant (or unmet liveness bound), whichever it is.
+    AtFirstViolation,
+    /// Once this property is discovered (violated, or reached for a witness): a planted bug
+    /// is checked against the property it is named for, not against any violation.
+    AtDiscoveryOf(String),
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct PropertyOutcome {
     pub name: String,
     pub kind: &'static str,
     /// "holds", "violated", "reached" or "unreached".
     pub status: &'static str,
-    /// The shortest counterexample or witness, in protocol terms.
+    /// The counterexample or witness, in protocol terms: the shortest one breadth first
+    /// on one thread; with more threads, or depth first, one of them.
     pub trace: Option<Vec<String>>,
+    /// The number of actions on that trace.
+    pub steps: Option<usize>,
 }
 
 impl PropertyOutcome {
@@ -34,6 +53,13 @@ impl PropertyOutcome {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckReport {
+    /// What was checked, so that a report read on its own says so.
+    pub config: ModelConfig,
+    /// The planted bug the run had selected, if any.
+    pub mutant: Option<&'static str>,
+    pub search: Search,
+    pub threads: usize,
+    pub stop: Stop,
     pub unique_states: usize,
     pub states: usize,
     pub max_depth: usize,
@@ -53,45 +79,63 @@ impl CheckReport {
 
 /// Checks `config` exhaustively. `progress` is called about once a second with the number
 /// of unique states so far.
+/// Panics if `stop` names a property the configuration does not have (a caller's error).
 pub fn check(
     config: ModelConfig,
     search: Search,
     threads: usize,
     timeout: Option<Duration>,
-    stop_at_first_violation: bool,
+    stop: Stop,
     progress: &mut dyn FnMut(usize),
 ) -> CheckReport {
     let model = DiversityModel::new(config);
+    let threads = threads.max(1);
     let started = Instant::now();
-    let mut builder = model.clone().checker().threads(threads.max(1));
-    if stop_at_first_violation {
-        builder = builder.finish_when(HasDiscoveries::AnyFailures);
+    let mut builder = model.clone().checker().threads(threads);
+    match &stop {
+        Stop::Never => {}
+        Stop::AtFirstViolation => builder = builder.finish_when(HasDiscoveries::AnyFailures),
+        Stop::AtDiscoveryOf(name) => {
+            let property = model
+                .properties()
+                .into_iter()
+                .find(|p| p.name == name)
+                .unwrap_or_else(|| panic!("this configuration has no property {name}"));
+            builder = builder.finish_when(HasDiscoveries::AnyOf(BTreeSet::from([property.name])));
+        }
     }
     if let Some(t) = timeout {
         builder = builder.timeout(t);
     }
+    let run = Run {
+        search,
+        threads,
+        stop,
+        started,
+        timeout,
+    };
     match search {
-        Search::Bfs => report(
-            &model,
-            wait(builder.spawn_bfs(), progress),
-            started,
-            timeout,
-        ),
-        Search::Dfs => report(
-            &model,
-            wait(builder.spawn_dfs(), progress),
-            started,
-            timeout,
-        ),
+        Search::Bfs => report(&model, wait(builder.spawn_bfs(), progress), run),
+        Search::Dfs => report(&model, wait(builder.spawn_dfs(), progress), run),
     }
 }
 
-fn report<C: Checker<DiversityModel>>(
-    model: &DiversityModel,
-    checker: C,
+struct Run {
+    search: Search,
+    threads: usize,
+    stop: Stop,
     started: Instant,
     timeout: Option<Duration>,
-) -> CheckReport {
+}
+
+fn report<C: Checker<DiversityModel>>(model: &DiversityModel, checker: C, run: Run) -> CheckReport {
+    let Run {
+        search,
+        threads,
+        stop,
+        started,
+        timeout,
+    } = run;
     let seconds = started.elapsed().as_secs_f64();
     let complete = checker.is_done() && timeout.is_none_or(|t| started.elapsed() < t);
     let discoveries = checker.discoveries();
@@ -108,6 +152,7 @@ fn report<C: Checker<DiversityModel>>(
                 (Expectation::Eventually, false) => ("eventually", "holds"),
                 (Expectation::Eventually, true) => ("eventually", "violated"),
             };
+            let steps = found.map(|path| path.clone().into_actions().len());
             let trace = found.map(|path| {
                 let mut lines = Vec::new();
                 let mut last_time = None;
@@ -127,11 +172,17 @@ fn report<C: Checker<DiversityModel>>(
                 kind,
                 status,
                 trace,
+                steps,
             }
         })
         .collect();
     let unique_states = checker.unique_state_count();
     CheckReport {
+        config: model.config.clone(),
+        mutant: mutant::selected().map(|m| m.name()),
+        search,
+        threads,
+        stop,
         unique_states,
         states: checker.state_count(),
         max_depth: checker.max_depth(),

@@ -2,9 +2,11 @@
 //!
 //! [`protocol`] is the stateright model of the whole protocol (meters, nodes, network, chain
 //! and adversary), built from the implementation crate's own types and code. [`checking`]
-//! runs it and reports per property, as the `diversity check` command does. [`anchor`] is
+//! runs it and reports per property, as the `diversity check` command does; [`manifest`]
+//! holds the expected results of every pinned configuration and planted bug. [`anchor`] is
 //! stateright's classic two-phase commit, the yardstick of the checker's speed.
 
 pub mod anchor;
 pub mod checking;
+pub mod manifest;
 pub mod protocol;

@@ -53,10 +53,12 @@ use diversity::protocol::types::{
     Reading, ReadingFrame, SignedReading, SignedResult, WindowResult,
 };
 use diversity::Address;
+use serde::{Deserialize, Serialize};
 use stateright::{Model, Property};
 
 /// A faulty meter, if any.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MeterFault {
     None,
     /// This meter sends nothing for slot 0.
@@ -65,8 +67,10 @@ pub enum MeterFault {
     Equivocating(usize),
 }
 
-/// What is checked: the bounds and the environment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What is checked: the bounds and the environment. In JSON (the manifest, `check --json`)
+/// every field is optional and defaults to [`ModelConfig::default`]'s.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ModelConfig {
     /// Number of prosumers N (each with a meter and a node).
     pub nodes: usize,
@@ -105,7 +109,8 @@ pub struct ModelConfig {
     /// funding, and wallet 0 finishes the windows by escape disputes and closes, acting at
     /// every tick as a live honest node would. Use with every node Byzantine and `absent`.
     pub no_live_node: bool,
-    /// The sizes of energy and money (the value domain).
+    /// The sizes of energy and money (the value domain): `"small"` or `"real"` in JSON.
+    #[serde(with = "economy_by_name")]
     pub economy: Economy,
 }
 
@@ -135,6 +140,52 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
+    /// The options of `diversity check` that select this configuration, shortest first
+    /// (nothing for the default one). The command-line program's tests parse them back.
+    pub fn cli_args(&self) -> Vec<String> {
+        let d = ModelConfig::default();
+        let mut a: Vec<String> = Vec::new();
+        let num = |flag: &str, v: u64, default: u64, a: &mut Vec<String>| {
+            if v != default {
+                a.extend([flag.to_string(), v.to_string()]);
+            }
+        };
+        num("--nodes", self.nodes as u64, d.nodes as u64, &mut a);
+        num("--windows", self.windows.into(), d.windows.into(), &mut a);
+        num("--slots", self.slots_per_window, d.slots_per_window, &mut a);
+        num("--max-delay", self.max_delay, d.max_delay, &mut a);
+        if self.no_live_node {
+            a.push("--no-live-node".into());
+        } else if self.byzantine.is_empty() {
+            a.push("--all-honest".into());
+        } else if self.byzantine != d.byzantine {
+            let list: Vec<String> = self.byzantine.iter().map(|b| b.to_string()).collect();
+            a.extend(["--byzantine".into(), list.join(",")]);
+        }
+        let flags = [
+            (self.absent && !self.no_live_node, "--absent"),
+            (self.hardened, "--hardened"),
+            (self.synchronous, "--synchronous"),
+            (!self.lossy, "--lossless"),
+            (self.duplicating, "--duplicating"),
+            (self.in_order, "--in-order"),
+            (!self.reduce, "--no-reduction"),
+        ];
+        a.extend(flags.iter().filter(|f| f.0).map(|f| f.1.to_string()));
+        match self.meter_fault {
+            MeterFault::None => {}
+            MeterFault::Silent(m) => a.extend(["--silent-meter".into(), m.to_string()]),
+            MeterFault::Equivocating(m) => a.extend(["--equivocating-meter".into(), m.to_string()]),
+        }
+        if self.economy != d.economy {
+            a.extend([
+                "--values".into(),
+                self.economy.name().unwrap_or("custom").into(),
+            ]);
+        }
+        a
+    }
+
     /// LIV-ESCAPE-001's configuration: every node funds and then goes offline for good.
     pub fn no_live_node(self) -> Self {
         Self {
@@ -239,6 +290,10 @@ pub struct Verdict {
     pub path: Path,
     /// Totals are `f` of a set of genuine readings of the window (INV-SOUND-001).
     pub sound: bool,
+    /// Totals are the spec's `f` of the committed set, computed by the model's own oracle
+    /// ([`spec_totals`]), not by the `ReadingSet` the nodes and the contract use: each meter
+    /// counted once, by its deciding slot (INV-COUNT-001).
+    pub counted_once: bool,
     /// That set contains every reading any honest node froze (INV-COMPLETE-001).
     pub complete: bool,
     /// Linked to the previous final result and not before the window's end
@@ -269,6 +324,9 @@ pub struct State {
     pub bonds: Vec<BondVerdict>,
     /// An accepted call used a slashed node's veto (INV-VETO-001).
     pub veto_used: bool,
+    /// An accepted `submitWindow` was taken as a certificate without the signature of
+    /// every unslashed node (INV-CERT-001).
+    pub uncertified: bool,
 }
 
 /// The verdict recorded when a challenge was decided (spec §7.10), computed from the final
@@ -342,6 +400,41 @@ impl Economy {
         bond_wei: 100_000_000_000_000_000,
         price_wei_per_wh: 83_333_333,
     };
+}
+
+impl Economy {
+    /// The name of a value domain, as `--values` and the JSON configuration spell it.
+    pub fn name(&self) -> Option<&'static str> {
+        [("small", Economy::SMALL), ("real", Economy::REAL)]
+            .into_iter()
+            .find(|(_, e)| e == self)
+            .map(|(n, _)| n)
+    }
+
+    pub fn from_name(name: &str) -> Option<Economy> {
+        match name {
+            "small" => Some(Economy::SMALL),
+            "real" => Some(Economy::REAL),
+            _ => None,
+        }
+    }
+}
+
+/// A configuration's value domain by its name: only the named domains are ever checked.
+mod economy_by_name {
+    use super::Economy;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(e: &Economy, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(e.name().unwrap_or("custom"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Economy, D::Error> {
+        let name = String::deserialize(d)?;
+        Economy::from_name(&name).ok_or_else(|| {
+            D::Error::custom(format!("unknown value domain `{name}`: use small or real"))
+        })
+    }
 }
 
 /// The EIP-712 domain the model's contract lives at (any domain gives the same state space).
@@ -586,6 +679,22 @@ impl DiversityModel {
         if self.uses_veto(&before, &call) {
             state.veto_used = true;
         }
+        if let Tx::SubmitWindow { result, signatures } = &call.tx {
+            // Taken as a certificate: final at once on the fast path, or pending as one
+            // (hardened); a partial result is pending with `partial` set.
+            let as_certificate = events.iter().any(|e| {
+                matches!(
+                    e,
+                    Event::WindowFinalized {
+                        path: Path::FastPath,
+                        ..
+                    }
+                )
+            }) || state.chain.pending().is_some_and(|p| !p.partial);
+            if as_certificate && !self.signed_by_every_unslashed(&before, result, signatures) {
+                state.uncertified = true;
+            }
+        }
         for e in &events {
             if let Event::BondsSettled {
                 window,
@@ -660,6 +769,31 @@ impl DiversityModel {
 
     /// INV-VETO-001: an accepted certificate or partial result carrying a slashed node's
     /// signature, or a challenge by a node slashed at the time.
+    /// INV-CERT-001, recomputed from the signatures rather than from the contract's count:
+    /// each recovers to a registered node, none twice, and every node unslashed before the
+    /// call is among them.
+    fn signed_by_every_unslashed(
+        &self,
+        before: &Contract<Secp256k1>,
+        result: &WindowResult,
+        signatures: &[diversity::protocol::crypto::Signature65],
+    ) -> bool {
+        let hash = self.domain.result_digest(result);
+        let mut signers = BTreeSet::new();
+        for sig in signatures {
+            let Some(j) = Recover::recover(&self.recover, &hash, sig)
+                .ok()
+                .and_then(|a| self.params.node_index(&a))
+            else {
+                return false;
+            };
+            if !signers.insert(j) {
+                return false;
+            }
+        }
+        (0..self.config.nodes).all(|j| before.is_slashed(j) || signers.contains(&j))
+    }
+
     fn uses_veto(&self, before: &Contract<Secp256k1>, call: &Call) -> bool {
         match &call.tx {
             Tx::SubmitWindow { result, signatures } => {
@@ -760,12 +894,16 @@ impl DiversityModel {
                     .map(|f| f.set.iter().map(|(_, r)| *r).collect())
             }),
         };
-        let sound = committed.as_ref().is_some_and(|set| {
-            set.iter().all(|r| {
-                self.genuine.contains(r)
-                    && self.params.window_of_slot(r.reading.slot) == Some(window)
-            }) && spec_totals(&self.params, set) == (fin.produced.clone(), fin.consumed.clone())
+        let counted_once = committed.as_ref().is_some_and(|set| {
+            spec_totals(&self.params, set) == (fin.produced.clone(), fin.consumed.clone())
         });
+        let sound = counted_once
+            && committed.as_ref().is_some_and(|set| {
+                set.iter().all(|r| {
+                    self.genuine.contains(r)
+                        && self.params.window_of_slot(r.reading.slot) == Some(window)
+                })
+            });
         // No reading an honest node froze would have changed the outcome: f of the committed
         // set joined with it is f of the committed set.
         let complete = committed.as_ref().is_some_and(|set| {
@@ -854,6 +992,7 @@ impl DiversityModel {
             window,
             path,
             sound,
+            counted_once,
             complete,
             ordered,
             funds,
@@ -979,6 +1118,7 @@ impl Model for DiversityModel {
             verdicts: Vec::new(),
             bonds: Vec::new(),
             veto_used: false,
+            uncertified: false,
             finals_seen: Vec::new(),
         }]
     }
@@ -1553,8 +1693,15 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
             "INV-WINDOW-002/003 in order, linked, not early",
             |_, s: &State| s.verdicts.iter().all(|v| v.ordered),
         ),
+        Property::always(
+            "INV-CERT-001 a certificate has every unslashed signature",
+            |_, s: &State| !s.uncertified,
+        ),
         Property::always("INV-SOUND-001 honest-minority soundness", |_, s: &State| {
             s.verdicts.iter().all(|v| v.sound)
+        }),
+        Property::always("INV-COUNT-001 each meter counted once", |_, s: &State| {
+            s.verdicts.iter().all(|v| v.counted_once)
         }),
         Property::always("INV-COMPLETE-001 completeness", |_, s: &State| {
             s.verdicts.iter().all(|v| v.complete)
@@ -1841,223 +1988,11 @@ impl fmt::Display for Action {
 
 #[cfg(test)]
 mod tests {
-    //! Exhaustive checks with pinned state counts: a count that changes means the model or
-    //! the protocol changed, and the change must be looked at.
+    //! The reductions against the unreduced model, and the oracle against the
+    //! implementation. The pinned configurations (state counts, depths, witnesses) are in
+    //! `model/manifest.json`, checked by `tests/manifest.rs`.
 
     use super::*;
-    use crate::checking::{check, CheckReport, Search};
-
-    fn exhaustive(config: ModelConfig) -> CheckReport {
-        let report = check(config, Search::Dfs, 2, None, false, &mut |_| {});
-        for p in &report.properties {
-            assert!(p.ok(), "{} {}: {:?}", p.status, p.name, p.trace);
-        }
-        assert!(report.complete);
-        report
-    }
-
-    /// The CI configuration: 2 prosumers, node 0 Byzantine, 1 window of 1 slot, a network
-    /// that delays, reorders and loses. Every invariant holds and every witness is reached.
-    #[test]
-    fn default_configuration() {
-        let r = exhaustive(ModelConfig::default());
-        assert_eq!(r.unique_states, 258_614);
-    }
-
-    /// The same without POR-REDUNDANT-001: the same properties hold and are reached, over
-    /// the states the reduction skips (messages nobody needs still in flight).
-    #[test]
-    fn default_configuration_unreduced() {
-        let r = exhaustive(ModelConfig {
-            reduce: false,
-            ..ModelConfig::default()
-        });
-        assert_eq!(r.unique_states, 329_984);
-    }
-
-    /// Real-size values (286 Wh readings, 1 ETH deposits, 83,333,333 wei/Wh): every property
-    /// holds too, over 64 more states. With 1-wei deposits every payment is capped by the
-    /// balance, so settlements of different totals can leave the same balances and their
-    /// states merge; at real sizes they stay apart. The small domain is therefore a slight
-    /// abstraction of the real one, not the same state space.
-    #[test]
-    fn real_values() {
-        let r = exhaustive(ModelConfig {
-            economy: Economy::REAL,
-            ..ModelConfig::default()
-        });
-        assert_eq!(r.unique_states, 258_865);
-    }
-
-    /// The hardened variant: a certified result stays pending and can be challenged; a late
-    /// reading then changes the outcome (REACH-LATE-001).
-    #[test]
-    fn hardened_variant() {
-        let r = exhaustive(ModelConfig {
-            hardened: true,
-            ..ModelConfig::default()
-        });
-        assert!(r
-            .properties
-            .iter()
-            .any(|p| p.name.starts_with("REACH-LATE-001") && p.status == "reached"));
-        assert_eq!(r.unique_states, 419_442);
-    }
-
-    /// Two windows against the Byzantine node on a synchronous, lossless network: windows
-    /// become final in order and linked (INV-WINDOW-002) whatever the adversary does, and
-    /// every other property holds across the window boundary.
-    #[test]
-    fn byzantine_two_windows_synchronous() {
-        let r = exhaustive(ModelConfig {
-            windows: 2,
-            synchronous: true,
-            lossy: false,
-            ..ModelConfig::default()
-        });
-        assert_eq!(r.unique_states, 152_175);
-    }
-
-    /// All honest, no loss, synchronous: every window of two settles on the fast path
-    /// (LIV-FAST-001), in order and linked (INV-WINDOW-002).
-    #[test]
-    fn all_honest_synchronous_two_windows_take_the_fast_path() {
-        let r = exhaustive(ModelConfig {
-            windows: 2,
-            byzantine: vec![],
-            synchronous: true,
-            lossy: false,
-            ..ModelConfig::default()
-        });
-        assert!(r
-            .properties
-            .iter()
-            .any(|p| p.name.starts_with("LIV-FAST-001") && p.status == "holds"));
-        assert_eq!(r.unique_states, 209);
-    }
-
-    /// All honest on a lossy synchronous network, two windows: disputes happen, and every
-    /// window is still final in order and by its deadline.
-    #[test]
-    fn all_honest_lossy_two_windows() {
-        let r = exhaustive(ModelConfig {
-            windows: 2,
-            byzantine: vec![],
-            synchronous: true,
-            ..ModelConfig::default()
-        });
-        assert_eq!(r.unique_states, 361_915);
-    }
-
-    /// Three honest prosumers on a synchronous, lossless, reordering network: every message
-    /// of every exchange in every order, and still every window takes the fast path
-    /// (LIV-FAST-001). Out of reach within a CI budget without the reductions.
-    #[test]
-    fn three_honest_prosumers_reordering() {
-        let r = exhaustive(ModelConfig {
-            nodes: 3,
-            byzantine: vec![],
-            synchronous: true,
-            lossy: false,
-            ..ModelConfig::default()
-        });
-        assert_eq!(r.unique_states, 921_727);
-    }
-
-    /// Two honest prosumers against a Byzantine one on a synchronous, lossless, reordering
-    /// network: the honest nodes exchange inventories, results and certificates in every
-    /// order while the adversary does everything it may.
-    #[test]
-    fn three_prosumers_one_byzantine_reordering() {
-        let r = exhaustive(ModelConfig {
-            nodes: 3,
-            synchronous: true,
-            lossy: false,
-            ..ModelConfig::default()
-        });
-        assert_eq!(r.unique_states, 481_410);
-    }
-
-    /// The target's size, N=4 and K=3, all honest, on the scheduled network
-    /// (A-NET-ORDER-001): every window settles on the fast path, in order, linked and by its
-    /// deadline, and the contract closes and pays out.
-    #[test]
-    fn four_prosumers_three_windows_in_order() {
-        let r = exhaustive(ModelConfig {
-            nodes: 4,
-            windows: 3,
-            byzantine: vec![],
-            synchronous: true,
-            lossy: false,
-            in_order: true,
-            ..ModelConfig::default()
-        });
-        assert_eq!(r.unique_states, 2_024);
-    }
-
-    /// A meter signs two different readings for one slot: the value least favourable to its
-    /// owner counts (INV-COUNT-001, INV-EQUIV-001), whatever the Byzantine node does.
-    #[test]
-    fn equivocating_meter() {
-        let r = exhaustive(ModelConfig {
-            meter_fault: MeterFault::Equivocating(1),
-            ..ModelConfig::default()
-        });
-        assert_eq!(r.unique_states, 533_267);
-    }
-
-    /// LIV-ABSENT-001, REACH-PARTIAL-001: one node of three absent, the others honest and in
-    /// sync, two windows: each is final on the partial path one dispute period after its
-    /// signing deadline, and no dispute is ever opened.
-    #[test]
-    fn an_absent_node_costs_one_period() {
-        let r = exhaustive(ModelConfig {
-            nodes: 3,
-            windows: 2,
-            byzantine: vec![2],
-            absent: true,
-            synchronous: true,
-            lossy: false,
-            ..ModelConfig::default()
-        });
-        assert_eq!(r.unique_states, 761);
-    }
-
-    /// LIV-ESCAPE-001, REACH-ESCAPE-001 (review F6): three prosumers, two windows, every node
-    /// offline after funding on the default lossy network; wallet 0 opens an escape dispute
-    /// on each window at its escape time, finalises it and closes, and every wei is paid out.
-    #[test]
-    fn no_live_node_a_wallet_finishes_every_window() {
-        let r = exhaustive(
-            ModelConfig {
-                nodes: 3,
-                windows: 2,
-                ..ModelConfig::default()
-            }
-            .no_live_node(),
-        );
-        assert_eq!(r.unique_states, 65);
-    }
-
-    /// An absent node on the default lossy, reordering network: every property holds, and
-    /// a lost reading can still send a window to the dispute path.
-    #[test]
-    fn an_absent_node_on_a_lossy_network() {
-        let r = exhaustive(ModelConfig {
-            absent: true,
-            ..ModelConfig::default()
-        });
-        assert_eq!(r.unique_states, 132);
-    }
-
-    #[test]
-    fn silent_meter() {
-        let r = exhaustive(ModelConfig {
-            meter_fault: MeterFault::Silent(1),
-            ..ModelConfig::default()
-        });
-        assert_eq!(r.unique_states, 61_691);
-    }
 
     /// Fingerprints of every reachable state with nothing in flight (a plain depth-first
     /// search over the model's own actions, independent of the checker).

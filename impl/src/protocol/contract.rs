@@ -516,6 +516,18 @@ impl<R: Recover> Contract<R> {
         self.slashed.iter().filter(|s| !**s).count()
     }
 
+    /// INV-CERT-001: `count` valid signatures by distinct unslashed nodes make a certificate
+    /// (final at once in the paper's variant, no bond) exactly when they are every unslashed
+    /// node's; fewer make a partial result. The one definition `submitWindow` and the bond
+    /// it requires both use.
+    pub fn is_certificate(&self, count: usize) -> bool {
+        let unslashed = self.unslashed();
+        count == unslashed
+            || (crate::protocol::mutant::active(
+                crate::protocol::mutant::Mutant::AcceptMissingSignature,
+            ) && count + 1 == unslashed)
+    }
+
     /// Claim bonds locked in the pending result and the open dispute (§7.10).
     pub fn locked_bonds(&self) -> u128 {
         let bond = self.params.dispute_bond;
@@ -532,7 +544,7 @@ impl<R: Recover> Contract<R> {
     /// result and for a challenge, nothing for any other transaction but the funding ones.
     pub fn required_value(&self, tx: &Tx) -> u128 {
         match tx {
-            Tx::SubmitWindow { signatures, .. } if signatures.len() < self.unslashed() => {
+            Tx::SubmitWindow { signatures, .. } if !self.is_certificate(signatures.len()) => {
                 self.params.dispute_bond
             }
             Tx::OpenDispute { .. } if self.pending.is_some() => self.params.dispute_bond,
@@ -828,11 +840,7 @@ impl<R: Recover> Contract<R> {
                 got: signatures.len(),
             });
         }
-        let unslashed = self.unslashed();
-        let one_short = crate::protocol::mutant::active(
-            crate::protocol::mutant::Mutant::AcceptMissingSignature,
-        ) && signatures.len() + 1 == unslashed;
-        let full = signatures.len() == unslashed || one_short;
+        let full = self.is_certificate(signatures.len());
         let hash = self.domain.result_digest(result);
         let mut seen = vec![false; n];
         for (index, sig) in signatures.iter().enumerate() {
