@@ -135,6 +135,10 @@ struct ModelArgs {
     /// The network may duplicate messages.
     #[arg(long)]
     duplicating: bool,
+    /// At most L messages are lost in a run (a restriction of the lossy network, for sizes
+    /// where unbounded loss explodes; docs/model-checking.md, A-NET-LOSS-001).
+    #[arg(long, value_name = "L")]
+    max_losses: Option<u32>,
     /// Messages are delivered (or lost) within this many ticks.
     #[arg(long, default_value_t = 1)]
     max_delay: u64,
@@ -173,14 +177,19 @@ struct ModelArgs {
 
 impl ModelArgs {
     fn config(&self) -> Result<ModelConfig, String> {
+        self.config_up_to(MAX_CHECKED_NODES, "exhaustive checking")
+    }
+
+    /// The configuration, with at most `max_nodes` prosumers (`what` says why the bound).
+    fn config_up_to(&self, max_nodes: usize, what: &str) -> Result<ModelConfig, String> {
         let byzantine = if self.all_honest {
             Vec::new()
         } else {
             self.byzantine.clone()
         };
-        if self.nodes == 0 || self.nodes > 4 {
+        if self.nodes == 0 || self.nodes > max_nodes {
             return Err(format!(
-                "--nodes must be 1..=4 for exhaustive checking, got {}",
+                "--nodes must be 1..={max_nodes} for {what}, got {}",
                 self.nodes
             ));
         }
@@ -205,6 +214,11 @@ impl ModelArgs {
         }
         if byzantine.len() >= self.nodes && !self.no_live_node {
             return Err("at least one node must be honest (A-HONEST-001)".into());
+        }
+        if self.max_losses.is_some() && self.lossless {
+            return Err(
+                "--max-losses bounds the losses of a lossy network: drop --lossless".into(),
+            );
         }
         if self.absent && byzantine.is_empty() {
             return Err("--absent makes the Byzantine nodes absent, and there are none".into());
@@ -232,6 +246,7 @@ impl ModelArgs {
             byzantine,
             hardened: self.hardened,
             lossy: !self.lossless,
+            max_losses: self.max_losses,
             duplicating: self.duplicating,
             max_delay: self.max_delay,
             synchronous: self.synchronous,
@@ -251,6 +266,10 @@ impl ModelArgs {
         })
     }
 }
+
+/// The most prosumers an exhaustive check accepts, and a simulation (random walks).
+const MAX_CHECKED_NODES: usize = 4;
+const MAX_SIMULATED_NODES: usize = 10;
 
 /// The largest K, W and network delay `check` and `explore` accept.
 const MAX_MODEL_WINDOWS: u64 = 4;
@@ -280,6 +299,16 @@ struct CheckArgs {
     /// No progress line.
     #[arg(long)]
     quiet: bool,
+    /// Instead of an exhaustive search, take seeded random walks (up to 10 prosumers) and
+    /// report what they covered: a sample, not a proof (docs/model-checking.md).
+    #[arg(long)]
+    simulate: bool,
+    /// With --simulate: the number of walks (the same walks on every run with one seed).
+    #[arg(long, default_value_t = 1000, requires = "simulate")]
+    walks: usize,
+    /// With --simulate: the seed of the walks.
+    #[arg(long, default_value_t = 0, requires = "simulate")]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -540,10 +569,20 @@ pub(crate) fn usage_error(e: &dyn std::fmt::Display) -> ExitCode {
 }
 
 fn check(args: CheckArgs) -> ExitCode {
-    let config = match args.model.config() {
+    let config = match if args.simulate {
+        args.model.config_up_to(MAX_SIMULATED_NODES, "a simulation")
+    } else {
+        args.model.config()
+    } {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
+    if args.simulate && args.walks == 0 {
+        return usage_error(&"--walks must be at least 1");
+    }
+    if args.simulate && (args.bfs || args.stop_at_first_violation) {
+        return usage_error(&"--simulate takes walks: --bfs and --stop-at-first-violation are for exhaustive searches");
+    }
     if args.threads == Some(0) {
         return usage_error(&"--threads must be at least 1");
     }
@@ -579,11 +618,26 @@ fn check(args: CheckArgs) -> ExitCode {
     } else {
         checking::Stop::Never
     };
-    let report = checking::check(config, search, threads, timeout, stop, &mut |n| {
-        if !quiet {
-            eprint!("\r{n} unique states");
-        }
-    });
+    let report = if args.simulate {
+        diversity_model::walks::simulate(
+            config,
+            args.seed,
+            args.walks,
+            threads,
+            timeout,
+            &mut |n| {
+                if !quiet {
+                    eprint!("\r{n} of {} walks", args.walks);
+                }
+            },
+        )
+    } else {
+        checking::check(config, search, threads, timeout, stop, &mut |n| {
+            if !quiet {
+                eprint!("\r{n} unique states");
+            }
+        })
+    };
     if !quiet {
         eprintln!();
     }
@@ -595,11 +649,33 @@ fn check(args: CheckArgs) -> ExitCode {
     } else {
         for p in &report.properties {
             println!("{:<10} {:<9} {}", p.status, p.kind, p.name);
-            if p.status == "violated" || p.status == "unreached" {
+            if p.status == "violated" || (p.status == "unreached" && !args.simulate) {
                 for line in p.trace.iter().flatten() {
                     println!("             {line}");
                 }
             }
+        }
+        if let Some(c) = &report.coverage {
+            for (title, counts) in [
+                ("actions taken", &c.actions),
+                ("contract calls accepted", &c.accepted),
+                ("contract calls refused", &c.refused),
+            ] {
+                println!("{title}:");
+                for (k, v) in counts {
+                    println!("  {v:>10}  {k}");
+                }
+            }
+            println!(
+                "{} walks, seed {}{}",
+                report.walks.unwrap_or(0),
+                report.seed.unwrap_or(0),
+                if args.simulate {
+                    " (a sample, not a proof)"
+                } else {
+                    ""
+                }
+            );
         }
         println!(
             "{} unique states ({} visited), depth {}, {:.1} s, {:.0} states/s{}{}",
@@ -612,10 +688,10 @@ fn check(args: CheckArgs) -> ExitCode {
                 .peak_memory_mib
                 .map(|m| format!(", peak memory {m:.0} MiB"))
                 .unwrap_or_default(),
-            if report.complete {
-                ""
-            } else {
-                " — INCOMPLETE (timeout)"
+            match (report.complete, args.simulate) {
+                (true, _) => "",
+                (false, false) => " — INCOMPLETE (timeout)",
+                (false, true) => " — INCOMPLETE (timeout before every walk was taken)",
             }
         );
     }
@@ -638,7 +714,10 @@ fn network_description(c: &ModelConfig) -> String {
         parts.push("no reduction".into());
     }
     if c.lossy {
-        parts.push("lossy".into());
+        parts.push(match c.max_losses {
+            Some(l) => format!("lossy (at most {l} lost)"),
+            None => "lossy".into(),
+        });
     }
     if c.duplicating {
         parts.push("duplicating".into());

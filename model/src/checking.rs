@@ -8,13 +8,16 @@ use std::collections::BTreeSet;
 use diversity::protocol::mutant;
 use stateright::{Checker, Expectation, HasDiscoveries, Model};
 
-use crate::protocol::{DiversityModel, ModelConfig};
+use crate::protocol::{Action, DiversityModel, ModelConfig};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Search {
     Bfs,
     Dfs,
+    /// Seeded random walks (`diversity check --simulate`, [`crate::walks`]): sampled, not
+    /// exhaustive.
+    Walks,
 }
 
 /// When a search may end before it has seen every state.
@@ -60,6 +63,10 @@ pub struct CheckReport {
     pub search: Search,
     pub threads: usize,
     pub stop: Stop,
+    /// Random walks only: the seed, the walks asked for, and what they exercised.
+    pub seed: Option<u64>,
+    pub walks: Option<usize>,
+    pub coverage: Option<crate::coverage::CoverageCounts>,
     pub unique_states: usize,
     pub states: usize,
     pub max_depth: usize,
@@ -72,14 +79,36 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// Exhaustive: complete, every invariant holds, every witness reached. Random walks:
+    /// every walk done and no invariant violated (a witness no walk reached is coverage,
+    /// reported, not a failure).
     pub fn ok(&self) -> bool {
-        self.complete && self.properties.iter().all(|p| p.ok())
+        self.complete
+            && self.properties.iter().all(|p| match self.search {
+                Search::Walks => p.status != "violated",
+                _ => p.ok(),
+            })
     }
+}
+
+/// A trace in protocol terms: each action under the time it was taken at.
+pub fn trace_lines<'a>(steps: impl IntoIterator<Item = (u64, &'a Action)>) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut last_time = None;
+    for (now, a) in steps {
+        if last_time != Some(now) {
+            lines.push(format!("t={now}:"));
+            last_time = Some(now);
+        }
+        lines.push(format!("  {a}"));
+    }
+    lines
 }
 
 /// Checks `config` exhaustively. `progress` is called about once a second with the number
 /// of unique states so far.
-/// Panics if `stop` names a property the configuration does not have (a caller's error).
+/// Panics if `stop` names a property the configuration does not have, or `search` is
+/// [`Search::Walks`] (callers' errors: see [`crate::walks::simulate`]).
 pub fn check(
     config: ModelConfig,
     search: Search,
@@ -117,6 +146,7 @@ pub fn check(
     match search {
         Search::Bfs => report(&model, wait(builder.spawn_bfs(), progress), run),
         Search::Dfs => report(&model, wait(builder.spawn_dfs(), progress), run),
+        Search::Walks => panic!("random walks are taken by walks::simulate, not check"),
     }
 }
 
@@ -154,18 +184,12 @@ fn report<C: Checker<DiversityModel>>(model: &DiversityModel, checker: C, run: R
             };
             let steps = found.map(|path| path.clone().into_actions().len());
             let trace = found.map(|path| {
-                let mut lines = Vec::new();
-                let mut last_time = None;
-                for (state, action) in path.clone().into_vec() {
-                    if let Some(a) = action {
-                        if last_time != Some(state.now) {
-                            lines.push(format!("t={}:", state.now));
-                            last_time = Some(state.now);
-                        }
-                        lines.push(format!("  {a}"));
-                    }
-                }
-                lines
+                let steps = path.clone().into_vec();
+                trace_lines(
+                    steps
+                        .iter()
+                        .filter_map(|(state, action)| action.as_ref().map(|a| (state.now, a))),
+                )
             });
             PropertyOutcome {
                 name: p.name.to_string(),
@@ -183,6 +207,9 @@ fn report<C: Checker<DiversityModel>>(model: &DiversityModel, checker: C, run: R
         search,
         threads,
         stop,
+        seed: None,
+        walks: None,
+        coverage: None,
         unique_states,
         states: checker.state_count(),
         max_depth: checker.max_depth(),

@@ -54,6 +54,8 @@ use diversity::protocol::types::{
 };
 use diversity::Address;
 use serde::{Deserialize, Serialize};
+
+use crate::coverage::Coverage;
 use stateright::{Model, Property};
 
 /// A faulty meter, if any.
@@ -84,6 +86,10 @@ pub struct ModelConfig {
     pub hardened: bool,
     /// The network may lose messages.
     pub lossy: bool,
+    /// On a lossy network, at most this many messages are lost in a run (A-NET-LOSS-001 of
+    /// `docs/model-checking.md`): a restriction, which checks fewer behaviours, for sizes
+    /// where unbounded loss explodes. `None`: any number.
+    pub max_losses: Option<u32>,
     /// The network may duplicate messages.
     pub duplicating: bool,
     /// Every message is delivered (or lost) within this many ticks.
@@ -126,6 +132,7 @@ impl Default for ModelConfig {
             byzantine: vec![0],
             hardened: false,
             lossy: true,
+            max_losses: None,
             duplicating: false,
             max_delay: 1,
             synchronous: false,
@@ -154,6 +161,9 @@ impl ModelConfig {
         num("--windows", self.windows.into(), d.windows.into(), &mut a);
         num("--slots", self.slots_per_window, d.slots_per_window, &mut a);
         num("--max-delay", self.max_delay, d.max_delay, &mut a);
+        if let Some(l) = self.max_losses {
+            a.extend(["--max-losses".into(), l.to_string()]);
+        }
         if self.no_live_node {
             a.push("--no-live-node".into());
         } else if self.byzantine.is_empty() {
@@ -310,6 +320,9 @@ pub struct Verdict {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct State {
     pub now: u64,
+    /// Messages lost so far; counted only under a loss bound (`max_losses`), so that
+    /// without one the state space is unchanged.
+    pub losses: u32,
     pub chain: Contract<Secp256k1>,
     /// Honest nodes, and the Byzantine nodes' knowledge.
     pub nodes: Vec<Node<Secp256k1>>,
@@ -370,6 +383,8 @@ pub struct DiversityModel {
     /// Every reading a meter signs: the ground truth.
     genuine: BTreeSet<SignedReading>,
     tap: Option<ChainTap>,
+    /// Counts what the run exercises, when on (simulation runs).
+    pub coverage: Option<Arc<Coverage>>,
 }
 
 /// The sizes of money and energy. The exhaustive check uses the smallest that still exercise
@@ -545,6 +560,7 @@ impl DiversityModel {
             frames,
             genuine,
             tap: None,
+            coverage: None,
         }
     }
 
@@ -558,6 +574,9 @@ impl DiversityModel {
     /// Executes a call on the state's chain (recording it if tapped).
     fn execute(&self, state: &mut State, call: &Call) -> Result<Vec<Event>, ContractError> {
         let result = state.chain.execute(call, state.now);
+        if let Some(c) = &self.coverage {
+            c.call(call.tx.name(), result.as_ref().map(|_| ()));
+        }
         if let Some(tap) = &self.tap {
             tap.lock().expect("tap").push(Tapped {
                 call: call.clone(),
@@ -1110,6 +1129,7 @@ impl Model for DiversityModel {
             .collect();
         vec![State {
             now: 0,
+            losses: 0,
             chain,
             nodes,
             net: BTreeSet::new(),
@@ -1141,12 +1161,12 @@ impl Model for DiversityModel {
             }
             if let Some(env) = offered.find(|e| self.independent_readings(state, e)) {
                 actions.clear();
-                self.network_actions(env, actions);
+                self.network_actions(state, env, actions);
                 return;
             }
         }
         for env in state.net.iter().take(offered) {
-            self.network_actions(env, actions);
+            self.network_actions(state, env, actions);
         }
         // Time advances once every transaction is included (A-LIVE-001) and no message would
         // outlive its delay bound (A-NET-001); synchronous: once nothing is in flight.
@@ -1218,6 +1238,9 @@ impl Model for DiversityModel {
             Action::Duplicate(env) => self.deliver(&mut state, &env),
             Action::Drop(env) => {
                 state.net.remove(&env);
+                if self.config.max_losses.is_some() {
+                    state.losses += 1;
+                }
             }
             Action::Include { sender, tx } => {
                 state.mempool.remove(&(sender, tx.clone()));
@@ -1369,12 +1392,12 @@ impl DiversityModel {
     }
 
     /// What the network may do with one message in flight.
-    fn network_actions(&self, env: &Envelope, actions: &mut Vec<Action>) {
+    fn network_actions(&self, state: &State, env: &Envelope, actions: &mut Vec<Action>) {
         actions.push(Action::Deliver(env.clone()));
         if self.config.duplicating {
             actions.push(Action::Duplicate(env.clone()));
         }
-        if self.config.lossy {
+        if self.config.lossy && self.config.max_losses.is_none_or(|l| state.losses < l) {
             actions.push(Action::Drop(env.clone()));
         }
     }
@@ -1883,6 +1906,39 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
         ));
     }
     props
+}
+
+impl Action {
+    /// The kind of action, for coverage: a Byzantine node's by its move.
+    pub fn kind(&self) -> String {
+        match self {
+            Action::Tick => "time advances".into(),
+            Action::Deliver(_) => "deliver".into(),
+            Action::Duplicate(_) => "duplicate".into(),
+            Action::Drop(_) => "lose".into(),
+            Action::Include { tx, .. } => format!("include {}", tx.name()),
+            Action::Withdraw(_) => "withdraw".into(),
+            Action::Byzantine { step, .. } => format!(
+                "Byzantine {}",
+                match step {
+                    ByzMove::Fund => "fund",
+                    ByzMove::Sign { lie: false } => "signs its view",
+                    ByzMove::Sign { lie: true } => "signs a lie",
+                    ByzMove::ShareReadings => "shares readings",
+                    ByzMove::OpenDispute => "opens a dispute",
+                    ByzMove::AddEvidence => "adds evidence",
+                    ByzMove::AddMalleated => "adds a malleated reading",
+                    ByzMove::Finalize => "finalises",
+                    ByzMove::Accuse {
+                        with_readings: true,
+                        ..
+                    } => "accuses with readings",
+                    ByzMove::Accuse { .. } => "accuses without readings",
+                    ByzMove::SubmitCertificate { .. } => "submits a result",
+                }
+            ),
+        }
+    }
 }
 
 impl fmt::Display for Action {
