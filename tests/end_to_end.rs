@@ -89,6 +89,13 @@ fn honest_grid_settles_every_window_on_the_fast_path() {
     let paid: u128 = r.prosumers.iter().map(|p| p.paid_wei).sum();
     let received: u128 = r.prosumers.iter().map(|p| p.received_wei).sum();
     assert_eq!(paid, received + r.dust_wei, "INV-FUNDS-002");
+    // The dust is rounding only: less than one wei per seller and window. (A reaction
+    // that paid sellers nothing would put the whole pool there.)
+    assert!(
+        r.dust_wei < (r.windows.len() * r.prosumers.len()) as u128,
+        "dust {} is more than rounding",
+        r.dust_wei
+    );
     assert_eq!(
         paid,
         bought as u128 * short().price_wei_per_wh,

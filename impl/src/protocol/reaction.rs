@@ -171,6 +171,20 @@ mod tests {
             // Rounding loses less than one wei per seller.
             let sellers = (0..p.len()).filter(|&i| p[i] > c[i]).count() as u128;
             prop_assert!(s.dust <= sellers);
+            // Each seller gets exactly its pro-rata share of the pool, rounded down (§8),
+            // checked by multiplication, not by the division `settle` uses:
+            // r·T ≤ pool·e < (r+1)·T for surplus e of a total surplus T.
+            let total: u128 = (0..p.len()).map(|i| p[i].saturating_sub(c[i]) as u128).sum();
+            for i in 0..p.len() {
+                let e = U256::from(p[i].saturating_sub(c[i]));
+                if e.is_zero() {
+                    prop_assert_eq!(s.received[i], 0);
+                    continue;
+                }
+                let (r, t, pool) = (U256::from(s.received[i]), U256::from(total), U256::from(paid));
+                prop_assert!(r * t <= pool * e && pool * e < (r + U256::from(1u8)) * t,
+                    "seller {} received {} of a pool of {}", i, s.received[i], paid);
+            }
             // Matched energy never exceeds either side.
             let bought: u64 = s.bought_wh.iter().sum();
             let sold: u64 = s.sold_wh.iter().sum();
