@@ -101,6 +101,13 @@ fn fast_path_gas_is_linear_in_the_prosumers() {
     let f = dv::fit(&points);
     assert!(f.max_residual < 0.10, "{f:?}");
     assert!(f.slope > 3_000.0 && f.slope < 20_000.0, "{f:?}");
+    // The exact figures, so that a change of a few hundred gas a prosumer shows too.
+    let table: Vec<String> = points
+        .iter()
+        .map(|(n, g)| format!("N={n}: {g} gas"))
+        .chain([format!("slope {:.0} gas a prosumer", f.slope)])
+        .collect();
+    insta::assert_snapshot!("fast_path_gas_by_prosumers", table.join("\n"));
 }
 
 /// Spec §7.6 and the targets: the worst-case dispute of the default micro grid's

@@ -127,6 +127,32 @@ fn every_mutant_violates_the_property_it_is_named_for_and_the_real_protocol_does
         })
         .expect("a counterexample");
     insta::assert_snapshot!("counterexample_accept_high_s", trace);
+    // The same counterexample as the message-sequence chart `--chart` writes: a lane per
+    // actor, an arrow per action but the ticks, a dashed line per tick.
+    let violated = report
+        .properties
+        .iter()
+        .find(|p| p.status == "violated")
+        .unwrap();
+    let svg = violated
+        .chart
+        .clone()
+        .expect("a violated invariant has a chart");
+    let steps = violated.steps.unwrap();
+    let ticks = violated
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter(|l| l.trim() == "time advances one slot")
+        .count();
+    for lane in ["meters", "node 0", "node 1", "wallets", "chain"] {
+        assert!(svg.contains(&format!(">{lane}</text>")), "no lane {lane}");
+    }
+    assert_eq!(svg.matches("marker-end=").count(), steps - ticks);
+    assert_eq!(svg.matches("stroke-dasharray").count(), ticks);
+    assert_eq!(violated.chart_file_name(), "INV-REPLAY-001.svg");
+    insta::assert_snapshot!("counterexample_accept_high_s_chart", svg);
 
     // The same configuration without a mutant has no violation at all (tests/manifest.rs
     // checks it exhaustively); a bounded breadth-first prefix is enough here.

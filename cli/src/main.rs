@@ -306,6 +306,10 @@ struct CheckArgs {
     /// With --simulate: the number of walks (the same walks on every run with one seed).
     #[arg(long, default_value_t = 1000, requires = "simulate")]
     walks: usize,
+    /// Write each violated invariant's counterexample into DIR as a message-sequence chart
+    /// (PROPERTY-ID.svg, one lane per actor).
+    #[arg(long, value_name = "DIR")]
+    chart: Option<PathBuf>,
     /// With --simulate: the seed of the walks.
     #[arg(long, default_value_t = 0, requires = "simulate")]
     seed: u64,
@@ -577,6 +581,14 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
+    if let Some(dir) = &args.chart {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return usage_error(&format!(
+                "--chart {}: cannot create it ({e})",
+                dir.display()
+            ));
+        }
+    }
     if args.simulate && args.walks == 0 {
         return usage_error(&"--walks must be at least 1");
     }
@@ -640,6 +652,17 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     if !quiet {
         eprintln!();
+    }
+    if let Some(dir) = &args.chart {
+        for p in &report.properties {
+            if let Some(svg) = &p.chart {
+                let path = dir.join(p.chart_file_name());
+                match std::fs::write(&path, svg) {
+                    Ok(()) => eprintln!("wrote {}", path.display()),
+                    Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
+                }
+            }
+        }
     }
     if args.json {
         println!(

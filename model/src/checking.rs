@@ -44,6 +44,18 @@ pub struct PropertyOutcome {
     pub trace: Option<Vec<String>>,
     /// The number of actions on that trace.
     pub steps: Option<usize>,
+    /// A violated invariant's trace as a message-sequence chart (SVG, [`crate::chart`]);
+    /// written to files by `diversity check --chart DIR`, not part of the JSON report.
+    #[serde(skip)]
+    pub chart: Option<String>,
+}
+
+impl PropertyOutcome {
+    /// The file name of this property's chart: its id, `/` spelt `-`.
+    pub fn chart_file_name(&self) -> String {
+        let id = self.name.split_whitespace().next().unwrap_or("property");
+        format!("{}.svg", id.replace('/', "-"))
+    }
 }
 
 impl PropertyOutcome {
@@ -183,6 +195,15 @@ fn report<C: Checker<DiversityModel>>(model: &DiversityModel, checker: C, run: R
                 (Expectation::Eventually, true) => ("eventually", "violated"),
             };
             let steps = found.map(|path| path.clone().into_actions().len());
+            let chart = found.filter(|_| status == "violated").map(|path| {
+                let steps: Vec<(u64, Action)> = path
+                    .clone()
+                    .into_vec()
+                    .into_iter()
+                    .filter_map(|(state, action)| action.map(|a| (state.now, a)))
+                    .collect();
+                crate::chart::sequence_chart(model.config.nodes, p.name, &steps)
+            });
             let trace = found.map(|path| {
                 let steps = path.clone().into_vec();
                 trace_lines(
@@ -197,6 +218,7 @@ fn report<C: Checker<DiversityModel>>(model: &DiversityModel, checker: C, run: R
                 status,
                 trace,
                 steps,
+                chart,
             }
         })
         .collect();

@@ -189,6 +189,9 @@ pub fn simulate(
                 status,
                 trace: b.map(|path| trace_lines(path.iter().map(|(t, a)| (*t, a)))),
                 steps: b.map(|path| path.len()),
+                chart: b
+                    .filter(|_| status == "violated")
+                    .map(|path| crate::chart::sequence_chart(model.config.nodes, p.name, path)),
             }
         })
         .collect();
