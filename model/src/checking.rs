@@ -103,6 +103,19 @@ impl CheckReport {
     }
 }
 
+/// A property's kind and status, given whether the search discovered it (a violation, or
+/// a witness reached).
+pub fn outcome(expectation: &Expectation, found: bool) -> (&'static str, &'static str) {
+    match (expectation, found) {
+        (Expectation::Always, false) => ("always", "holds"),
+        (Expectation::Always, true) => ("always", "violated"),
+        (Expectation::Sometimes, true) => ("sometimes", "reached"),
+        (Expectation::Sometimes, false) => ("sometimes", "unreached"),
+        (Expectation::Eventually, false) => ("eventually", "holds"),
+        (Expectation::Eventually, true) => ("eventually", "violated"),
+    }
+}
+
 /// A trace in protocol terms: each action under the time it was taken at.
 pub fn trace_lines<'a>(steps: impl IntoIterator<Item = (u64, &'a Action)>) -> Vec<String> {
     let mut lines = Vec::new();
@@ -186,14 +199,7 @@ fn report<C: Checker<DiversityModel>>(model: &DiversityModel, checker: C, run: R
         .into_iter()
         .map(|p| {
             let found = discoveries.get(p.name);
-            let (kind, status) = match (p.expectation, found.is_some()) {
-                (Expectation::Always, false) => ("always", "holds"),
-                (Expectation::Always, true) => ("always", "violated"),
-                (Expectation::Sometimes, true) => ("sometimes", "reached"),
-                (Expectation::Sometimes, false) => ("sometimes", "unreached"),
-                (Expectation::Eventually, false) => ("eventually", "holds"),
-                (Expectation::Eventually, true) => ("eventually", "violated"),
-            };
+            let (kind, status) = outcome(&p.expectation, found.is_some());
             let steps = found.map(|path| path.clone().into_actions().len());
             let chart = found.filter(|_| status == "violated").map(|path| {
                 let steps: Vec<(u64, Action)> = path

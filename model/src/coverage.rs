@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use diversity::actors::node::error_name;
 use serde::Serialize;
 
 /// Counts, by name, in name order (deterministic output).
@@ -25,11 +26,13 @@ pub struct CoverageCounts {
 pub struct Coverage(Mutex<CoverageCounts>);
 
 impl Coverage {
-    pub fn call<E: std::fmt::Debug>(&self, function: &str, result: Result<(), &E>) {
+    /// A contract call's outcome; a refusal is counted by the error's variant, named as the
+    /// nodes' own statistics name it (`error_name`).
+    pub fn call<E: Serialize>(&self, function: &str, result: Result<(), &E>) {
         let mut c = self.0.lock().expect("coverage");
         match result {
             Ok(()) => bump(&mut c.accepted, function),
-            Err(e) => bump(&mut c.refused, &format!("{function}: {}", variant_name(e))),
+            Err(e) => bump(&mut c.refused, &format!("{function}: {}", error_name(e))),
         }
     }
 
@@ -47,33 +50,17 @@ pub(crate) fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
     }
 }
 
-/// The variant of an enum value, from its `Debug` form: `DisputeStillOpen { .. }` →
-/// `DisputeStillOpen`.
-pub fn variant_name<E: std::fmt::Debug>(e: &E) -> String {
-    let s = format!("{e:?}");
-    s.split(|c: char| !c.is_alphanumeric() && c != '_')
-        .next()
-        .unwrap_or("")
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[derive(Debug)]
-    #[allow(dead_code)]
+    #[derive(Serialize)]
     enum E {
-        Plain,
-        Tuple(u8),
         Named { x: u8 },
     }
 
     #[test]
     fn counts_by_name_in_order() {
-        assert_eq!(variant_name(&E::Plain), "Plain");
-        assert_eq!(variant_name(&E::Tuple(1)), "Tuple");
-        assert_eq!(variant_name(&E::Named { x: 1 }), "Named");
         let c = Coverage::default();
         c.call::<E>("close", Ok(()));
         c.call("close", Err(&E::Named { x: 0 }));

@@ -797,15 +797,9 @@ impl DiversityModel {
         result: &WindowResult,
         signatures: &[diversity::protocol::crypto::Signature65],
     ) -> bool {
-        let hash = self.domain.result_digest(result);
         let mut signers = BTreeSet::new();
-        for sig in signatures {
-            let Some(j) = Recover::recover(&self.recover, &hash, sig)
-                .ok()
-                .and_then(|a| self.params.node_index(&a))
-            else {
-                return false;
-            };
+        for j in self.signers(result, signatures) {
+            let Some(j) = j else { return false };
             if !signers.insert(j) {
                 return false;
             }
@@ -813,17 +807,26 @@ impl DiversityModel {
         (0..self.config.nodes).all(|j| before.is_slashed(j) || signers.contains(&j))
     }
 
+    /// The node each signature on `result` recovers to, by the model's own recovery (`None`
+    /// for an invalid signature or a key that is no node's).
+    fn signers<'a>(
+        &'a self,
+        result: &WindowResult,
+        signatures: &'a [diversity::protocol::crypto::Signature65],
+    ) -> impl Iterator<Item = Option<usize>> + 'a {
+        let hash = self.domain.result_digest(result);
+        signatures.iter().map(move |sig| {
+            Recover::recover(&self.recover, &hash, sig)
+                .ok()
+                .and_then(|a| self.params.node_index(&a))
+        })
+    }
+
     fn uses_veto(&self, before: &Contract<Secp256k1>, call: &Call) -> bool {
         match &call.tx {
-            Tx::SubmitWindow { result, signatures } => {
-                let hash = self.domain.result_digest(result);
-                signatures.iter().any(|sig| {
-                    diversity::protocol::crypto::Recover::recover(&self.recover, &hash, sig)
-                        .ok()
-                        .and_then(|a| self.params.node_index(&a))
-                        .is_some_and(|j| before.is_slashed(j))
-                })
-            }
+            Tx::SubmitWindow { result, signatures } => self
+                .signers(result, signatures)
+                .any(|j| j.is_some_and(|j| before.is_slashed(j))),
             Tx::OpenDispute { .. } => {
                 before.pending().is_some()
                     && self
@@ -2053,12 +2056,7 @@ mod tests {
     /// Fingerprints of every reachable state with nothing in flight (a plain depth-first
     /// search over the model's own actions, independent of the checker).
     fn quiescent_states(config: ModelConfig) -> (BTreeSet<u64>, usize) {
-        use std::hash::{Hash, Hasher};
-        let fingerprint = |s: &State| {
-            let mut h = std::hash::DefaultHasher::new();
-            s.hash(&mut h);
-            h.finish()
-        };
+        use crate::walks::fingerprint;
         let model = DiversityModel::new(config);
         let (mut seen, mut quiescent) = (BTreeSet::new(), BTreeSet::new());
         let mut stack = model.init_states();

@@ -23,7 +23,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use stateright::{Expectation, Model};
 
-use crate::checking::{peak_memory_mib, trace_lines, CheckReport, PropertyOutcome, Search, Stop};
+use crate::checking::{
+    outcome, peak_memory_mib, trace_lines, CheckReport, PropertyOutcome, Search, Stop,
+};
 use crate::coverage::{bump, Coverage};
 use crate::protocol::{Action, DiversityModel, ModelConfig, State};
 
@@ -41,7 +43,8 @@ struct WalkResult {
     depth: usize,
 }
 
-fn fingerprint(s: &State) -> u64 {
+/// A state's fingerprint, the same on every run and machine (the reductions' tests use it too).
+pub(crate) fn fingerprint(s: &State) -> u64 {
     // SipHash with fixed keys: the same on every run and machine.
     let mut h = std::hash::DefaultHasher::new();
     s.hash(&mut h);
@@ -175,14 +178,7 @@ pub fn simulate(
         .iter()
         .zip(&best)
         .map(|(p, b)| {
-            let (kind, status) = match (&p.expectation, b.is_some()) {
-                (&Expectation::Always, false) => ("always", "holds"),
-                (&Expectation::Always, true) => ("always", "violated"),
-                (&Expectation::Sometimes, true) => ("sometimes", "reached"),
-                (&Expectation::Sometimes, false) => ("sometimes", "unreached"),
-                (&Expectation::Eventually, false) => ("eventually", "holds"),
-                (&Expectation::Eventually, true) => ("eventually", "violated"),
-            };
+            let (kind, status) = outcome(&p.expectation, b.is_some());
             PropertyOutcome {
                 name: p.name.to_string(),
                 kind,
