@@ -79,8 +79,9 @@ fn grid(challenge: u64) -> Grid {
         gas_rate_wei: 1,
     };
     let domain = Domain::of(&params);
-    // Meter 0 produces, meters 1 and 2 consume: every window trades and rounds. The values
-    // are window-to-date registers (spec §4.2): non-decreasing within a window.
+    // Meters 0 and 2 produce, meter 1 consumes: every window trades, two sellers share the
+    // pool pro rata and the shares round (dust). The values are window-to-date registers
+    // (spec §4.2): non-decreasing within a window.
     let readings = (0..K as u64 * W)
         .map(|slot| {
             (0..N)
@@ -88,7 +89,7 @@ fn grid(challenge: u64) -> Grid {
                     let (p, c) = match m {
                         0 => (70 + slot, 3),
                         1 => (0, 20 + slot),
-                        _ => (1, 9),
+                        _ => (5 + 2 * slot, 2),
                     };
                     sign_reading(
                         &meters[m],
@@ -161,6 +162,12 @@ enum Evidence {
     HighS,
     Empty,
     TooMany,
+    /// A reading signed by a key that is no registered meter's.
+    Unregistered,
+    /// A reading above what one window's meter can count (§4.2).
+    TooLarge,
+    /// A reading of a slot past the contract's last window.
+    OutsideContract,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -200,6 +207,12 @@ enum Proof {
     WindowPastTheEnd(u8),
     /// A claim with one total too few: malformed, fraud.
     ShortTotals(u8),
+    /// A lie whose signature is malleated to high s: refused, not fraud.
+    Malleated(u8),
+    /// A lie signed by a key that is no node's.
+    Stranger,
+    /// A lie with more readings than any fraud proof needs.
+    TooMany(u8),
 }
 
 /// Readings in canonical order (meter index, slot, leaf), as an honest set commits them.
@@ -232,11 +245,31 @@ enum Op {
     OpenDispute(Who, i8, Amount),
     AddEvidence(Evidence),
     FinalizeDispute(i8),
-    Equivocation(u8, bool),
+    Equivocation(u8, Twin),
     Inconsistency(Proof),
     Close,
     Withdraw(Who),
-    PayValue(Who),
+    /// Ether sent to an entry point that takes none (every one but the four payable ones).
+    PayValue(Who, u8),
+}
+
+/// The second half of an equivocation report (§7.6).
+#[derive(Clone, Copy, Debug)]
+enum Twin {
+    /// The node signs other totals for the same window: equivocation.
+    Differs,
+    /// The same result twice: not an equivocation.
+    Same,
+    /// Other totals signed by the next node: `SignersDiffer`.
+    OtherSigner,
+    /// Sent by the accused node itself: `SelfReport`.
+    FromTheAccused,
+    /// A result for the next window: not an equivocation.
+    OtherWindow,
+    /// The second half signed by a key that is no node's: `UnknownSigner`.
+    Stranger,
+    /// The second half's signature malleated to high s: `BadSignature`.
+    HighS,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -270,6 +303,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Evidence::HighS),
         1 => Just(Evidence::Empty),
         1 => Just(Evidence::TooMany),
+        1 => Just(Evidence::Unregistered),
+        1 => Just(Evidence::TooLarge),
+        1 => Just(Evidence::OutsideContract),
     ];
     let proof = prop_oneof![
         3 => any::<u8>().prop_map(Proof::Lie),
@@ -287,6 +323,18 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u8>().prop_map(Proof::IdleTwin),
         1 => any::<u8>().prop_map(Proof::WindowPastTheEnd),
         1 => any::<u8>().prop_map(Proof::ShortTotals),
+        1 => any::<u8>().prop_map(Proof::Malleated),
+        1 => Just(Proof::Stranger),
+        1 => any::<u8>().prop_map(Proof::TooMany),
+    ];
+    let twin = prop_oneof![
+        4 => Just(Twin::Differs),
+        1 => Just(Twin::Same),
+        1 => Just(Twin::OtherSigner),
+        1 => Just(Twin::FromTheAccused),
+        1 => Just(Twin::OtherWindow),
+        1 => Just(Twin::Stranger),
+        1 => Just(Twin::HighS),
     ];
     let offset = prop_oneof![6 => Just(0i8), 1 => Just(1i8), 1 => Just(-1i8)];
     prop_oneof![
@@ -297,15 +345,24 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Abort),
         8 => (who.clone(), cert, amount.clone()).prop_map(|(w, c, a)| Op::Submit(w, c, a)),
         2 => offset.clone().prop_map(Op::FinalizePending),
-        4 => (who.clone(), offset.clone(), amount)
+        // A challenge with the wrong bond is rare at the others' odds.
+        4 => (
+            who.clone(),
+            offset.clone(),
+            prop_oneof![
+                3 => Just(Amount::Exact),
+                1 => Just(Amount::OneMore),
+                1 => Just(Amount::Zero)
+            ]
+        )
             .prop_map(|(w, o, a)| Op::OpenDispute(w, o, a)),
         6 => evidence.prop_map(Op::AddEvidence),
         3 => offset.prop_map(Op::FinalizeDispute),
-        1 => (any::<u8>(), any::<bool>()).prop_map(|(n, same)| Op::Equivocation(n, same)),
+        2 => (any::<u8>(), twin).prop_map(|(n, t)| Op::Equivocation(n, t)),
         2 => proof.prop_map(Op::Inconsistency),
         2 => Just(Op::Close),
         6 => who.clone().prop_map(Op::Withdraw),
-        1 => who.prop_map(Op::PayValue),
+        2 => (who, any::<u8>()).prop_map(|(w, e)| Op::PayValue(w, e)),
     ]
 }
 
@@ -317,6 +374,9 @@ struct Pair {
     now: u64,
     /// How often each call was accepted or refused with each error, for the coverage check.
     outcomes: BTreeMap<String, usize>,
+    /// Each Solidity function's reverts by the contract's own error names (`withdraw
+    /// UnexpectedValue`), for the check that every revert of the contract is reached.
+    reverts: BTreeMap<String, usize>,
     /// Wei forced into the contract's account without a call (no account may claim it).
     forced: u128,
 }
@@ -332,6 +392,7 @@ impl Pair {
             solidity,
             now: START - 3_600,
             outcomes: BTreeMap::new(),
+            reverts: BTreeMap::new(),
             forced: 0,
         };
         p.compare_state("after deployment");
@@ -377,11 +438,15 @@ impl Pair {
             Err(e) => format!("{} {}", call.tx.name(), error_name(e)),
         };
         *self.outcomes.entry(outcome).or_default() += 1;
+        if want.is_err() {
+            let sent = self.solidity.sent.last().expect("a transaction was sent");
+            let name = revert_name(&sent.receipt.output);
+            *self
+                .reverts
+                .entry(format!("{} {name}", sent.function))
+                .or_default() += 1;
+        }
         want.is_ok()
-    }
-
-    fn node(&self, w: Who) -> usize {
-        w.0 as usize % N
     }
 
     /// The honest result of window `w` over every reading, linked to the last final hash,
@@ -425,18 +490,29 @@ impl Pair {
     }
 
     fn apply(&mut self, op: &Op) {
-        let g = &self.g;
-        let p = &g.params;
-        let call = match op {
+        match op {
             Op::Advance(k) => {
                 self.now += [1, 100, 900, 1_000, 3_600, 5_000, 10_000][*k as usize % 7];
-                return;
             }
             Op::ToWindowEnd => {
                 let w = self.reference.next_window().min(K - 1);
-                self.now = self.now.max(p.window_end(w));
-                return;
+                self.now = self.now.max(self.g.params.window_end(w));
             }
+            op => {
+                if let Some(call) = self.call_for(op) {
+                    self.send(&call);
+                }
+            }
+        }
+    }
+
+    /// The call an operation makes against the reference contract's current state; `None`
+    /// for the clock's operations.
+    fn call_for(&self, op: &Op) -> Option<Call> {
+        let g = &self.g;
+        let p = &g.params;
+        let call = match op {
+            Op::Advance(_) | Op::ToWindowEnd => return None,
             Op::Deposit(w, a) => {
                 let i = w.0 as usize % (N + 1);
                 let from = p.wallets.get(i).copied().unwrap_or(g.stranger);
@@ -461,11 +537,24 @@ impl Pair {
                 value: 0,
                 tx: Tx::Abort,
             },
-            Op::PayValue(w) => Call {
-                from: p.nodes[self.node(*w)],
-                value: 5,
-                tx: Tx::Close,
-            },
+            Op::PayValue(w, entry) => {
+                // The call another op would make, with ether: refused before anything else.
+                let inner = match entry % 8 {
+                    0 => Op::Close,
+                    1 => Op::Withdraw(*w),
+                    2 => Op::Abort,
+                    3 => Op::FinalizePending(0),
+                    4 => Op::FinalizeDispute(0),
+                    5 => Op::AddEvidence(Evidence::Honest(0, 1)),
+                    6 => Op::Equivocation(w.0, Twin::Differs),
+                    _ => Op::Inconsistency(Proof::Lie(w.0)),
+                };
+                let Some(mut call) = self.call_for(&inner) else {
+                    return None;
+                };
+                call.value = 5;
+                call
+            }
             Op::Submit(w, cert, a) => {
                 // Anyone may submit; a partial result only a node, which bonds it.
                 let sender = w.0 as usize % (N + 1);
@@ -578,6 +667,28 @@ impl Pair {
                     }
                     Evidence::Empty => vec![],
                     Evidence::TooMany => vec![honest[0]; 33],
+                    Evidence::Unregistered => {
+                        let key = &g.nodes[0];
+                        vec![sign_reading(
+                            key,
+                            &g.domain,
+                            Reading {
+                                meter: key.address(),
+                                slot: first,
+                                produced_wh: 1,
+                                consumed_wh: 1,
+                            },
+                        )]
+                    }
+                    Evidence::TooLarge => {
+                        vec![g.reading(
+                            0,
+                            last,
+                            W * diversity::protocol::params::MAX_READING_WH + 1,
+                            0,
+                        )]
+                    }
+                    Evidence::OutsideContract => vec![g.reading(0, K as u64 * W, 1, 1)],
                 };
                 Call {
                     from: g.stranger,
@@ -592,23 +703,46 @@ impl Pair {
                     window: self.dispute_window(*o),
                 },
             },
-            Op::Equivocation(n, same) => {
+            Op::Equivocation(n, twin) => {
                 let node = *n as usize % N;
                 let (r, _, _) = self.honest(self.window(0));
                 let mut other = r.clone();
-                if !same {
-                    other.produced[0] += 1;
+                let mut second_signer = &g.nodes[node];
+                let mut from = g.reporter;
+                match twin {
+                    Twin::Differs => other.produced[0] += 1,
+                    Twin::Same => {}
+                    Twin::OtherSigner => {
+                        other.produced[0] += 1;
+                        second_signer = &g.nodes[(node + 1) % N];
+                    }
+                    Twin::FromTheAccused => {
+                        other.produced[0] += 1;
+                        from = p.nodes[node];
+                    }
+                    Twin::OtherWindow => other.window += 1,
+                    Twin::Stranger => {
+                        other.produced[0] += 1;
+                        second_signer = &g.meters[0];
+                    }
+                    Twin::HighS => other.produced[0] += 1,
                 }
-                let signed = |r: &WindowResult| SignedResult {
-                    result: r.clone(),
-                    signature: sign_result(&g.nodes[node], &g.domain, r),
-                };
+                let mut second = sign_result(second_signer, &g.domain, &other);
+                if matches!(twin, Twin::HighS) {
+                    second = second.malleate();
+                }
                 Call {
-                    from: g.reporter,
+                    from,
                     value: 0,
                     tx: Tx::ReportEquivocation {
-                        first: signed(&r),
-                        second: signed(&other),
+                        first: SignedResult {
+                            signature: sign_result(&g.nodes[node], &g.domain, &r),
+                            result: r,
+                        },
+                        second: SignedResult {
+                            signature: second,
+                            result: other,
+                        },
                     },
                 }
             }
@@ -731,13 +865,37 @@ impl Pair {
                         claim.produced.pop();
                         (*n as usize % N, claim, readings, g.reporter)
                     }
+                    Proof::Malleated(n) | Proof::TooMany(n) => {
+                        let mut lie = honest.clone();
+                        lie.produced[0] += 1;
+                        let readings = if matches!(proof, Proof::TooMany(_)) {
+                            vec![
+                                readings[0];
+                                diversity::protocol::contract::MAX_FRAUD_PROOF_READINGS + 1
+                            ]
+                        } else {
+                            readings
+                        };
+                        (*n as usize % N, lie, readings, g.reporter)
+                    }
+                    Proof::Stranger => {
+                        let mut lie = honest.clone();
+                        lie.produced[0] += 1;
+                        (usize::MAX, lie, readings, g.reporter)
+                    }
                 };
+                // `usize::MAX`: signed by a meter's key, which is no node's.
+                let key = g.nodes.get(node).unwrap_or(&g.meters[0]);
+                let mut signature = sign_result(key, &g.domain, &claim);
+                if matches!(proof, Proof::Malleated(_)) {
+                    signature = signature.malleate();
+                }
                 Call {
                     from,
                     value: 0,
                     tx: Tx::ReportInconsistency {
                         claim: SignedResult {
-                            signature: sign_result(&g.nodes[node], &g.domain, &claim),
+                            signature,
                             result: claim,
                         },
                         readings,
@@ -758,7 +916,7 @@ impl Pair {
                 }
             }
         };
-        self.send(&call);
+        Some(call)
     }
 
     fn dispute_window(&self, offset: i8) -> u32 {
@@ -831,9 +989,17 @@ fn error_name(e: &ContractError) -> String {
     }
 }
 
+/// What the random sequences of one variant reached: each call's outcome in the reference
+/// contract's terms, and each Solidity function's reverts by the contract's error names.
+struct Reached {
+    outcomes: BTreeMap<String, usize>,
+    reverts: BTreeMap<String, usize>,
+}
+
 /// Runs `cases` random sequences and returns how often each outcome was seen.
-fn differential(challenge: u64, hardfork: Hardfork, cases: u32) -> BTreeMap<String, usize> {
+fn differential(challenge: u64, hardfork: Hardfork, cases: u32) -> Reached {
     let seen = RefCell::new(BTreeMap::<String, usize>::new());
+    let reverts = RefCell::new(BTreeMap::<String, usize>::new());
     let strategy = (
         prop_oneof![1 => Just(false), 4 => Just(true)],
         proptest::collection::vec(op(), 1..120),
@@ -849,12 +1015,18 @@ fn differential(challenge: u64, hardfork: Hardfork, cases: u32) -> BTreeMap<Stri
         for (k, v) in pair.outcomes {
             *seen.borrow_mut().entry(k).or_default() += v;
         }
+        for (k, v) in pair.reverts {
+            *reverts.borrow_mut().entry(k).or_default() += v;
+        }
         Ok(())
     });
     if let Err(e) = result {
         panic!("{e}");
     }
-    seen.into_inner()
+    Reached {
+        outcomes: seen.into_inner(),
+        reverts: reverts.into_inner(),
+    }
 }
 
 /// The sequences must reach every entry point's success and most refusals; otherwise the
@@ -886,11 +1058,34 @@ const EVERY_SUCCESS: [&str; 10] = [
     "withdraw ok",
 ];
 
-/// The paper's variant (no challenge period), on Prague: partial results (fewer than N
-/// signatures) become pending and final here too, and are refused before the signing deadline.
+/// Both variants' random sequences, one thread each: the paper's variant (no challenge
+/// period) on Prague, where partial results (fewer than N signatures) become pending and
+/// final too and are refused before the signing deadline; the hardened variant (a challenge
+/// period) on Osaka. Then every revert of the Solidity source must have been reached, or be
+/// listed in [`REVERTS_REACHED_ELSEWHERE`] with the test that reaches it.
 #[test]
-fn solidity_agrees_with_the_reference() {
-    let seen = differential(0, Hardfork::Prague, cases());
+fn solidity_agrees_with_the_reference_and_reaches_every_revert() {
+    let (paper, hardened) = std::thread::scope(|t| {
+        let paper = t.spawn(|| differential(0, Hardfork::Prague, cases()));
+        let hardened = t.spawn(|| differential(2_000, Hardfork::Osaka, cases()));
+        let join = |h: std::thread::ScopedJoinHandle<'_, Reached>| {
+            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+        };
+        (join(paper), join(hardened))
+    });
+    let mut directed_reverts = BTreeMap::<String, usize>::new();
+    for (challenge, hardfork) in [(0, Hardfork::Prague), (2_000, Hardfork::Osaka)] {
+        for ops in directed() {
+            let mut pair = Pair::new(challenge, hardfork);
+            for op in &ops {
+                pair.apply(op);
+            }
+            for (k, v) in pair.reverts {
+                *directed_reverts.entry(k).or_default() += v;
+            }
+        }
+    }
+    let seen = &paper.outcomes;
     let mut must = EVERY_SUCCESS.to_vec();
     must.extend([
         "finalizePending ok",
@@ -904,16 +1099,420 @@ fn solidity_agrees_with_the_reference() {
         "openDispute WrongAmount",
         "openDispute UnexpectedValue",
     ]);
-    assert_covers(&seen, &must);
-}
-
-/// The hardened variant (a challenge period), on Osaka.
-#[test]
-fn solidity_agrees_with_the_reference_hardened() {
-    let seen = differential(2_000, Hardfork::Osaka, cases());
+    assert_covers(seen, &must);
+    let seen = &hardened.outcomes;
     let mut must = EVERY_SUCCESS.to_vec();
     must.extend(["finalizePending ok", "abort ok", "openDispute SlashedNode"]);
-    assert_covers(&seen, &must);
+    assert_covers(seen, &must);
+
+    let every = solidity_reverts();
+    // Runs reaching each revert: random sequences of each variant, directed sequences.
+    let mut reached: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    for (k, v) in &paper.reverts {
+        reached.entry(k).or_default().0 += v;
+    }
+    for (k, v) in &hardened.reverts {
+        reached.entry(k).or_default().1 += v;
+    }
+    for (k, v) in &directed_reverts {
+        reached.entry(k).or_default().2 += v;
+    }
+    for k in reached.keys() {
+        assert!(
+            every.contains(*k),
+            "the runs reached `{k}`, which the scan of Diversity.sol does not list"
+        );
+    }
+    let elsewhere: BTreeMap<&str, &str> = REVERTS_REACHED_ELSEWHERE.iter().copied().collect();
+    for k in elsewhere.keys() {
+        assert!(every.contains(*k), "`{k}` is no revert of Diversity.sol");
+    }
+    let missing: Vec<&String> = every
+        .iter()
+        .filter(|k| !reached.contains_key(k.as_str()) && !elsewhere.contains_key(k.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} reverts of Diversity.sol reached by no test: {missing:#?}",
+        missing.len(),
+        every.len()
+    );
+    // The list, pinned (docs/testing.md): which run reaches each revert. At the bounded
+    // number of cases only; the deep tier may reach more.
+    if std::env::var_os("DIVERSITY_DEEP").is_none() {
+        let table: Vec<String> = every
+            .iter()
+            .map(
+                |k| match (reached.get(k.as_str()), elsewhere.get(k.as_str())) {
+                    (Some((a, b, d)), _) => format!(
+                        "{k}: {}",
+                        [
+                            (a, "random, paper"),
+                            (b, "random, hardened"),
+                            (d, "directed")
+                        ]
+                        .iter()
+                        .filter(|(n, _)| **n > 0)
+                        .map(|(_, v)| *v)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                    ),
+                    (None, Some(why)) => format!("{k}: {why}"),
+                    (None, None) => unreachable!(),
+                },
+            )
+            .collect();
+        insta::assert_snapshot!("solidity_reverts", table.join("\n"));
+    }
+}
+
+/// Reverts that no random sequence reaches, each with the test that does.
+const REVERTS_REACHED_ELSEWHERE: &[(&str, &str)] = &[
+    (
+        "finalizePending PendingMismatch",
+        "a_pending_result_is_finalized_only_as_submitted",
+    ),
+    (
+        "reportInconsistency ProofOutOfSequence",
+        "a_failed_chunked_proof_can_be_retried",
+    ),
+    (
+        "withdraw TransferFailed",
+        "a_wallet_that_refuses_payment_keeps_its_entitlement",
+    ),
+    ("constructor DisputeBondTooSmall", DEPLOYMENT),
+    ("constructor DisputeTooShort", DEPLOYMENT),
+    ("constructor DuplicateAddress", DEPLOYMENT),
+    ("constructor LengthMismatch", DEPLOYMENT),
+    ("constructor NoProsumers", DEPLOYMENT),
+    ("constructor TimeOverflow", DEPLOYMENT),
+    ("constructor TooLarge", DEPLOYMENT),
+    ("constructor TooManyProsumers", DEPLOYMENT),
+    ("constructor ZeroAddress", DEPLOYMENT),
+    ("constructor ZeroParam", DEPLOYMENT),
+];
+
+const DEPLOYMENT: &str = "an_invalid_deployment_is_refused_alike";
+
+/// Short sequences that reach what random ones reach only rarely, run beside them by the
+/// coverage check (and compared on both contracts like every other call).
+fn directed() -> Vec<Vec<Op>> {
+    let funded_then = |tail: &[Op]| {
+        let mut ops = funded_prefix();
+        ops.extend_from_slice(tail);
+        ops
+    };
+    vec![
+        vec![
+            Op::Deposit(Who(0), Amount::OneMore),
+            Op::Deposit(Who(1), Amount::Zero),
+        ],
+        // Node 2 asserts a partial lie, node 0 challenges it (as in the whole life below).
+        funded_then(&[
+            Op::Advance(4),
+            Op::Advance(3),
+            Op::Advance(4),
+            Op::Submit(Who(2), Cert::PartialLie, Amount::Exact),
+            Op::OpenDispute(Who(0), 0, Amount::Exact),
+            Op::AddEvidence(Evidence::Unregistered),
+            Op::AddEvidence(Evidence::TooLarge),
+            Op::AddEvidence(Evidence::OutsideContract),
+            Op::AddEvidence(Evidence::OutOfWindow),
+        ]),
+        funded_then(&[
+            Op::ToWindowEnd,
+            Op::Equivocation(0, Twin::HighS),
+            Op::Inconsistency(Proof::Malleated(1)),
+            Op::Inconsistency(Proof::Stranger),
+            Op::Inconsistency(Proof::TooMany(2)),
+        ]),
+    ]
+}
+
+/// Every `(function, error)` pair that Diversity.sol can revert with, as `"withdraw
+/// NothingToWithdraw"`: the `revert`s in each external or public function and the
+/// constructor, and in the internal functions they call, transitively, read from the source.
+fn solidity_reverts() -> std::collections::BTreeSet<String> {
+    use std::collections::BTreeSet;
+    let source: String = include_str!("../impl/contracts/src/Diversity.sol")
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!source.contains("/*"), "block comments are not scanned");
+    struct Function {
+        entry: bool,
+        reverts: BTreeSet<String>,
+        calls: BTreeSet<String>,
+    }
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    // Identifiers followed by `(` in a body.
+    let called = |body: &str| -> BTreeSet<String> {
+        let b = body.as_bytes();
+        let mut out = BTreeSet::new();
+        for (i, _) in body.match_indices('(') {
+            let mut j = i;
+            while j > 0 && (b[j - 1].is_ascii_alphanumeric() || b[j - 1] == b'_') {
+                j -= 1;
+            }
+            if j < i {
+                out.insert(body[j..i].to_string());
+            }
+        }
+        out
+    };
+    let mut functions: BTreeMap<String, Function> = BTreeMap::new();
+    let mut rest = source.as_str();
+    loop {
+        let f = rest.find("function ");
+        let c = rest.find("constructor(");
+        let (at, name) = match (f, c) {
+            (Some(f), Some(c)) if c < f => (c, "constructor".to_string()),
+            (None, Some(c)) => (c, "constructor".to_string()),
+            (Some(f), _) => (f, ident(&rest[f + "function ".len()..])),
+            (None, None) => break,
+        };
+        let header_end = rest[at..].find(['{', ';']).expect("a header ends") + at;
+        let header = &rest[at..header_end];
+        if rest.as_bytes()[header_end] == b';' {
+            rest = &rest[header_end + 1..];
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut end = header_end;
+        for (i, ch) in rest[header_end..].char_indices() {
+            match ch {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = header_end + i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let body = &rest[header_end..end];
+        let reverts = body
+            .match_indices("revert ")
+            .map(|(i, _)| ident(&body[i + "revert ".len()..]))
+            .collect();
+        let entry =
+            name == "constructor" || header.contains("external") || header.contains("public");
+        functions.insert(
+            name,
+            Function {
+                entry,
+                reverts,
+                calls: called(body),
+            },
+        );
+        rest = &rest[end..];
+    }
+    let mut every = BTreeSet::new();
+    for (name, f) in functions.iter().filter(|(_, f)| f.entry) {
+        let mut stack: Vec<&str> = vec![name];
+        let mut visited = BTreeSet::new();
+        while let Some(g) = stack.pop() {
+            if !visited.insert(g) {
+                continue;
+            }
+            let Some(g) = functions.get(g) else { continue };
+            for e in &g.reverts {
+                every.insert(format!("{name} {e}"));
+            }
+            stack.extend(g.calls.iter().map(String::as_str));
+        }
+        let _ = f;
+    }
+    assert!(every.len() > 50, "the scan found only {every:#?}");
+    every
+}
+
+/// The Solidity error a revert names (`WrongPhase`), by the contract's ABI.
+fn revert_name(data: &[u8]) -> String {
+    use alloy_sol_types::SolInterface;
+    use diversity::evm::abi::IDiversity as sol;
+    match sol::IDiversityErrors::abi_decode(data) {
+        Ok(e) => format!("{e:?}")
+            .chars()
+            .take_while(|c| c.is_alphanumeric())
+            .collect(),
+        Err(_) => format!("undecodable revert of {} bytes", data.len()),
+    }
+}
+
+/// The constructor refuses every invalid parameter set with the error `Params::validate`
+/// gives (§3): both sides name the same problem with the same values. Every `ParamsError`
+/// variant is reached.
+#[test]
+fn an_invalid_deployment_is_refused_alike() {
+    use diversity::protocol::params::{
+        MAX_AMOUNT_WEI, MAX_GAS_RATE_WEI, MAX_PRICE_WEI_PER_WH, MAX_PROSUMERS, MAX_SLOTS_PER_WINDOW,
+    };
+    let good = grid(0).params;
+    type Break = fn(&mut Params);
+    let cases: Vec<(&str, Break)> = vec![
+        ("no prosumers", |p| {
+            p.nodes.clear();
+            p.meters.clear();
+            p.wallets.clear();
+            p.deposits.clear();
+        }),
+        ("too many prosumers", |p| {
+            let n = MAX_PROSUMERS + 1;
+            let a = |base: u8, i: usize| {
+                let mut b = [base; 20];
+                b[19] = i as u8;
+                Address::new(b)
+            };
+            p.nodes = (0..n).map(|i| a(0x31, i)).collect();
+            p.meters = (0..n).map(|i| a(0x32, i)).collect();
+            p.wallets = (0..n).map(|i| a(0x33, i)).collect();
+            p.deposits = vec![1; n];
+        }),
+        ("a meter missing", |p| {
+            p.meters.pop();
+        }),
+        ("a zero node", |p| p.nodes[1] = Address::ZERO),
+        ("a zero meter", |p| p.meters[2] = Address::ZERO),
+        ("a zero wallet", |p| p.wallets[0] = Address::ZERO),
+        ("a zero dust recipient", |p| {
+            p.dust_recipient = Address::ZERO
+        }),
+        ("a node twice", |p| p.nodes[2] = p.nodes[0]),
+        ("a meter twice", |p| p.meters[1] = p.meters[0]),
+        ("a wallet twice", |p| p.wallets[2] = p.wallets[1]),
+        ("zero slot_secs", |p| p.slot_secs = 0),
+        ("zero slots_per_window", |p| p.slots_per_window = 0),
+        ("zero windows", |p| p.windows = 0),
+        ("zero dispute_period", |p| p.dispute_period = 0),
+        ("zero slash_period", |p| p.slash_period = 0),
+        ("zero sign_period", |p| p.sign_period = 0),
+        ("too many slots", |p| {
+            p.slots_per_window = MAX_SLOTS_PER_WINDOW + 1
+        }),
+        ("too high a price", |p| {
+            p.price_wei_per_wh = MAX_PRICE_WEI_PER_WH + 1
+        }),
+        ("too large a bond", |p| p.bond = MAX_AMOUNT_WEI + 1),
+        ("too large a dispute bond", |p| {
+            p.dispute_bond = MAX_AMOUNT_WEI + 1
+        }),
+        ("too high a gas rate", |p| {
+            p.gas_rate_wei = MAX_GAS_RATE_WEI + 1
+        }),
+        ("too large a deposit", |p| {
+            p.deposits[1] = MAX_AMOUNT_WEI + 1
+        }),
+        ("a dispute period no longer than collection", |p| {
+            p.dispute_period = p.collect_period
+        }),
+        ("too small a dispute bond", |p| p.dispute_bond = 1),
+        ("a timeline past 64-bit time", |p| {
+            p.start = u64::MAX - 1_000
+        }),
+    ];
+    let mut variants = std::collections::BTreeSet::new();
+    for (what, break_it) in cases {
+        let mut p = good.clone();
+        break_it(&mut p);
+        let want = p.validate().expect_err(what);
+        assert_eq!(
+            Contract::open(p.clone(), Secp256k1::new()).err(),
+            Some(want.clone()),
+            "{what}: the reference contract opens as validate says"
+        );
+        let got = SolidityContract::deploy(Hardfork::Prague, &p).err();
+        assert_eq!(got, Some(EvmError::Params(want.clone())), "{what}");
+        variants.insert(
+            format!("{want:?}")
+                .chars()
+                .take_while(|c| c.is_alphanumeric())
+                .collect::<String>(),
+        );
+    }
+    assert_eq!(
+        variants.len(),
+        10,
+        "every ParamsError variant: {variants:?}"
+    );
+    assert!(SolidityContract::deploy(Hardfork::Prague, &good).is_ok());
+}
+
+/// The hardened variant keeps only a pending result's hash, so `finalizePending` takes the
+/// result again: any other result, once the challenge period is over, is refused with
+/// `PendingMismatch` and changes nothing; the submitted one is then final (spec §7.9). The
+/// adapter always resends the remembered result, so only this test sends another.
+#[test]
+fn a_pending_result_is_finalized_only_as_submitted() {
+    use alloy_sol_types::{SolCall, SolInterface};
+    use diversity::evm::abi::IDiversity as sol;
+    use diversity::evm::solidity::to_sol_result;
+    let mut pair = Pair::new(2_000, Hardfork::Osaka);
+    let mut ops = funded_prefix();
+    ops.extend([Op::ToWindowEnd, Op::Advance(2)]);
+    ops.push(Op::Submit(Who(0), Cert::Honest, Amount::Exact));
+    for op in &ops {
+        pair.apply(op);
+    }
+    assert_eq!(
+        pair.outcomes.get("submitWindow ok"),
+        Some(&1),
+        "{:?}",
+        pair.outcomes
+    );
+    let (pending, _, _) = pair.honest(0);
+    pair.now += 2_000;
+    type Tamper = fn(&mut WindowResult);
+    let tampered: [(&str, Tamper); 4] = [
+        ("more produced", |r| r.produced[0] += 1),
+        ("totals moved between prosumers", |r| {
+            r.consumed[1] -= 1;
+            r.consumed[2] += 1;
+        }),
+        ("another root", |r| r.readings_root = B256::repeat_byte(7)),
+        ("another link", |r| r.prev_hash = B256::repeat_byte(8)),
+    ];
+    let contract = pair.solidity.address();
+    for (what, tamper) in tampered {
+        let mut r = pending.clone();
+        tamper(&mut r);
+        let data = sol::finalizePendingCall {
+            result: to_sol_result(&r),
+        }
+        .abi_encode();
+        let now = pair.now;
+        pair.solidity.evm().set_time(now);
+        let receipt = pair
+            .solidity
+            .evm()
+            .call(pair.g.stranger, contract, diversity::U256::ZERO, data)
+            .unwrap();
+        assert!(!receipt.success, "{what}: finalised");
+        assert!(
+            matches!(
+                sol::IDiversityErrors::abi_decode(&receipt.output),
+                Ok(sol::IDiversityErrors::PendingMismatch(_))
+            ),
+            "{what}: {}",
+            revert_name(&receipt.output)
+        );
+        pair.compare_state(what);
+    }
+    pair.apply(&Op::FinalizePending(0));
+    assert_eq!(
+        pair.outcomes.get("finalizePending ok"),
+        Some(&1),
+        "{:?}",
+        pair.outcomes
+    );
+    assert_eq!(pair.reference.next_window(), 1);
 }
 
 /// Cases per run: bounded by default, `DIVERSITY_DEEP=1` for the deep tier.
@@ -921,7 +1520,7 @@ fn cases() -> u32 {
     if std::env::var_os("DIVERSITY_DEEP").is_some() {
         2_000
     } else {
-        128
+        256
     }
 }
 
@@ -946,7 +1545,7 @@ fn a_whole_life_agrees_on_every_hardfork() {
             // Window 1: two nodes slashed; the last unslashed node's signature certifies.
             Op::Inconsistency(Proof::Honest(0)),
             Op::Inconsistency(Proof::Lie(2)),
-            Op::Equivocation(1, false),
+            Op::Equivocation(1, Twin::Differs),
             Op::Advance(5),
             Op::Submit(Who(0), Cert::EvenSlashed, Amount::Exact),
             Op::Submit(Who(0), Cert::Honest, Amount::Exact),
@@ -1082,6 +1681,51 @@ fn a_reentrant_wallet_is_paid_once() {
         decode_revert(&inner),
         Ok(diversity::protocol::contract::ContractError::NothingToWithdraw(wallet))
     );
+}
+
+/// A wallet that is a contract refusing every payment: its withdrawal reverts whole with
+/// `TransferFailed`, and its entitlement stays, to be withdrawn by nobody else (spec §7.8).
+#[test]
+fn a_wallet_that_refuses_payment_keeps_its_entitlement() {
+    use alloy_sol_types::{SolCall, SolInterface, SolValue};
+    use diversity::evm::abi::IDiversity as sol;
+    use diversity::evm::abi::IReentrantWallet as W;
+    use diversity::evm::artifacts;
+    use diversity::U256;
+
+    let owner = Address::repeat_byte(0xac);
+    let wallet = owner.create(0);
+    let mut g = grid(0);
+    g.params.wallets[0] = wallet;
+    let mut c = SolidityContract::deploy(Hardfork::Prague, &g.params).unwrap();
+    let target = c.address();
+    let mut init = artifacts::bytecode(Hardfork::Prague, "RefusingWallet");
+    init.extend((target,).abi_encode_params());
+    let evm = c.evm();
+    assert_eq!(evm.deploy(owner, init).unwrap().created, Some(wallet));
+    let deposit = g.params.deposits[0];
+    evm.fund(owner, U256::from(deposit));
+    evm.set_time(START - 1);
+    let call = |evm: &mut diversity::evm::Evm, to, value, data| {
+        evm.call(owner, to, U256::from(value), data).unwrap()
+    };
+    assert!(call(evm, wallet, deposit, W::depositCall {}.abi_encode()).success);
+    evm.set_time(START);
+    assert!(call(evm, target, 0, sol::abortCall {}.abi_encode()).success);
+    let addresses = [wallet, g.params.wallets[1], g.stranger];
+    let before = c.state(&addresses);
+    let r = call(c.evm(), wallet, 0, W::withdrawCall {}.abi_encode());
+    assert!(!r.success, "the withdrawal cannot pay");
+    assert!(
+        matches!(
+            sol::IDiversityErrors::abi_decode(&r.output),
+            Ok(sol::IDiversityErrors::TransferFailed(_))
+        ),
+        "{}",
+        revert_name(&r.output)
+    );
+    assert_eq!(c.state(&addresses), before, "nothing changed");
+    assert_eq!(c.ether(), deposit, "the refund is still held");
 }
 
 /// A proof longer than one chunk (the largest deciding set of 24 prosumers, 48 readings, 2

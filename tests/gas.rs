@@ -236,3 +236,69 @@ fn a_window_with_an_absent_node_costs_less_than_twice_the_fast_path() {
         a.fast_path
     ));
 }
+
+/// The figures the README and docs/gas.md quote are the measured ones, at the price
+/// calibrated on the paper's RDA figure: a change of gas or of the calibration that leaves
+/// the prose behind fails here (review part 4).
+#[test]
+fn the_quoted_usd_figures_are_the_measured_ones() {
+    use diversity::evm::gas::price::Price;
+    let data = Dataset::embedded();
+    let year =
+        |s| logging::run(s, Variant::Store, Hardfork::Prague, &data.consumption).gas_per_year;
+    let (rda, sat, sa) = (year(Strategy::Rda), year(Strategy::Sat), year(Strategy::Sa));
+    let price = Price::may_2022_calibrated(rda);
+    let usd = |gas| price.usd(gas);
+    assert!((usd(rda) - 54_690.0).abs() < 0.005, "{}", usd(rda));
+    let sat_usd = thousands(usd(sat).round() as u64);
+    let sa_usd = format!("{:.2}", usd(sa));
+    let (store_rda_sa, store_sat_sa) = (
+        thousands((rda as f64 / sa as f64).round() as u64),
+        thousands((sat as f64 / sa as f64).round() as u64),
+    );
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    // Prose is compared with its line breaks as spaces, table rows line by line.
+    let read = |f: &str| std::fs::read_to_string(format!("{root}/{f}")).unwrap();
+    let (readme, gas_md) = (read("README.md").replace('\n', " "), read("docs/gas.md"));
+    let gas_prose = gas_md.replace('\n', " ");
+    let quoted = format!("SAT costs {sat_usd} USD and SA {sa_usd} USD");
+    assert!(readme.contains(&quoted), "README.md should say `{quoted}`");
+    let quoted = format!("SAT costs {sat_usd} USD (paper 5,455) and SA {sa_usd} USD");
+    assert!(
+        gas_prose.contains(&quoted),
+        "docs/gas.md should say `{quoted}`"
+    );
+    let quoted = format!("RDA/SA = **{store_rda_sa}**, SAT/SA = **{store_sat_sa}**");
+    assert!(
+        gas_prose.contains(&quoted),
+        "docs/gas.md should say `{quoted}`"
+    );
+    for (name, gas) in [("RDA store", rda), ("SAT store", sat), ("SA store", sa)] {
+        let row = format!("| {} | {} |", thousands(gas), thousands_2(usd(gas)));
+        assert!(
+            gas_md
+                .lines()
+                .any(|l| l.starts_with(&format!("| {name} |")) && l.contains(&row)),
+            "docs/gas.md's {name} row should contain `{row}`"
+        );
+    }
+}
+
+/// 1234567 → "1,234,567".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// 54690.004 → "54,690.00".
+fn thousands_2(x: f64) -> String {
+    let cents = (x * 100.0).round() as u64;
+    format!("{}.{:02}", thousands(cents / 100), cents % 100)
+}

@@ -177,6 +177,8 @@ mod tests {
                 "SatEvent",
                 "SaStore",
                 "SaEvent",
+                "ReentrantWallet",
+                "RefusingWallet",
             ] {
                 assert!(!bytecode(h, name).is_empty(), "{name} for {h}");
                 // EIP-170: deployed code of at most 24,576 bytes.

@@ -16,7 +16,7 @@ use super::{artifacts, Evm, Hardfork, InvalidTx, Receipt, CHAIN_ID};
 use crate::protocol::bonds::Loser;
 use crate::protocol::contract::{Call, ContractError, Event, Path, Phase, SlashReason, Tx};
 use crate::protocol::crypto::{Signature65, SignatureError};
-use crate::protocol::params::Params;
+use crate::protocol::params::{Params, ParamsError};
 use crate::protocol::reading_set::ReadingError;
 use crate::protocol::types::{SignedReading, SignedResult, WindowResult};
 
@@ -169,6 +169,9 @@ pub enum EvmError {
     /// One of the reference contract's errors, decoded from the revert data.
     #[error("{0}")]
     Contract(ContractError),
+    /// The constructor refused the parameters, as `Params::validate` does (§3).
+    #[error("{0}")]
+    Params(ParamsError),
     /// An error of the EVM's own shape (§7.9) or an undecodable revert or halt.
     #[error("{0}")]
     Other(String),
@@ -231,7 +234,10 @@ impl SolidityContract {
         init.extend((to_sol_params(params),).abi_encode_params());
         let r = evm.deploy(DEPLOYER, init.clone()).map_err(invalid)?;
         if !r.success {
-            return Err(decode_failure(&r));
+            return Err(match decode_params_error(&r.output) {
+                Some(e) => EvmError::Params(e),
+                None => decode_failure(&r),
+            });
         }
         let (block, timestamp) = (evm.block_number(), evm.timestamp());
         let address = r.created.expect("a successful creation has an address");
@@ -983,6 +989,68 @@ pub fn decode_revert(data: &[u8]) -> Result<ContractError, String> {
         S::SlashPeriodRunning(e) => C::SlashPeriodRunning { until: e.until },
         S::NothingToWithdraw(e) => C::NothingToWithdraw(e.who),
         other => return Err(format!("{other:?} has no reference counterpart")),
+    })
+}
+
+/// A constructor's revert → the `ParamsError` that `Params::validate` gives for the same
+/// parameters; `None` for any other revert.
+pub fn decode_params_error(data: &[u8]) -> Option<ParamsError> {
+    use sol::IDiversityErrors as S;
+    use ParamsError as P;
+    // The names the contract reports are the Rust side's `&'static str`s.
+    const NAMES: [&str; 15] = [
+        "node",
+        "meter",
+        "wallet",
+        "dust recipient",
+        "slot_secs",
+        "slots_per_window",
+        "windows",
+        "dispute_period",
+        "slash_period",
+        "sign_period",
+        "price_wei_per_wh",
+        "bond",
+        "dispute_bond",
+        "gas_rate_wei",
+        "deposit",
+    ];
+    let name = |s: &str| NAMES.into_iter().find(|n| *n == s);
+    let small = |v: U256| u128::try_from(v).ok();
+    Some(match S::abi_decode(data).ok()? {
+        S::NoProsumers(_) => P::NoProsumers,
+        S::TooManyProsumers(e) => P::TooManyProsumers(e.n.try_into().ok()?),
+        S::LengthMismatch(e) => P::LengthMismatch {
+            nodes: e.nodes.try_into().ok()?,
+            meters: e.meters.try_into().ok()?,
+            wallets: e.wallets.try_into().ok()?,
+            deposits: e.deposits.try_into().ok()?,
+        },
+        S::ZeroAddress(e) => P::ZeroAddress {
+            role: name(&e.role)?,
+            address: e.who,
+        },
+        S::DuplicateAddress(e) => P::DuplicateAddress {
+            role: name(&e.role)?,
+            address: e.who,
+        },
+        S::ZeroParam(e) => P::Zero(name(&e.name)?),
+        S::TooLarge(e) => P::TooLarge {
+            name: name(&e.name)?,
+            value: small(e.value)?,
+            limit: small(e.limit)?,
+        },
+        S::DisputeTooShort(e) => P::DisputeTooShort {
+            dispute: e.dispute,
+            collect: e.collect,
+        },
+        S::TimeOverflow(_) => P::TimeOverflow,
+        S::DisputeBondTooSmall(e) => P::DisputeBondTooSmall {
+            bond: small(e.bond)?,
+            needed: small(e.needed)?,
+            gas: e.gas.try_into().ok()?,
+        },
+        _ => return None,
     })
 }
 
