@@ -18,6 +18,8 @@
 //! Failures are persisted in `tests/model_based.regressions` (committed) and replayed first;
 //! each shrunk failure found so far is frozen below as a `regression_…` test.
 
+#[path = "support/frozen.rs"]
+mod frozen;
 #[path = "support/walk.rs"]
 mod walk;
 
@@ -137,164 +139,72 @@ fn solidity_contract_follows_the_model_hardened() {
     );
 }
 
-/// A frozen walk: the shrunk picks that caught a planted bug (`tests/model_based_mutants.rs`),
-/// replayed on the real implementation with the Solidity contract. It must pass, and it must
-/// still reach the step that exposed the bug.
-fn frozen(picks: &[u16], step: usize, action: &str) {
-    let picks: Vec<Pick> = picks.iter().map(|p| Pick(*p)).collect();
-    let w =
-        walk(&three_prosumers(), Some(Hardfork::Prague), &picks).unwrap_or_else(|e| panic!("{e}"));
-    let taken = w
-        .trace
-        .get(step)
-        .unwrap_or_else(|| panic!("only {} steps: {:#?}", w.trace.len(), w.trace));
-    assert!(
-        taken.starts_with(action),
-        "step {step} is {taken:?}, not {action:?}"
-    );
+/// A frozen walk (`tests/support/frozen.rs`): the shrunk picks that caught a planted bug,
+/// replayed on the real implementation, must pass; `tests/model_based_mutants.rs` replays the
+/// same picks with the mutant and requires the failure.
+fn replay_frozen(mutant: &str) {
+    let f = frozen::frozen(mutant);
+    let picks: Vec<Pick> = f.picks.iter().map(|p| Pick(*p)).collect();
+    let w = walk(&(f.config)(), f.evm, &picks).unwrap_or_else(|e| panic!("{mutant}: {e}"));
+    assert!(!w.trace.is_empty(), "{mutant}: the walk took no step");
 }
 
 #[test]
 fn regression_accept_missing_signature() {
-    frozen(
-        &[
-            20323, 0, 0, 28386, 3659, 30604, 18950, 772, 20850, 0, 16483, 9661, 8855, 57688, 64149,
-            14441, 54941, 39077, 23112, 47153, 57614, 49568, 36552, 39176, 40072, 21543, 59058,
-            27643, 25133, 8495, 148, 29377, 23329, 20448, 5914, 9850, 180, 27685, 11781, 33814,
-            2114, 26832, 53042, 60300, 10992, 52070, 27300, 59315, 19796, 828, 23088, 58925, 38705,
-            17733, 4310, 25700, 4654, 62130, 47940, 44959, 28899, 14233, 41888, 32439, 8832, 58663,
-            5874,
-        ],
-        66,
-        // The bug changes which results count as certificates, so the real walk takes other
-        // actions before this step: only that it passes is checked.
-        "",
-    );
+    replay_frozen("accept-missing-signature");
 }
 
 #[test]
 fn regression_count_duplicate_reading() {
-    frozen(
-        &[
-            23837, 0, 0, 4967, 46875, 606, 0, 17931, 12714, 10567, 23165, 28726, 11482, 58028,
-            20868, 14554, 16634, 8087, 58430, 6800, 27592, 23835, 8764, 7424, 27703, 17771, 12497,
-            24575, 19503, 64099, 40072, 0, 0,
-        ],
-        30,
-        // The bug changes the nodes' own sets, so the real walk takes other actions before
-        // this step: only that it passes is checked.
-        "",
-    );
+    replay_frozen("count-duplicate-reading");
 }
 
 #[test]
 fn regression_pay_beyond_balance() {
-    frozen(
-        &[
-            12637, 0, 0, 10110, 28366, 44426, 48082, 8017, 20583, 31188, 1135, 56790, 30758, 40114,
-            7347, 10906, 17497, 9961, 51712, 25237, 25997, 60087, 8896, 14858, 48180, 0, 29949,
-            16614, 0, 2, 42342, 7845, 28335, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        ],
-        32,
-        "byzantine node 0: SubmitCertificate",
-    );
+    replay_frozen("pay-beyond-balance");
 }
 
 #[test]
 fn regression_honest_signs_twice() {
-    frozen(
-        &[
-            12637, 0, 0, 84, 4720, 11830, 21270, 1066, 39867, 8142, 8203, 51509, 9359, 1611, 5958,
-            64027, 40102, 44055, 4770, 0, 22090, 18461, 5423, 29261, 0, 0, 18677, 0, 3064, 14899,
-            17224, 25511, 246, 5270, 25090, 8775, 3344, 58244,
-        ],
-        37,
-        "tick",
-    );
+    replay_frozen("honest-signs-twice");
 }
 
 #[test]
 fn regression_finalize_dispute_early() {
-    frozen(
-        &[
-            23837, 0, 0, 5287, 7776, 4448, 28292, 378, 12002, 0, 899, 57690, 51112, 35279, 57532,
-            5263, 12325, 28863, 14554, 18759, 35422, 6083, 10630, 57647, 625, 2807, 5049, 36190,
-            49834, 2831, 11334, 0, 0, 983, 0, 40223, 17281, 1473, 30238, 0, 6291, 11971, 0, 1759,
-            20425, 1385, 7955, 48670, 26771, 55908, 18773, 12477, 42408, 37667, 45631, 50129, 6800,
-            52250, 2530, 25078, 44892, 25855, 9976, 20340, 60289, 32914, 19503, 39423, 15498,
-            21021, 63325, 18496,
-        ],
-        66,
-        "byzantine node 0: Finalize",
-    );
+    replay_frozen("finalize-dispute-early");
 }
 
 #[test]
 fn regression_accept_high_s() {
-    frozen(
-        &[
-            23837, 0, 0, 952, 632, 13, 3412, 0, 25409, 52211, 17529, 37637, 19157, 12830, 23498,
-            33785, 54416, 24053, 51335, 14566, 38636, 48884, 20034, 60452, 29234, 6668, 35852,
-            14166, 1328, 56565, 260, 51904, 600, 32003, 7613, 2490, 40327, 7050, 4062, 51607,
-            35896, 48847, 7419, 51493, 18833, 14563, 6905, 5445, 41016, 53076, 20042, 40357,
-        ],
-        51,
-        "byzantine node 0: AddMalleated",
-    );
+    replay_frozen("accept-high-s");
 }
 
 #[test]
 fn regression_skip_root_check() {
-    frozen(
-        &[
-            23837, 0, 0, 321, 12245, 847, 7799, 46991, 7753, 7680, 55908, 2313, 15333, 44552,
-            57388, 649, 17552, 18011, 25855, 36093,
-        ],
-        19,
-        "byzantine node 0: Accuse",
-    );
+    replay_frozen("skip-root-check");
+}
+
+#[test]
+fn regression_equivocation_favours_owner() {
+    replay_frozen("equivocation-favours-owner");
 }
 
 #[test]
 fn regression_partial_final_at_once() {
-    frozen(
-        &[
-            23837, 0, 0, 0, 0, 0, 8, 0, 5102, 0, 56577, 16524, 19423, 19598, 36904, 24544, 20440,
-            5421, 6, 53797, 5192, 12477, 376, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 0, 0, 0, 1658, 3774, 20042, 24839, 40357, 31436, 52250, 44892, 26775, 43929,
-            25855, 45835, 20340, 13471, 60289, 28341, 19503, 39423, 36096, 21021, 11620, 24820,
-            40120, 63325, 18496,
-        ],
-        22,
-        "include submitWindow",
-    );
+    replay_frozen("partial-final-at-once");
 }
 
 #[test]
 fn regression_challenger_always_wins() {
-    frozen(
-        &[
-            8107, 0, 0, 26429, 10274, 12766, 38812, 13439, 44131, 328, 28442, 43490, 64375, 18734,
-            63488, 14405, 6368, 30188, 38950, 15669, 7177, 50585, 24998, 16062, 4313, 6265, 37719,
-            58064, 50355, 9695, 16290, 10904, 1991, 5306, 3616, 7318, 48362, 508, 32936, 7837,
-            11563, 26, 29236, 44464, 21111, 23734, 20835, 40461, 38479, 46052, 41821, 48724, 22050,
-            32418, 55530, 21760, 24904,
-        ],
-        56,
-        "include finalizeDispute",
-    );
+    replay_frozen("challenger-always-wins");
 }
 
 #[test]
 fn regression_slashed_signer_counts() {
-    frozen(
-        &[
-            12637, 0, 0, 350, 763, 29341, 3810, 50785, 359, 60084, 7906, 2571, 18557, 7688, 27130,
-            24210, 31519, 55295, 42223, 5673, 49822, 48698, 35334, 13738, 11333, 3810, 31562,
-            19069, 11737, 24725, 10237, 22625, 21080, 42905, 4480, 5676, 32783, 8039, 12048, 0, 0,
-            0, 0,
-        ],
-        38,
-        "byzantine node 0: SubmitCertificate",
-    );
+    replay_frozen("slashed-signer-counts");
+}
+
+#[test]
+fn regression_escape_needs_a_node() {
+    replay_frozen("escape-needs-a-node");
 }

@@ -37,8 +37,19 @@ fn simulation_report_text() {
     let report = simulation::run(&scenario(), &mut |_, _| {}).expect("the scenario runs");
     assert!(report.success(), "{}", report.to_text());
     // What the snapshot pins is not zero: both windows trade, sellers are paid.
-    assert!(report.windows.iter().all(|w| w.matched_wh > 0), "{}", report.to_text());
-    assert!(report.prosumers.iter().filter(|p| p.received_wei > 0).count() >= 1);
+    assert!(
+        report.windows.iter().all(|w| w.matched_wh > 0),
+        "{}",
+        report.to_text()
+    );
+    assert!(
+        report
+            .prosumers
+            .iter()
+            .filter(|p| p.received_wei > 0)
+            .count()
+            >= 1
+    );
     assert!(report.prosumers.iter().filter(|p| p.paid_wei > 0).count() >= 2);
     insta::assert_snapshot!(report.to_text());
 }

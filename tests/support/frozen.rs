@@ -1,0 +1,178 @@
+//! The shrunk walks that caught each planted bug, as `tests/model_based_mutants.rs` prints
+//! them, frozen as named regressions: `tests/model_based.rs` replays each on the real
+//! implementation (it must pass), `tests/model_based_mutants.rs` with its mutant in force (it
+//! must fail at the same step, with the same action, by the check pinned for the mutant).
+//! Refresh after a deliberate change from that test's `--nocapture` output.
+
+#![allow(dead_code)]
+
+use diversity::evm::Hardfork;
+use diversity_model::protocol::ModelConfig;
+
+pub struct Frozen {
+    pub mutant: &'static str,
+    /// The walks' configuration and EVM, as the mutant test found it.
+    pub config: fn() -> ModelConfig,
+    pub evm: Option<Hardfork>,
+    pub picks: &'static [u16],
+    /// The step that exposed the bug, and how its action starts.
+    pub step: usize,
+    pub action: &'static str,
+}
+
+pub fn frozen(mutant: &str) -> &'static Frozen {
+    FROZEN
+        .iter()
+        .find(|f| f.mutant == mutant)
+        .unwrap_or_else(|| panic!("no frozen walk for {mutant}"))
+}
+
+pub const FROZEN: [Frozen; 12] = [
+    Frozen {
+        mutant: "accept-missing-signature",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[
+            23837, 0, 0, 0, 0, 15327, 2979, 35794, 0, 27628, 6366, 37376, 11250, 21021, 1542,
+            14514, 33280, 7496, 934, 2436,
+        ],
+        step: 19,
+        action: "byzantine node 0: SubmitCertificate",
+    },
+    Frozen {
+        mutant: "count-duplicate-reading",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[
+            23837, 0, 0, 8113, 3218, 13650, 3515, 7569, 17798, 0, 56840, 45597, 18014, 23050, 6204,
+            267, 16309, 41320, 4665, 38214, 14884, 10189, 3736, 48233, 19957, 37667, 7847, 49934,
+            43449, 18059, 43185, 54331, 50210, 36096, 20472, 9307, 0, 0, 0, 0,
+        ],
+        step: 35,
+        action: "include reportInconsistency from Node(1",
+    },
+    Frozen {
+        mutant: "pay-beyond-balance",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[
+            4057, 0, 0, 52367, 48676, 10075, 32998, 6407, 7318, 18976, 7332, 10583, 9320, 43197,
+            37879, 13087, 17430, 24158, 30478, 2421, 5049, 13180, 23200, 36688, 36111, 19998,
+            58824, 1009, 42008, 5439, 11695, 18897, 9756, 1860, 40997, 3263, 10088, 5438, 15192,
+            24738, 938, 6276, 602, 4784, 1173, 9946, 2017, 38336, 30997, 12991, 32307, 19525,
+            59191, 51349,
+        ],
+        step: 53,
+        action: "include finalizeDispute from Node(2",
+    },
+    Frozen {
+        mutant: "honest-signs-twice",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[
+            12637, 0, 0, 84, 4720, 11830, 21270, 1066, 39867, 8142, 8203, 51509, 9359, 1611, 5958,
+            64027, 40102, 44055, 4770, 0, 22090, 18461, 5423, 29261, 0, 0, 18677, 0, 3064, 14899,
+            17224, 25511, 246, 5270, 25090, 8775, 3344, 58244,
+        ],
+        step: 37,
+        action: "tick",
+    },
+    Frozen {
+        mutant: "finalize-dispute-early",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[
+            23837, 0, 0, 5287, 7776, 4448, 28292, 378, 12002, 0, 899, 57690, 51112, 35279, 57532,
+            5263, 12325, 28863, 14554, 18759, 35422, 6083, 10630, 57647, 625, 2807, 5049, 36190,
+            49834, 2831, 11334, 0, 0, 983, 0, 40223, 17281, 1473, 30238, 0, 6291, 11971, 0, 1759,
+            20425, 1385, 7955, 48670, 26771, 55908, 18773, 12477, 42408, 37667, 45631, 50129, 6800,
+            52250, 2530, 25078, 44892, 25855, 9976, 20340, 60289, 32914, 19503, 39423, 15498,
+            21021, 63325, 18496,
+        ],
+        step: 66,
+        action: "byzantine node 0: Finalize",
+    },
+    Frozen {
+        mutant: "accept-high-s",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[
+            23837, 0, 0, 952, 632, 13, 3412, 0, 25409, 52211, 17529, 37637, 19157, 12830, 23498,
+            33785, 54416, 24053, 51335, 14566, 38636, 48884, 20034, 60452, 29234, 6668, 35852,
+            14166, 1328, 56565, 260, 51904, 600, 32003, 7613, 2490, 40327, 7050, 4062, 51607,
+            35896, 48847, 7419, 51493, 18833, 14563, 6905, 5445, 41016, 53076, 20042, 40357,
+        ],
+        step: 51,
+        action: "byzantine node 0: AddMalleated",
+    },
+    Frozen {
+        mutant: "skip-root-check",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[
+            23837, 0, 0, 8, 21205, 29070, 25280, 20755, 8654, 0, 19831, 0, 0, 0, 35203, 0, 10088,
+            2568, 3, 92, 402, 2, 2, 1007, 0, 91, 31741, 29684, 18892,
+        ],
+        step: 28,
+        action: "byzantine node 0: Accuse",
+    },
+    Frozen {
+        mutant: "equivocation-favours-owner",
+        config: super::walk::four_prosumers_hardened,
+        evm: Some(Hardfork::Osaka),
+        picks: &[
+            1, 3115, 0, 0, 21400, 26858, 1090, 4992, 8400, 40248, 48328, 1650, 27361, 12750, 539,
+            7802, 1170, 34996,
+        ],
+        step: 17,
+        action: "byzantine node 1: Accuse",
+    },
+    Frozen {
+        mutant: "partial-final-at-once",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[
+            23837, 0, 0, 0, 0, 0, 8, 0, 5102, 0, 56577, 16524, 19423, 19598, 36904, 24544, 20440,
+            5421, 6, 53797, 5192, 12477, 376, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 1658, 3774, 20042, 24839, 40357, 31436, 52250, 44892, 26775, 43929,
+            25855, 45835, 20340, 13471, 60289, 28341, 19503, 39423, 36096, 21021, 11620, 24820,
+            40120, 63325, 18496,
+        ],
+        step: 22,
+        action: "include submitWindow from Node(2",
+    },
+    Frozen {
+        mutant: "challenger-always-wins",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[
+            8107, 0, 0, 26429, 10274, 12766, 38812, 13439, 44131, 328, 28442, 43490, 64375, 18734,
+            63488, 14405, 6368, 30188, 38950, 15669, 7177, 50585, 24998, 16062, 4313, 6265, 37719,
+            58064, 50355, 9695, 16290, 10904, 1991, 5306, 3616, 7318, 48362, 508, 32936, 7837,
+            11563, 26, 29236, 44464, 21111, 23734, 20835, 40461, 38479, 46052, 41821, 48724, 22050,
+            32418, 55530, 21760, 24904,
+        ],
+        step: 56,
+        action: "include finalizeDispute from Node(1",
+    },
+    Frozen {
+        mutant: "slashed-signer-counts",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[
+            12637, 0, 0, 350, 763, 29341, 3810, 50785, 359, 60055, 7906, 2571, 18557, 7688, 27129,
+            10870, 28583, 27269, 57465, 10567, 29124, 41953, 35334, 55054, 22626, 2982, 1, 12665,
+            27191, 15040, 0, 0, 0, 0, 355, 0, 0, 20173, 0, 0, 0, 0,
+        ],
+        step: 37,
+        action: "byzantine node 0: SubmitCertificate",
+    },
+    Frozen {
+        mutant: "escape-needs-a-node",
+        config: super::walk::no_live_node,
+        evm: Some(Hardfork::Prague),
+        picks: &[1, 7, 5495, 0, 0, 0, 0, 0, 0, 0, 0],
+        step: 10,
+        action: "include openDispute from Wallet(0",
+    },
+];
