@@ -80,7 +80,12 @@ fn nodes_and_reference_contract_keep_the_model_invariants() {
     let (reached, _) = explore(three_prosumers(), None, cases());
     assert_reached(
         &reached,
-        &["REACH-FAST-001", "REACH-DISPUTE-001", "REACH-SLASH-001"],
+        &[
+            "REACH-FAST-001",
+            "REACH-DISPUTE-001",
+            "REACH-SLASH-001",
+            "REACH-PRUNE-001",
+        ],
     );
 }
 
@@ -207,4 +212,19 @@ fn regression_slashed_signer_counts() {
 #[test]
 fn regression_escape_needs_a_node() {
     replay_frozen("escape-needs-a-node");
+}
+
+#[test]
+fn regression_prune_early() {
+    replay_frozen("prune-early");
+}
+
+#[test]
+fn regression_node_never_closes() {
+    replay_frozen("node-never-closes");
+}
+
+#[test]
+fn regression_abort_keeps_bonds() {
+    replay_frozen("abort-keeps-bonds");
 }

@@ -228,13 +228,20 @@ pub fn render_markdown(m: &Manifest) -> String {
     );
     let _ = writeln!(s, "|---|---|---|---:|");
     for mt in &m.mutants {
+        // A witness a mutant must leave unreached has no counterexample: the whole space is
+        // searched.
+        let steps = if mt.violates.starts_with("REACH-") {
+            "never reached (whole space)".to_string()
+        } else {
+            mt.steps.to_string()
+        };
         let _ = writeln!(
             s,
             "| `{}` | {} | {} | {} |",
             mt.mutant,
             command(&mt.config),
             mt.violates,
-            mt.steps
+            steps
         );
     }
     s

@@ -595,32 +595,39 @@ impl DiversityModel {
         (0..self.config.nodes).filter(|j| self.is_honest(*j))
     }
 
-    /// LIV-FINAL-001 bound `B(w)` of spec §12 with `Δ_inc = 0` (every transaction is
-    /// included before the next tick). A window starts signing at the first tick after the
-    /// previous one became final, hence `B(w−1) + 1`.
+    /// LIV-FINAL-001 bound `B(w)` of spec §12, exactly, with `Δ_inc = 0` (every transaction
+    /// is included before the next tick): `B(w) = max(T_end(w) + collect, B(w−1)) + S`. The
+    /// spec's bound for any `Δ_inc ≥ 0` follows.
     pub fn final_deadline(&self, w: u32) -> u64 {
         let p = &self.params;
         // A partial result waits one dispute period and a challenge of it takes another; in
         // the hardened variant a certificate waits the challenge period instead; nothing ends
         // a dispute early, so nothing adds a third (spec §12).
-        self.bound(w, p.sign_period + p.challenge_period + 2 * p.dispute_period)
+        self.bound(
+            w,
+            p.sign_period + p.challenge_period + 2 * p.dispute_period,
+            0,
+        )
     }
 
     /// LIV-ABSENT-001 bound: with every other node honest and in sync, window `w` is final
-    /// one dispute period after its signing deadline (the partial result's challenge period),
-    /// the first tick after the previous window is final at the latest.
+    /// one dispute period after its signing deadline (the partial result's challenge period).
+    /// Here the next window's partial result is sent at the first tick after the previous
+    /// window became final, hence `A(w−1) + 1`: the spec's `A(w)` with `Δ_inc` of one tick
+    /// (`max(a, b + 1) ≤ max(a, b) + 2·Δ_inc`) follows; with `A(w−1)` alone it does not hold
+    /// (measured: the absent-node configuration violates it).
     pub fn absent_deadline(&self, w: u32) -> u64 {
-        self.bound(w, self.params.sign_period + self.params.dispute_period)
+        self.bound(w, self.params.sign_period + self.params.dispute_period, 1)
     }
 
     /// The spec's recurrence for a finality bound (§12): `tail` after the later of the end
-    /// of `w`'s collect period and the first tick after `w − 1`'s bound.
-    fn bound(&self, w: u32, tail: u64) -> u64 {
+    /// of `w`'s collect period and `w − 1`'s bound plus `reaction` ticks.
+    fn bound(&self, w: u32, tail: u64, reaction: u64) -> u64 {
         let p = &self.params;
         let start = if w == 0 {
             p.window_end(0) + p.collect_period
         } else {
-            (p.window_end(w) + p.collect_period).max(self.bound(w - 1, tail) + 1)
+            (p.window_end(w) + p.collect_period).max(self.bound(w - 1, tail, reaction) + reaction)
         };
         start + tail
     }
@@ -781,9 +788,14 @@ impl DiversityModel {
     }
 
     /// LIV-ESCAPE-001 bound: without a live node, window `w` is final one dispute period
-    /// after its escape time (§7.4), the first tick after the previous window's at the latest.
+    /// after its escape time (§7.4), which is `sign + dispute` after the later of its collect
+    /// period's end and the previous window's finality.
     pub fn escape_deadline(&self, w: u32) -> u64 {
-        self.bound(w, self.params.sign_period + 2 * self.params.dispute_period)
+        self.bound(
+            w,
+            self.params.sign_period + 2 * self.params.dispute_period,
+            0,
+        )
     }
 
     /// INV-VETO-001: an accepted certificate or partial result carrying a slashed node's
@@ -1814,6 +1826,14 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
         }),
     ];
     let c = &model.config;
+    if !c.no_live_node {
+        // INV-PRUNE-001 is not vacuous: pruning happens (a `prune` that did nothing would
+        // keep the invariant true).
+        props.push(Property::sometimes(
+            "REACH-PRUNE-001 an honest node pruned a final window",
+            |m: &DiversityModel, s: &State| m.honest().any(|j| s.nodes[j].pruned_below() > 0),
+        ));
+    }
     let in_sync = c.synchronous && !c.lossy && c.meter_fault == MeterFault::None;
     let faultless = c.byzantine.is_empty() && in_sync;
     if !c.absent {

@@ -27,7 +27,7 @@ pub fn frozen(mutant: &str) -> &'static Frozen {
         .unwrap_or_else(|| panic!("no frozen walk for {mutant}"))
 }
 
-pub const FROZEN: [Frozen; 12] = [
+pub const FROZEN: [Frozen; 15] = [
     Frozen {
         mutant: "accept-missing-signature",
         config: super::walk::three_prosumers,
@@ -174,5 +174,39 @@ pub const FROZEN: [Frozen; 12] = [
         picks: &[1, 7, 5495, 0, 0, 0, 0, 0, 0, 0, 0],
         step: 10,
         action: "include openDispute from Wallet(0",
+    },
+    Frozen {
+        mutant: "prune-early",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[
+            23837, 0, 0, 34067, 432, 6947, 60289, 18146, 12497, 6670, 21719, 102, 5182, 40120,
+        ],
+        step: 13,
+        action: "tick",
+    },
+    Frozen {
+        mutant: "node-never-closes",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[
+            23837, 0, 0, 952, 632, 6669, 12112, 17537, 52208, 0, 54986, 26129, 21268, 12886, 17529,
+            44308, 20434, 7410, 48266, 14875, 62311, 13619, 46427, 11345, 860, 19073, 2376, 34419,
+            14948, 57690, 6956, 13547, 35564, 28677, 25804, 3778, 15655, 11250, 31112, 8861, 1802,
+            23478, 972, 11460, 38942, 38666, 4979, 56590, 24839, 15292, 44874, 54684, 55512, 8663,
+            61650, 47880, 18551, 55908, 15269, 17170, 20470, 22707, 32499, 52250, 2530, 44892,
+            26775, 44463, 20340, 6996, 13471, 43311, 50210, 21021, 34978, 33582, 33579, 18894,
+            18496, 2437, 45475, 25398, 9848, 48899,
+        ],
+        step: 83,
+        action: "tick",
+    },
+    Frozen {
+        mutant: "abort-keeps-bonds",
+        config: super::walk::three_prosumers,
+        evm: None,
+        picks: &[9524, 0],
+        step: 1,
+        action: "include abort from Node(1",
     },
 ];

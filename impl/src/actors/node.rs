@@ -637,6 +637,9 @@ impl<R: Recover> Node<R> {
             if chain
                 .last_final_at()
                 .is_some_and(|t| now >= t + p.slash_period)
+                && !crate::protocol::mutant::active(
+                    crate::protocol::mutant::Mutant::NodeNeverCloses,
+                )
             {
                 out.push(Output::Submit(Tx::Close));
             }
@@ -784,12 +787,22 @@ impl<R: Recover> Node<R> {
     /// §9 pruning (INV-PRUNE-001): a window's data is dropped once it is final and its
     /// slash period is over; nothing the node does later reads it.
     fn prune(&mut self, now: u64, chain: &Contract<R>) {
+        if crate::protocol::mutant::active(crate::protocol::mutant::Mutant::NodeNeverPrunes) {
+            return;
+        }
         let finals = chain.finals();
+        // §9: only once a window is final and the slash period is over can nothing about it
+        // be asked again.
         let slash = self.params.slash_period;
-        while finals
-            .get(self.pruned_below as usize)
-            .is_some_and(|f| now >= f.at + slash)
-        {
+        let early = crate::protocol::mutant::active(crate::protocol::mutant::Mutant::PruneEarly);
+        while if early {
+            self.pruned_below < self.params.windows
+                && now >= self.params.window_end(self.pruned_below) + slash
+        } else {
+            finals
+                .get(self.pruned_below as usize)
+                .is_some_and(|f| now >= f.at + slash)
+        } {
             if self.windows.remove(&self.pruned_below).is_some() {
                 self.stats.windows_pruned += 1;
             }

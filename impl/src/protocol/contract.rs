@@ -755,7 +755,9 @@ impl<R: Recover> Contract<R> {
             let wallet = self.params.wallets[i];
             let node = self.params.nodes[i];
             *self.owed.entry(wallet).or_default() += std::mem::take(&mut self.balances[i]);
-            *self.owed.entry(node).or_default() += std::mem::take(&mut self.bonds[i]);
+            if !crate::protocol::mutant::active(crate::protocol::mutant::Mutant::AbortKeepsBonds) {
+                *self.owed.entry(node).or_default() += std::mem::take(&mut self.bonds[i]);
+            }
         }
         self.owed.retain(|_, v| *v > 0);
         self.phase = Phase::Aborted;

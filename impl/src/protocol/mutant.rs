@@ -42,10 +42,21 @@ pub enum Mutant {
     /// An escape dispute may be opened by a node only (contract.rs): with no node live, the
     /// wallets cannot finish the windows and their funds stay locked.
     EscapeNeedsANode,
+    /// An honest node prunes a window a slash period after its end, final or not (node.rs):
+    /// it forgets the readings of a window still being settled.
+    PruneEarly,
+    /// An honest node never prunes (node.rs): INV-PRUNE-001 would hold trivially, which the
+    /// witness REACH-PRUNE-001 rules out.
+    NodeNeverPrunes,
+    /// An honest node never sends `close` once every window is final (node.rs): the funds
+    /// stay locked unless someone else closes.
+    NodeNeverCloses,
+    /// `abort` refunds the deposits but keeps the nodes' bonds (contract.rs).
+    AbortKeepsBonds,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 12] = [
+    pub const ALL: [Mutant; 16] = [
         Mutant::AcceptMissingSignature,
         Mutant::CountDuplicateReading,
         Mutant::PayBeyondBalance,
@@ -58,6 +69,10 @@ impl Mutant {
         Mutant::ChallengerAlwaysWins,
         Mutant::SlashedSignerCounts,
         Mutant::EscapeNeedsANode,
+        Mutant::PruneEarly,
+        Mutant::NodeNeverPrunes,
+        Mutant::NodeNeverCloses,
+        Mutant::AbortKeepsBonds,
     ];
 
     pub fn name(self) -> &'static str {
@@ -74,6 +89,10 @@ impl Mutant {
             Mutant::ChallengerAlwaysWins => "challenger-always-wins",
             Mutant::SlashedSignerCounts => "slashed-signer-counts",
             Mutant::EscapeNeedsANode => "escape-needs-a-node",
+            Mutant::PruneEarly => "prune-early",
+            Mutant::NodeNeverPrunes => "node-never-prunes",
+            Mutant::NodeNeverCloses => "node-never-closes",
+            Mutant::AbortKeepsBonds => "abort-keeps-bonds",
         }
     }
 

@@ -69,12 +69,13 @@ pub fn settle(produced: &[u64], consumed: &[u64], balances: &[u128], price: u128
             s.bought_wh[i] = e as u64;
             s.grid_import_wh[i] = (deficit[i] - e) as u64;
             // INV-FUNDS-003: a payment never exceeds the payer's balance.
+            let due = e * price;
             s.paid[i] = if crate::protocol::mutant::active(
                 crate::protocol::mutant::Mutant::PayBeyondBalance,
             ) {
-                e * price
+                due
             } else {
-                (e * price).min(balances[i])
+                due.min(balances[i])
             };
         }
         if surplus[i] > 0 {
@@ -85,12 +86,12 @@ pub fn settle(produced: &[u64], consumed: &[u64], balances: &[u128], price: u128
     }
     let pool: u128 = s.paid.iter().sum();
     let mut shared = 0u128;
-    if pool > 0 {
+    // Without a seller nothing is matched and nothing paid; with one, each seller's share
+    // is pro rata (a non-seller's surplus is 0, so its share is too).
+    if total_surplus > 0 {
         for i in 0..n {
-            if surplus[i] > 0 {
-                s.received[i] = mul_div(pool, surplus[i], total_surplus);
-                shared += s.received[i];
-            }
+            s.received[i] = mul_div(pool, surplus[i], total_surplus);
+            shared += s.received[i];
         }
     }
     // INV-FUNDS-002: what rounding leaves goes to the dust account, so Σpaid = Σreceived + dust.

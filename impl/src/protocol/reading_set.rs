@@ -506,6 +506,36 @@ mod tests {
         s
     }
 
+    /// The node's reconciliation helpers (§6.3): what is held, by exact signed reading, by
+    /// leaf and by slot, and emptiness of the set and of its deciding set.
+    #[test]
+    fn membership_by_reading_leaf_and_slot() {
+        let (_, d, keys) = setup();
+        let empty = ReadingSet::new(0, 2);
+        assert!(empty.is_empty() && empty.deciding().is_empty());
+        let a = sign_reading(&keys[0], &d, reading(&keys[0], 1, 5, 2));
+        let twin = SignedReading {
+            reading: a.reading,
+            signature: keys[0].sign_with_nonce_data(&d.reading_digest(&a.reading), [3; 32]),
+        };
+        let other_meter = sign_reading(&keys[1], &d, reading(&keys[1], 1, 5, 2));
+        let s = set_of(&[(0, a)]);
+        assert!(!s.is_empty() && !s.deciding().is_empty());
+        assert_eq!((s.len(), s.deciding().len()), (1, 1));
+        assert!(s.contains(0, &a));
+        assert!(
+            !s.contains(0, &twin),
+            "another signature over the same values"
+        );
+        assert!(!s.contains(1, &other_meter));
+        assert!(!s.contains(1, &a), "held for meter 0, not meter 1");
+        assert!(s.contains_leaf(0, 1, &leaf(&a)));
+        assert!(!s.contains_leaf(0, 0, &leaf(&a)), "another slot");
+        assert!(!s.contains_leaf(0, 1, &leaf(&twin)));
+        assert!(s.has_slot(0, 1));
+        assert!(!s.has_slot(0, 0) && !s.has_slot(0, 2) && !s.has_slot(1, 1));
+    }
+
     #[test]
     fn validation_names_each_problem() {
         let (p, d, keys) = setup();
