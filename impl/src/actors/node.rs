@@ -131,7 +131,10 @@ pub struct Node<R> {
     params: Arc<Params>,
     domain: Domain,
     recover: R,
-    windows: BTreeMap<u32, NodeWindow>,
+    /// Each window's state behind an `Arc`: a model checker clones a node on every
+    /// transition, and a transition changes at most one window, which alone is copied
+    /// (`Arc::make_mut`); equality and hashing look through the `Arc`.
+    windows: BTreeMap<u32, Arc<NodeWindow>>,
     /// Windows below this one were pruned (spec §9).
     pruned_below: u32,
     /// Set if the node ever touched a window it had pruned (INV-PRUNE-001 says never).
@@ -229,7 +232,7 @@ impl<R: Recover> Node<R> {
 
     /// The node's state of a window, if it still keeps one.
     pub fn window(&self, w: u32) -> Option<&NodeWindow> {
-        self.windows.get(&w)
+        self.windows.get(&w).map(Arc::as_ref)
     }
 
     /// What this node signed, window by window, with the readings it froze: what a node
@@ -317,9 +320,11 @@ impl<R: Recover> Node<R> {
             self.touched_pruned = true;
         }
         let n = self.n();
-        self.windows
-            .entry(w)
-            .or_insert_with(|| NodeWindow::new(w, n))
+        Arc::make_mut(
+            self.windows
+                .entry(w)
+                .or_insert_with(|| Arc::new(NodeWindow::new(w, n))),
+        )
     }
 
     fn broadcast(&self, msg: NodeMessage) -> Vec<Output> {
@@ -532,16 +537,18 @@ impl<R: Recover> Node<R> {
     /// one node, or a result over this node's own frozen set with other totals.
     fn fraud_reports(&mut self, w: u32, chain: &Contract<R>) -> Vec<Output> {
         let me = self.index;
-        let Some(win) = self.windows.get_mut(&w) else {
+        // Read first: the window is copied (`Arc::make_mut`) only if a report is made.
+        let Some(win) = self.windows.get(&w) else {
             return Vec::new();
         };
         let mut out = Vec::new();
+        let mut reported = Vec::new();
         for (signer, results) in &win.signed_by {
             if *signer == me || win.reported.contains(signer) || chain.is_slashed(*signer) {
                 continue;
             }
             if results.len() >= 2 {
-                win.reported.insert(*signer);
+                reported.push(*signer);
                 out.push(Output::Submit(Tx::ReportEquivocation {
                     first: results[0].clone(),
                     second: results[1].clone(),
@@ -555,7 +562,7 @@ impl<R: Recover> Node<R> {
                 && (claim.result.produced != frozen.result.produced
                     || claim.result.consumed != frozen.result.consumed)
             {
-                win.reported.insert(*signer);
+                reported.push(*signer);
                 out.push(Output::Submit(Tx::ReportInconsistency {
                     claim: claim.clone(),
                     readings: frozen
@@ -566,6 +573,10 @@ impl<R: Recover> Node<R> {
                         .collect(),
                 }));
             }
+        }
+        if !reported.is_empty() {
+            let win = self.window_mut(w);
+            win.reported.extend(reported);
         }
         out
     }

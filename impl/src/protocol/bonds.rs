@@ -107,6 +107,27 @@ mod tests {
         }
     }
 
+    /// The schedule's sums, worked out by hand (§7.10): what a dispute and a report credit.
+    #[test]
+    fn the_schedule_adds_up() {
+        // 150,000 + n · 75,000 + 200,000 + n · 12,000
+        assert_eq!(finalize_gas(1), 212_000);
+        assert_eq!(finalize_gas(64), 968_000);
+        assert_eq!(max_dispute_gas(1), 437_000);
+        assert_eq!(max_dispute_gas(2), 524_000);
+        assert_eq!(max_dispute_gas(64), 5_918_000);
+        assert_eq!(report_gas(None), 120_000);
+        assert_eq!(report_gas(Some(0)), 100_000);
+        assert_eq!(report_gas(Some(3)), 160_000);
+        let keys = [
+            crate::protocol::crypto::SecretKey::from_label("b0"),
+            crate::protocol::crypto::SecretKey::from_label("b1"),
+        ];
+        let mut p = crate::protocol::reading_set::tests::two_meter_params(&keys);
+        p.gas_rate_wei = 3;
+        assert_eq!(wei(&p, 524_000), 1_572_000);
+    }
+
     #[test]
     fn the_loser_is_whoever_the_outcome_contradicts() {
         let (a, b) = (vec![1, 2], vec![3, 4]);

@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
 
 use alloy_primitives::{keccak256, Address, B256, U256};
 use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
@@ -130,12 +129,13 @@ pub trait Recover: Clone {
     fn recover(&self, digest: &B256, sig: &Signature65) -> Result<Address, SignatureError>;
 }
 
-/// Real secp256k1 recovery, memoised. Recovery is a pure function, so a cache shared by
-/// every node of one simulation changes no outcome; it only spares repeated curve work.
-/// The cache is only ever looked up, never iterated, so it cannot affect determinism.
-#[derive(Clone, Default)]
+/// Real secp256k1 recovery, memoised when made with [`Secp256k1::cached`]. Recovery is a pure
+/// function, so a memo changes no outcome; it only spares repeated curve work. The memo is a
+/// per-thread table (`protocol::memo`): no lock, only looked up, never iterated, so it cannot
+/// affect determinism.
+#[derive(Clone, Copy, Default)]
 pub struct Secp256k1 {
-    cache: Option<Arc<Mutex<HashMap<(B256, Signature65), Result<Address, SignatureError>>>>>,
+    memo: bool,
 }
 
 // Every instance computes the same function, so they are all equal: this lets a contract
@@ -156,33 +156,32 @@ impl fmt::Debug for Secp256k1 {
 }
 
 impl Secp256k1 {
-    /// Recovery without a cache.
+    /// Recovery without a memo.
     pub fn new() -> Self {
-        Self { cache: None }
+        Self { memo: false }
     }
-    /// Recovery with a memo table shared by every clone.
+    /// Recovery with the per-thread memo.
     pub fn cached() -> Self {
-        Self {
-            cache: Some(Arc::new(Mutex::new(HashMap::new()))),
-        }
+        Self { memo: true }
     }
+}
+
+type Recovered = Result<Address, SignatureError>;
+
+thread_local! {
+    static RECOVERED: crate::protocol::memo::Table<(B256, Signature65), Recovered> =
+        std::cell::RefCell::new(HashMap::new());
 }
 
 impl Recover for Secp256k1 {
     fn recover(&self, digest: &B256, sig: &Signature65) -> Result<Address, SignatureError> {
-        match &self.cache {
-            None => recover_secp256k1(digest, sig),
-            Some(cache) => {
-                if let Some(hit) = cache.lock().expect("cache lock").get(&(*digest, *sig)) {
-                    return *hit;
-                }
-                let out = recover_secp256k1(digest, sig);
-                cache
-                    .lock()
-                    .expect("cache lock")
-                    .insert((*digest, *sig), out);
-                out
-            }
+        // `accept-high-s` changes recovery: no memo while a planted bug is selected.
+        if self.memo && !crate::protocol::mutant::any_active() {
+            crate::protocol::memo::memo(&RECOVERED, &(*digest, *sig), || {
+                recover_secp256k1(digest, sig)
+            })
+        } else {
+            recover_secp256k1(digest, sig)
         }
     }
 }

@@ -11,7 +11,11 @@
 use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_sol_types::{Eip712Domain, SolStruct};
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use crate::protocol::crypto::Signature65;
+use crate::protocol::memo::{memo, Table};
 use crate::protocol::params::Params;
 use crate::protocol::types::{Reading, SignedReading, WindowResult};
 
@@ -79,15 +83,34 @@ impl Domain {
         keccak256(buf)
     }
 
-    /// The digest a meter signs for a reading.
+    /// The digest a meter signs for a reading (memoised per thread, `protocol::memo`).
     pub fn reading_digest(&self, r: &Reading) -> B256 {
-        self.signing_hash(reading_struct_hash(r))
+        thread_local! {
+            static READING: Table<(B256, Reading), B256> = RefCell::new(HashMap::new());
+        }
+        memo(&READING, &(self.separator, *r), || {
+            self.signing_hash(reading_struct_hash(r))
+        })
     }
 
     /// The digest a node signs for a window result (`h_w`); also the value chained as
-    /// `prevHash` into the next window.
+    /// `prevHash` into the next window (memoised per thread).
     pub fn result_digest(&self, r: &WindowResult) -> B256 {
-        self.signing_hash(result_struct_hash(r))
+        // Keyed by the result alone, so a lookup clones nothing; the domain is checked on
+        // the way out (one domain per run in practice, several in some tests).
+        thread_local! {
+            static RESULT: Table<WindowResult, (B256, B256)> = RefCell::new(HashMap::new());
+        }
+        let (separator, digest) = memo(&RESULT, r, || {
+            (self.separator, self.signing_hash(result_struct_hash(r)))
+        });
+        if separator == self.separator {
+            digest
+        } else {
+            let digest = self.signing_hash(result_struct_hash(r));
+            RESULT.with(|t| t.borrow_mut().insert(r.clone(), (self.separator, digest)));
+            digest
+        }
     }
 }
 
@@ -120,7 +143,51 @@ pub fn reading_struct_hash_sol(r: &Reading) -> B256 {
     .eip712_hash_struct()
 }
 
+/// `keccak256("WindowResult(uint32 window,bytes32 prevHash,uint64[] produced,uint64[]
+/// consumed,bytes32 readingsRoot)")`.
+static RESULT_TYPEHASH: std::sync::LazyLock<B256> = std::sync::LazyLock::new(|| {
+    keccak256(
+        "WindowResult(uint32 window,bytes32 prevHash,uint64[] produced,uint64[] consumed,bytes32 readingsRoot)",
+    )
+});
+
+/// EIP-712 `encodeData` of a `uint64[]`: the keccak of its elements, each a 32-byte word.
+fn uint64_array_hash(xs: &[u64]) -> B256 {
+    // Up to MAX_PROSUMERS words on the stack; longer arrays (refused by every check that
+    // matters, but hashable) on the heap.
+    const STACK: usize = 64;
+    if xs.len() <= STACK {
+        let mut buf = [0u8; 32 * STACK];
+        for (i, x) in xs.iter().enumerate() {
+            buf[32 * i + 24..32 * i + 32].copy_from_slice(&x.to_be_bytes());
+        }
+        keccak256(&buf[..32 * xs.len()])
+    } else {
+        let mut buf = vec![0u8; 32 * xs.len()];
+        for (i, x) in xs.iter().enumerate() {
+            buf[32 * i + 24..32 * i + 32].copy_from_slice(&x.to_be_bytes());
+        }
+        keccak256(&buf)
+    }
+}
+
+/// The struct hash of a window result, encoded by hand (the second hottest hash of the model
+/// checker: every certificate, claim and report is checked against it); a proptest checks it
+/// against the `sol!`-derived encoding, [`result_struct_hash_sol`].
 pub fn result_struct_hash(r: &WindowResult) -> B256 {
+    let mut buf = [0u8; 192];
+    buf[..32].copy_from_slice(RESULT_TYPEHASH.as_slice());
+    buf[60..64].copy_from_slice(&r.window.to_be_bytes());
+    buf[64..96].copy_from_slice(r.prev_hash.as_slice());
+    buf[96..128].copy_from_slice(uint64_array_hash(&r.produced).as_slice());
+    buf[128..160].copy_from_slice(uint64_array_hash(&r.consumed).as_slice());
+    buf[160..192].copy_from_slice(r.readings_root.as_slice());
+    keccak256(buf)
+}
+
+/// The `sol!`-derived struct hash of a window result, the reference for
+/// [`result_struct_hash`].
+pub fn result_struct_hash_sol(r: &WindowResult) -> B256 {
     abi::WindowResult {
         window: r.window,
         prevHash: r.prev_hash,
@@ -133,11 +200,17 @@ pub fn result_struct_hash(r: &WindowResult) -> B256 {
 
 /// `leaf = keccak256(structHash(reading) ‖ r ‖ s ‖ v)` (spec §4.4): commits to the reading
 /// and the exact signature, so a fraud proof can show an invalid signature.
+/// Memoised per thread (`protocol::memo`).
 pub fn leaf(sr: &SignedReading) -> B256 {
-    let mut buf = [0u8; 97];
-    buf[..32].copy_from_slice(reading_struct_hash(&sr.reading).as_slice());
-    buf[32..].copy_from_slice(&sr.signature.0);
-    keccak256(buf)
+    thread_local! {
+        static LEAF: Table<SignedReading, B256> = RefCell::new(HashMap::new());
+    }
+    memo(&LEAF, sr, || {
+        let mut buf = [0u8; 97];
+        buf[..32].copy_from_slice(reading_struct_hash(&sr.reading).as_slice());
+        buf[32..].copy_from_slice(&sr.signature.0);
+        keccak256(buf)
+    })
 }
 
 /// One step of the readings root: `root' = keccak256(root ‖ leaf)`. A hash chain (not a
@@ -224,6 +297,34 @@ mod tests {
             consumed_wh: u64::MAX - 1,
         };
         assert_eq!(reading_struct_hash(&max), reading_struct_hash_sol(&max));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 256,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(712),
+            failure_persistence: None,
+            ..Default::default()
+        })]
+        /// The hand encoding is the `sol!` one, for any totals (empty, one, many, over the
+        /// stack buffer) and any values.
+        #[test]
+        fn result_struct_hash_is_the_sol_encoding(
+            window in proptest::prelude::any::<u32>(),
+            prev in proptest::prelude::any::<[u8; 32]>(),
+            root in proptest::prelude::any::<[u8; 32]>(),
+            produced in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..70),
+            consumed in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..70),
+        ) {
+            let r = WindowResult {
+                window,
+                prev_hash: B256::from(prev),
+                produced,
+                consumed,
+                readings_root: B256::from(root),
+            };
+            proptest::prop_assert_eq!(result_struct_hash(&r), result_struct_hash_sol(&r));
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod bonds;
 pub mod contract;
 pub mod crypto;
 pub mod eip712;
+pub mod memo;
 pub mod mutant;
 pub mod params;
 pub mod reaction;

@@ -114,6 +114,13 @@ pub fn selected() -> Option<Mutant> {
     Mutant::ALL.into_iter().find(|m| *m as u8 == v)
 }
 
+/// Whether any mutant is in force: memo tables of functions a mutant changes are bypassed
+/// then, so that a result computed without the mutant is not reused with it (or the reverse).
+#[inline]
+pub fn any_active() -> bool {
+    ACTIVE.load(Ordering::Relaxed) != 0
+}
+
 /// Whether `m` is the mutant in force.
 #[inline]
 pub fn active(m: Mutant) -> bool {

@@ -450,7 +450,7 @@ impl ReadingSet {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::protocol::crypto::{Secp256k1, SecretKey};
     use crate::protocol::eip712::sign_reading;
