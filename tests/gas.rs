@@ -243,6 +243,7 @@ fn a_window_with_an_absent_node_costs_less_than_twice_the_fast_path() {
 #[test]
 fn the_quoted_usd_figures_are_the_measured_ones() {
     use diversity::evm::gas::price::Price;
+    use diversity::text::thousands;
     let data = Dataset::embedded();
     let year =
         |s| logging::run(s, Variant::Store, Hardfork::Prague, &data.consumption).gas_per_year;
@@ -284,21 +285,9 @@ fn the_quoted_usd_figures_are_the_measured_ones() {
     }
 }
 
-/// 1234567 → "1,234,567".
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// 54690.004 → "54,690.00".
 fn thousands_2(x: f64) -> String {
+    use diversity::text::thousands;
     let cents = (x * 100.0).round() as u64;
     format!("{}.{:02}", thousands(cents / 100), cents % 100)
 }

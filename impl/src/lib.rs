@@ -35,6 +35,7 @@ pub mod actors;
 pub mod evm;
 pub mod export;
 pub mod protocol;
+pub mod text;
 pub mod world;
 
 pub use alloy_primitives::{Address, B256, U256};

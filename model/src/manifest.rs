@@ -266,18 +266,7 @@ fn short_name(name: &str, all: &[&str]) -> String {
     }
 }
 
-/// 258614 → "258,614".
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use diversity::text::thousands;
 
 /// Markers around the rendered manifest in `docs/model-checking.md`.
 pub const DOCS_BEGIN: &str = "<!-- manifest: begin (rendered from model/manifest.json by tests/manifest.rs; do not edit) -->";

@@ -235,24 +235,13 @@ impl SecretKey {
     /// The memo is bounded, only looked up, never iterated, so it cannot change an outcome.
     pub fn sign(&self, digest: &B256) -> Signature65 {
         thread_local! {
-            static SIGNED: std::cell::RefCell<HashMap<(Address, B256), Signature65>> =
+            static SIGNED: crate::protocol::memo::Table<(Address, B256), Signature65> =
                 std::cell::RefCell::new(HashMap::new());
         }
-        const BOUND: usize = 1 << 16;
-        let key = (self.address, *digest);
-        if let Some(s) = SIGNED.with(|m| m.borrow().get(&key).copied()) {
-            return s;
-        }
-        let sig = SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), &self.key);
-        let s = to_signature65(&sig);
-        SIGNED.with(|m| {
-            let mut m = m.borrow_mut();
-            if m.len() >= BOUND {
-                m.clear();
-            }
-            m.insert(key, s);
-        });
-        s
+        crate::protocol::memo::memo(&SIGNED, &(self.address, *digest), || {
+            let sig = SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), &self.key);
+            to_signature65(&sig)
+        })
     }
 
     /// Signs with extra nonce data mixed into RFC 6979: another valid low-s signature over
