@@ -35,6 +35,7 @@ pub mod actors;
 pub mod evm;
 pub mod export;
 pub mod protocol;
+pub mod shared;
 pub mod text;
 pub mod world;
 

@@ -52,6 +52,7 @@ use diversity::protocol::params::Params;
 use diversity::protocol::types::{
     Reading, ReadingFrame, SignedReading, SignedResult, WindowResult,
 };
+use diversity::shared::Shared;
 use diversity::Address;
 use serde::{Deserialize, Serialize};
 
@@ -323,9 +324,12 @@ pub struct State {
     /// Messages lost so far; counted only under a loss bound (`max_losses`), so that
     /// without one the state space is unchanged.
     pub losses: u32,
-    pub chain: Contract<Secp256k1>,
-    /// Honest nodes, and the Byzantine nodes' knowledge.
-    pub nodes: Vec<Node<Secp256k1>>,
+    /// Shared by the states a transition leaves it unchanged in (most of them), and hashed
+    /// once ([`Shared`]): a call replaces it ([`Contract::executed`]).
+    pub chain: Shared<Contract<Secp256k1>>,
+    /// Honest nodes, and the Byzantine nodes' knowledge, each [`Shared`]: a transition
+    /// copies and hashes again only the nodes it changes.
+    pub nodes: Vec<Shared<Node<Secp256k1>>>,
     pub net: BTreeSet<Envelope>,
     pub mempool: BTreeSet<(Sender, Tx)>,
     /// Moves each Byzantine node has made (each at most once).
@@ -573,7 +577,10 @@ impl DiversityModel {
 
     /// Executes a call on the state's chain (recording it if tapped).
     fn execute(&self, state: &mut State, call: &Call) -> Result<Vec<Event>, ContractError> {
-        let result = state.chain.execute(call, state.now);
+        let result = state.chain.executed(call, state.now).map(|(next, events)| {
+            state.chain = Shared::new(next);
+            events
+        });
         if let Some(c) = &self.coverage {
             c.call(call.tx.name(), result.as_ref().map(|_| ()));
         }
@@ -683,7 +690,7 @@ impl DiversityModel {
 
     fn deliver(&self, state: &mut State, env: &Envelope) {
         let j = env.to;
-        let out = handle(&mut state.nodes[j], env, state.now, &state.chain);
+        let out = handle(state.nodes[j].make_mut(), env, state.now, &state.chain);
         // A Byzantine node learns, but acts only through its own moves.
         if self.is_honest(j) {
             self.route(state, j, out);
@@ -984,7 +991,7 @@ impl DiversityModel {
             })
         });
         let prev_hash = if window == 0 {
-            self.params.genesis_hash()
+            self.domain.separator // the genesis hash (§4.3), computed once
         } else {
             state.chain.finals()[window as usize - 1].hash
         };
@@ -1140,12 +1147,19 @@ impl Model for DiversityModel {
             .node_keys
             .iter()
             .enumerate()
-            .map(|(j, k)| Node::new(j, k.clone(), (*self.params).clone(), self.recover.clone()))
+            .map(|(j, k)| {
+                Shared::new(Node::new(
+                    j,
+                    k.clone(),
+                    (*self.params).clone(),
+                    self.recover.clone(),
+                ))
+            })
             .collect();
         vec![State {
             now: 0,
             losses: 0,
-            chain,
+            chain: Shared::new(chain),
             nodes,
             net: BTreeSet::new(),
             mempool: BTreeSet::new(),
@@ -1234,7 +1248,7 @@ impl Model for DiversityModel {
                     }
                 }
                 for j in 0..self.config.nodes {
-                    let out = state.nodes[j].tick(now, &state.chain);
+                    let out = state.nodes[j].make_mut().tick(now, &state.chain);
                     // A Byzantine node's knowledge keeps time (and prunes) but never acts.
                     if self.is_honest(j) {
                         self.route(&mut state, j, out);
@@ -1344,8 +1358,8 @@ impl DiversityModel {
             Payload::Peer(NodeMessage::Inventory { .. }) => false,
         };
         stable && {
-            let mut copy = node.clone();
-            handle(&mut copy, env, state.now, &state.chain).is_empty() && copy == *node
+            let mut copy: Node<Secp256k1> = (**node).clone();
+            handle(&mut copy, env, state.now, &state.chain).is_empty() && copy == **node
         }
     }
 
@@ -1552,7 +1566,7 @@ impl DiversityModel {
                 };
                 // Its own knowledge records the signature, so it can build certificates.
                 let chain = state.chain.clone();
-                let _ = state.nodes[j].handle_message(
+                let _ = state.nodes[j].make_mut().handle_message(
                     j,
                     &NodeMessage::Signed(signed.clone()),
                     state.now,

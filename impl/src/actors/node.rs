@@ -25,6 +25,7 @@ use crate::protocol::eip712::{sign_result, Domain};
 use crate::protocol::params::{Params, ProsumerIndex};
 use crate::protocol::reading_set::{validate_reading, Added, ReadingError, ReadingSet};
 use crate::protocol::types::{ReadingFrame, SignedReading, SignedResult, WindowResult};
+use crate::shared::Shared;
 
 /// Messages between intermediate nodes (spec §6.3).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -131,10 +132,10 @@ pub struct Node<R> {
     params: Arc<Params>,
     domain: Domain,
     recover: R,
-    /// Each window's state behind an `Arc`: a model checker clones a node on every
-    /// transition, and a transition changes at most one window, which alone is copied
-    /// (`Arc::make_mut`); equality and hashing look through the `Arc`.
-    windows: BTreeMap<u32, Arc<NodeWindow>>,
+    /// Each window's state [`Shared`]: a model checker clones a node on every transition,
+    /// and a transition changes at most one window, which alone is copied and hashed again
+    /// (`Shared::make_mut`); equality looks through the share.
+    windows: BTreeMap<u32, Shared<NodeWindow>>,
     /// Windows below this one were pruned (spec §9).
     pruned_below: u32,
     /// Set if the node ever touched a window it had pruned (INV-PRUNE-001 says never).
@@ -232,7 +233,7 @@ impl<R: Recover> Node<R> {
 
     /// The node's state of a window, if it still keeps one.
     pub fn window(&self, w: u32) -> Option<&NodeWindow> {
-        self.windows.get(&w).map(Arc::as_ref)
+        self.windows.get(&w).map(|nw| &**nw)
     }
 
     /// What this node signed, window by window, with the readings it froze: what a node
@@ -315,16 +316,23 @@ impl<R: Recover> Node<R> {
         self.pruned_below
     }
 
+    /// Makes sure window `w` has a state, without copying one that exists (a transition
+    /// that only looks must not unshare it).
+    fn ensure_window(&mut self, w: u32) {
+        if !self.windows.contains_key(&w) {
+            self.window_mut(w);
+        }
+    }
+
     fn window_mut(&mut self, w: u32) -> &mut NodeWindow {
         if w < self.pruned_below {
             self.touched_pruned = true;
         }
         let n = self.n();
-        Arc::make_mut(
-            self.windows
-                .entry(w)
-                .or_insert_with(|| Arc::new(NodeWindow::new(w, n))),
-        )
+        self.windows
+            .entry(w)
+            .or_insert_with(|| Shared::new(NodeWindow::new(w, n)))
+            .make_mut()
     }
 
     fn broadcast(&self, msg: NodeMessage) -> Vec<Output> {
@@ -451,7 +459,7 @@ impl<R: Recover> Node<R> {
                 if w < chain.next_window() {
                     return Ok(Vec::new());
                 }
-                self.window_mut(w);
+                self.ensure_window(w);
                 let missing = self.windows[&w].set.missing_from(&self.params, have);
                 if missing.is_empty() {
                     return Ok(Vec::new());
@@ -510,12 +518,17 @@ impl<R: Recover> Node<R> {
             return Ok(Vec::new());
         }
         let me = self.index;
-        let win = self.window_mut(w);
-        let known = win.signed_by.entry(signer).or_default();
-        if known.iter().any(|k| k.result == sr.result) {
+        // Read first: a result already recorded from this signer copies nothing.
+        self.ensure_window(w);
+        if self.windows[&w]
+            .signed_by
+            .get(&signer)
+            .is_some_and(|known| known.iter().any(|k| k.result == sr.result))
+        {
             return Ok(Vec::new());
         }
-        known.push(sr.clone());
+        let win = self.window_mut(w);
+        win.signed_by.entry(signer).or_default().push(sr.clone());
         win.signatures
             .entry(hash)
             .or_insert_with(|| (sr.result.clone(), BTreeMap::new()))
@@ -537,7 +550,7 @@ impl<R: Recover> Node<R> {
     /// one node, or a result over this node's own frozen set with other totals.
     fn fraud_reports(&mut self, w: u32, chain: &Contract<R>) -> Vec<Output> {
         let me = self.index;
-        // Read first: the window is copied (`Arc::make_mut`) only if a report is made.
+        // Read first: the window is copied (`Shared::make_mut`) only if a report is made.
         let Some(win) = self.windows.get(&w) else {
             return Vec::new();
         };
@@ -662,9 +675,9 @@ impl<R: Recover> Node<R> {
         }
         let (collect, sign) = (p.collect_period, p.sign_period);
         // A window whose readings were all lost still has a (empty) state from here on.
-        self.window_mut(w);
+        self.ensure_window(w);
         // §6.3: half-way through the collect period, tell peers what we hold.
-        if now >= end + collect / 2 && !self.window_mut(w).inventory_sent {
+        if now >= end + collect / 2 && !self.windows[&w].inventory_sent {
             let have = self.windows[&w].set.inventory(&self.params);
             self.window_mut(w).inventory_sent = true;
             out.extend(self.broadcast(NodeMessage::Inventory { window: w, have }));

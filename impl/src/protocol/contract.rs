@@ -592,11 +592,19 @@ impl<R: Recover> Contract<R> {
 
     /// Executes one call at time `now`. On error nothing changes (revert semantics).
     pub fn execute(&mut self, call: &Call, now: u64) -> Result<Vec<Event>, ContractError> {
+        let (next, events) = self.executed(call, now)?;
+        *self = next;
+        Ok(events)
+    }
+
+    /// The contract after one call at time `now`, and its events; `self` is unchanged either
+    /// way. One copy a call: the model checker, whose states share a contract behind an `Arc`
+    /// until a call changes it, copies nothing else.
+    pub fn executed(&self, call: &Call, now: u64) -> Result<(Self, Vec<Event>), ContractError> {
         let mut next = self.clone();
         let events = next.apply(call, now)?;
         debug_assert!(next.check_conservation().is_ok());
-        *self = next;
-        Ok(events)
+        Ok((next, events))
     }
 
     fn apply(&mut self, call: &Call, now: u64) -> Result<Vec<Event>, ContractError> {

@@ -170,7 +170,7 @@ type Recovered = Result<Address, SignatureError>;
 
 thread_local! {
     static RECOVERED: crate::protocol::memo::Table<(B256, Signature65), Recovered> =
-        std::cell::RefCell::new(HashMap::new());
+        std::cell::RefCell::new(HashMap::default());
 }
 
 impl Recover for Secp256k1 {
@@ -236,7 +236,7 @@ impl SecretKey {
     pub fn sign(&self, digest: &B256) -> Signature65 {
         thread_local! {
             static SIGNED: crate::protocol::memo::Table<(Address, B256), Signature65> =
-                std::cell::RefCell::new(HashMap::new());
+                std::cell::RefCell::new(HashMap::default());
         }
         crate::protocol::memo::memo(&SIGNED, &(self.address, *digest), || {
             let sig = SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), &self.key);

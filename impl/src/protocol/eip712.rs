@@ -86,7 +86,7 @@ impl Domain {
     /// The digest a meter signs for a reading (memoised per thread, `protocol::memo`).
     pub fn reading_digest(&self, r: &Reading) -> B256 {
         thread_local! {
-            static READING: Table<(B256, Reading), B256> = RefCell::new(HashMap::new());
+            static READING: Table<(B256, Reading), B256> = RefCell::new(HashMap::default());
         }
         memo(&READING, &(self.separator, *r), || {
             self.signing_hash(reading_struct_hash(r))
@@ -99,7 +99,7 @@ impl Domain {
         // Keyed by the result alone, so a lookup clones nothing; the domain is checked on
         // the way out (one domain per run in practice, several in some tests).
         thread_local! {
-            static RESULT: Table<WindowResult, (B256, B256)> = RefCell::new(HashMap::new());
+            static RESULT: Table<WindowResult, (B256, B256)> = RefCell::new(HashMap::default());
         }
         let (separator, digest) = memo(&RESULT, r, || {
             (self.separator, self.signing_hash(result_struct_hash(r)))
@@ -203,7 +203,7 @@ pub fn result_struct_hash_sol(r: &WindowResult) -> B256 {
 /// Memoised per thread (`protocol::memo`).
 pub fn leaf(sr: &SignedReading) -> B256 {
     thread_local! {
-        static LEAF: Table<SignedReading, B256> = RefCell::new(HashMap::new());
+        static LEAF: Table<SignedReading, B256> = RefCell::new(HashMap::default());
     }
     memo(&LEAF, sr, || {
         let mut buf = [0u8; 97];
@@ -215,11 +215,18 @@ pub fn leaf(sr: &SignedReading) -> B256 {
 
 /// One step of the readings root: `root' = keccak256(root ‖ leaf)`. A hash chain (not a
 /// Merkle tree) so a contract can verify a committed set incrementally, chunk by chunk.
+/// Memoised per thread (`protocol::memo`): fraud proofs and reconciliation fold the same
+/// few readings again and again.
 pub fn chain_root(root: B256, leaf: B256) -> B256 {
-    let mut buf = [0u8; 64];
-    buf[..32].copy_from_slice(root.as_slice());
-    buf[32..].copy_from_slice(leaf.as_slice());
-    keccak256(buf)
+    thread_local! {
+        static STEP: Table<(B256, B256), B256> = RefCell::new(HashMap::default());
+    }
+    memo(&STEP, &(root, leaf), || {
+        let mut buf = [0u8; 64];
+        buf[..32].copy_from_slice(root.as_slice());
+        buf[32..].copy_from_slice(leaf.as_slice());
+        keccak256(buf)
+    })
 }
 
 /// `prevHash` of window 0: the domain separator, binding the chain of results to this
