@@ -58,7 +58,7 @@ fn steps(reason: &str) -> usize {
 /// - `equivocation-favours-owner`, `escape-needs-a-node`: the bug is in the reference
 ///   contract's shared code and the model's invariants do not see it in these walks; the
 ///   Solidity contract, which does not share it, answers differently.
-const CAUGHT_BY: [(&str, &str, &str); 15] = [
+const CAUGHT_BY: [(&str, &str, &str); 18] = [
     (
         "accept-missing-signature",
         "the model's invariants",
@@ -82,7 +82,7 @@ const CAUGHT_BY: [(&str, &str, &str); 15] = [
     (
         "finalize-dispute-early",
         "the model's invariants",
-        "INV-COMPLETE-001 completeness violated",
+        "INV-COMPLETE-001 completeness: every honest frozen set violated",
     ),
     (
         "accept-high-s",
@@ -102,7 +102,7 @@ const CAUGHT_BY: [(&str, &str, &str); 15] = [
     (
         "partial-final-at-once",
         "the model's invariants",
-        "INV-COMPLETE-001 completeness violated",
+        "INV-COMPLETE-001 completeness: every honest frozen set violated",
     ),
     (
         "challenger-always-wins",
@@ -133,6 +133,21 @@ const CAUGHT_BY: [(&str, &str, &str); 15] = [
         "abort-keeps-bonds",
         "the model's invariants",
         "INV-FUNDS-005 abort refunds exactly violated",
+    ),
+    (
+        "evidence-only-frozen",
+        "the model's invariants",
+        "INV-COMPLETE-001 completeness: dispute evidence violated",
+    ),
+    (
+        "ignore-late-readings",
+        "the model's invariants",
+        "INV-COMPLETE-001 completeness: late readings challenged violated",
+    ),
+    (
+        "evidence-last-wins",
+        "the model's invariants",
+        "INV-CONFLUENCE-001 the evidence decides as a join violated",
     ),
 ];
 
@@ -282,6 +297,7 @@ fn every_planted_bug_is_caught_by_the_model_based_walks() {
         "skip-root-check",
         "partial-final-at-once",
         "abort-keeps-bonds",
+        "evidence-last-wins",
     ] {
         let c = report
             .iter()

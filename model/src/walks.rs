@@ -43,8 +43,9 @@ struct WalkResult {
     depth: usize,
 }
 
-/// A state's fingerprint, the same on every run and machine (the reductions' tests use it too).
-pub(crate) fn fingerprint(s: &State) -> u64 {
+/// A state's fingerprint (or any part's), the same on every run and machine (the reductions'
+/// tests use it too).
+pub(crate) fn fingerprint<T: Hash + ?Sized>(s: &T) -> u64 {
     // SipHash with fixed keys: the same on every run and machine.
     let mut h = std::hash::DefaultHasher::new();
     s.hash(&mut h);

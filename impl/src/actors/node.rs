@@ -705,8 +705,18 @@ impl<R: Recover> Node<R> {
                 self.evidence_memo = Some(marker);
                 // At most two readings a meter, whatever the meters signed (§7.6), and none
                 // that another node already put on chain (F2).
-                let missing: Vec<SignedReading> = self.windows[&w]
-                    .set
+                let win = &self.windows[&w];
+                let held = match &win.frozen {
+                    Some(f)
+                        if crate::protocol::mutant::active(
+                            crate::protocol::mutant::Mutant::EvidenceOnlyFrozen,
+                        ) =>
+                    {
+                        &f.set
+                    }
+                    _ => &win.set,
+                };
+                let missing: Vec<SignedReading> = held
                     .deciding()
                     .readings()
                     .filter(|(m, k)| d.evidence.would_change(*m, &k.signed))
@@ -742,7 +752,10 @@ impl<R: Recover> Node<R> {
                 // over the same values do not.
                 let set = &self.windows[&w].set;
                 let late = (set.produced(), set.consumed())
-                    != (frozen_totals.0.as_slice(), frozen_totals.1.as_slice());
+                    != (frozen_totals.0.as_slice(), frozen_totals.1.as_slice())
+                    && !crate::protocol::mutant::active(
+                        crate::protocol::mutant::Mutant::IgnoreLateReadings,
+                    );
                 if late || pending.hash != frozen_hash {
                     out.push(Output::Submit(Tx::OpenDispute { window: w }));
                 }

@@ -1157,7 +1157,14 @@ impl<R: Recover> Contract<R> {
         for (m, sr) in checked {
             // INV-CONFLUENCE-001: the evidence is a join, so the outcome depends only on the
             // set of readings accepted, never on their order or multiplicity.
-            if d.evidence.add(m, sr) {
+            let improved_by = if crate::protocol::mutant::active(
+                crate::protocol::mutant::Mutant::EvidenceLastWins,
+            ) {
+                d.evidence.replace(m, sr)
+            } else {
+                d.evidence.add(m, sr)
+            };
+            if improved_by {
                 d.posted_by[m] = poster;
                 improved += 1;
             } else {

@@ -53,10 +53,21 @@ pub enum Mutant {
     NodeNeverCloses,
     /// `abort` refunds the deposits but keeps the nodes' bonds (contract.rs).
     AbortKeepsBonds,
+    /// In a dispute an honest node puts on chain only the readings it froze, not those it
+    /// received since (node.rs): a reading that reached it after freezing never reaches the
+    /// outcome.
+    EvidenceOnlyFrozen,
+    /// An honest node challenges a pending result only if it is not the result it signed,
+    /// never because a late reading changed its totals (node.rs).
+    IgnoreLateReadings,
+    /// `addEvidence` stores each reading as its meter's evidence, replacing what was there
+    /// instead of joining it (contract.rs): the outcome depends on the order of the calls
+    /// and of the readings within one.
+    EvidenceLastWins,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 16] = [
+    pub const ALL: [Mutant; 19] = [
         Mutant::AcceptMissingSignature,
         Mutant::CountDuplicateReading,
         Mutant::PayBeyondBalance,
@@ -73,6 +84,9 @@ impl Mutant {
         Mutant::NodeNeverPrunes,
         Mutant::NodeNeverCloses,
         Mutant::AbortKeepsBonds,
+        Mutant::EvidenceOnlyFrozen,
+        Mutant::IgnoreLateReadings,
+        Mutant::EvidenceLastWins,
     ];
 
     pub fn name(self) -> &'static str {
@@ -93,6 +107,9 @@ impl Mutant {
             Mutant::NodeNeverPrunes => "node-never-prunes",
             Mutant::NodeNeverCloses => "node-never-closes",
             Mutant::AbortKeepsBonds => "abort-keeps-bonds",
+            Mutant::EvidenceOnlyFrozen => "evidence-only-frozen",
+            Mutant::IgnoreLateReadings => "ignore-late-readings",
+            Mutant::EvidenceLastWins => "evidence-last-wins",
         }
     }
 

@@ -224,6 +224,14 @@ impl Deciding {
         self.meter(m).map(MeterDecider::state)
     }
 
+    /// The planted bug `evidence-last-wins`: the reading replaces what decided meter `m`
+    /// instead of being joined with it. Never used without that mutant.
+    pub fn replace(&mut self, m: ProsumerIndex, sr: SignedReading) -> bool {
+        let before = self.state(m);
+        self.meters[m] = Some(MeterDecider::of(Keyed::new(sr)));
+        self.state(m) != before
+    }
+
     /// Joins a reading already checked by [`validate_reading`] for this window. Returns
     /// whether the meter's `(slot, produced, consumed)` changed: what a contract counts as
     /// evidence that mattered.
