@@ -30,7 +30,7 @@ use diversity_model::protocol::ModelConfig;
 use proptest::test_runner::TestCaseError;
 use walk::{
     five_prosumers_real_sizes, four_prosumers_hardened, no_live_node, picks, runner,
-    three_prosumers, two_prosumers_hardened, walk, Pick,
+    three_prosumers, three_prosumers_every_power, two_prosumers_hardened, walk, Pick,
 };
 
 /// Cases per configuration: bounded by default, `DIVERSITY_DEEP=1` for the deep tier.
@@ -94,6 +94,22 @@ fn solidity_contract_follows_the_model() {
     let (reached, (accepted, refused)) =
         explore(three_prosumers(), Some(Hardfork::Prague), cases());
     assert_reached(&reached, &["REACH-FAST-001", "REACH-DISPUTE-001"]);
+    assert!(
+        accepted > 100 && refused > 10,
+        "replayed {accepted} accepted, {refused} refused"
+    );
+}
+
+/// The adversary with every power of spec §10 (its self-reports and copied reports are sent
+/// from its wallet), replayed on the Solidity contract.
+#[test]
+fn solidity_contract_follows_the_model_against_every_power() {
+    let (reached, (accepted, refused)) = explore(
+        three_prosumers_every_power(),
+        Some(Hardfork::Prague),
+        cases(),
+    );
+    assert_reached(&reached, &["REACH-DISPUTE-001", "REACH-SLASH-001"]);
     assert!(
         accepted > 100 && refused > 10,
         "replayed {accepted} accepted, {refused} refused"

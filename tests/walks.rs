@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use diversity_model::checking::CheckReport;
-use diversity_model::protocol::ModelConfig;
+use diversity_model::protocol::{ModelConfig, Power};
 use diversity_model::walks::simulate;
 use serde::Serialize;
 
@@ -92,7 +92,7 @@ fn walks_from_five_to_ten_prosumers_violate_nothing_and_cover_the_protocol() {
         "signs a lie",
         "shares readings",
         "opens a dispute",
-        "adds evidence",
+        "adds evidence of its meter",
         "finalises",
         "submits a result",
     ] {
@@ -101,6 +101,33 @@ fn walks_from_five_to_ten_prosumers_violate_nothing_and_cover_the_protocol() {
             .any(|s| s.actions.contains_key(&format!("Byzantine {m}")));
         assert!(any, "no walk took the Byzantine move `{m}`");
     }
+    // Every power of spec §10 at N=5 (ModelConfig::powers): the walks take each kind of move
+    // the basic adversary cannot make.
+    let (_, powers) = run(
+        "N=5, lossless, reordering, every power of §10",
+        ModelConfig {
+            nodes: 5,
+            lossy: false,
+            powers: Power::ALL.into_iter().collect(),
+            ..ModelConfig::default()
+        },
+        20,
+    );
+    for m in [
+        "signs its view for one peer",
+        "signs a lie for one peer",
+        "signs a lie over another root",
+        "signs a lie over another root for one peer",
+        "adds evidence of another meter",
+        "reports itself from its wallet",
+        "copies a report",
+    ] {
+        assert!(
+            powers.actions.contains_key(&format!("Byzantine {m}")),
+            "no walk with every power took the Byzantine move `{m}`"
+        );
+    }
+    summaries.push(powers);
     // The lossy network at N=10: losses send windows to disputes.
     let (_, lossy) = run(
         "N=10, lossy, reordering",

@@ -19,7 +19,7 @@ use diversity::actors::meter::MeterBehaviour;
 use diversity::protocol::mutant::{self, Mutant};
 use diversity::world::simulation::{self, ByzantineSpec, MeterSpec, Scenario};
 use diversity_model::checking::{self, Search};
-use diversity_model::protocol::{DiversityModel, Economy, MeterFault, ModelConfig};
+use diversity_model::protocol::{DiversityModel, Economy, MeterFault, ModelConfig, Power};
 use indicatif::{ProgressBar, ProgressStyle};
 use stateright::Model;
 
@@ -178,6 +178,11 @@ struct ModelArgs {
     /// Value domain: small (2 Wh, 1 wei deposits) or real (286 Wh, 1 ETH deposits).
     #[arg(long, default_value = "small")]
     values: String,
+    /// The Byzantine nodes' powers of spec §10 beyond the basic adversary's: `all`, `none`, or
+    /// a comma-separated list of targeted, other-root, any-meter-evidence, partial-proofs,
+    /// self-report, copy-reports (docs/model-checking.md, "The adversary")
+    #[arg(long, value_name = "LIST", default_value = "none")]
+    powers: String,
 }
 
 impl ModelArgs {
@@ -263,6 +268,7 @@ impl ModelArgs {
             economy: Economy::from_name(&self.values).ok_or_else(|| {
                 format!("unknown value domain `{}`: use small or real", self.values)
             })?,
+            powers: Power::parse_list(&self.powers)?,
         };
         Ok(if self.no_live_node {
             config.no_live_node()

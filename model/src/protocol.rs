@@ -28,10 +28,14 @@
 //!   its own transactions execute the moment it makes them, so it can front-run any of them.
 //! - **Adversary** (§10). A Byzantine node keeps a `Node` as its knowledge but never acts on
 //!   its own: each of its moves is a nondeterministic action. It may sign its view or a lie
-//!   (more production for itself), i.e. equivocate; share or withhold readings; open disputes
-//!   at any time; add any reading it knows, or a malleated copy, as evidence, one at a time;
-//!   submit any certificate it can assemble, whenever it likes; report any fraud it can prove;
-//!   and skip funding (then the honest nodes abort).
+//!   (more production for itself, [`lie_about`], the simulation's Byzantine node's definition),
+//!   i.e. equivocate; share or withhold readings; challenge or open an escape; add its meter's
+//!   readings, or a malleated copy, as evidence; submit any certificate it can assemble,
+//!   whenever it likes; accuse another node with all or none of its readings; and skip
+//!   funding (then the honest nodes abort). The rest of §10's powers ([`Power`]: targeted
+//!   equivocation, a lie over another root, evidence of any meter, partial proofs,
+//!   self-reports from its wallet, copied reports) are chosen per configuration
+//!   ([`ModelConfig::powers`]), since each multiplies the state space on its own.
 //! - **History variables.** When a window becomes final, the model records the oracle's
 //!   verdict (soundness, completeness, hash link, timing, zero-sum), so properties can speak
 //!   of the past after nodes have pruned.
@@ -43,8 +47,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
+use diversity::actors::byzantine::lie_about;
 use diversity::actors::meter::WindowRegisters;
-use diversity::actors::node::{Node, NodeMessage, Output};
+use diversity::actors::node::{Node, NodeMessage, NodeWindow, Output};
 use diversity::protocol::contract::{Call, Contract, ContractError, Event, Path, Phase, Tx};
 use diversity::protocol::crypto::{Recover, Secp256k1, SecretKey};
 use diversity::protocol::eip712::{sign_reading, sign_result, Domain};
@@ -119,6 +124,88 @@ pub struct ModelConfig {
     /// The sizes of energy and money (the value domain): `"small"` or `"real"` in JSON.
     #[serde(with = "economy_by_name")]
     pub economy: Economy,
+    /// The powers of spec §10 the Byzantine nodes have beyond the basic adversary's (which
+    /// signs its view or a lie over its honest root to every peer, shares readings, disputes,
+    /// adds its own meter's evidence or a malleated reading, finalises, accuses another node
+    /// with all or none of its readings, and submits what it can certify). In JSON, a list of
+    /// names; empty by default, every one with `--powers all`.
+    pub powers: BTreeSet<Power>,
+}
+
+/// One power of spec §10's adversary beyond the basic adversary's ([`ModelConfig::powers`]).
+/// Each multiplies the state space on its own (docs/model-checking.md, "The adversary"), so
+/// a configuration names the ones it checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Power {
+    /// Targeted equivocation: a signed result sent to one peer only (three or more nodes).
+    Targeted,
+    /// A lie over another readings root, one no known set chains to (no fraud proof).
+    OtherRoot,
+    /// Evidence of any meter it holds readings of, not only its own.
+    AnyMeterEvidence,
+    /// Accusations with one meter's worth of its readings (a partial proof).
+    PartialProofs,
+    /// Reporting its own inconsistent result from its wallet (a self-report).
+    SelfReport,
+    /// Copying an honest node's fraud report from the mempool (front-running).
+    CopyReports,
+}
+
+impl Power {
+    pub const ALL: [Power; 6] = [
+        Power::Targeted,
+        Power::OtherRoot,
+        Power::AnyMeterEvidence,
+        Power::PartialProofs,
+        Power::SelfReport,
+        Power::CopyReports,
+    ];
+
+    /// The name `--powers` and the manifest use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Power::Targeted => "targeted",
+            Power::OtherRoot => "other-root",
+            Power::AnyMeterEvidence => "any-meter-evidence",
+            Power::PartialProofs => "partial-proofs",
+            Power::SelfReport => "self-report",
+            Power::CopyReports => "copy-reports",
+        }
+    }
+
+    /// `all`, `none`, or names separated by commas; an unknown name is an error naming it.
+    pub fn parse_list(list: &str) -> Result<BTreeSet<Power>, String> {
+        match list.trim() {
+            "all" => return Ok(Power::ALL.into_iter().collect()),
+            "none" | "" => return Ok(BTreeSet::new()),
+            _ => {}
+        }
+        list.split(',')
+            .map(|name| {
+                let name = name.trim();
+                Power::ALL
+                    .into_iter()
+                    .find(|p| p.name() == name)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> = Power::ALL.iter().map(|p| p.name()).collect();
+                        format!(
+                            "unknown power `{name}`; known: all, none, {}",
+                            known.join(", ")
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// The list `parse_list` reads back (`all` when every power is in it).
+    pub fn list(powers: &BTreeSet<Power>) -> String {
+        if powers.len() == Power::ALL.len() {
+            return "all".into();
+        }
+        let names: Vec<&str> = powers.iter().map(|p| p.name()).collect();
+        names.join(",")
+    }
 }
 
 impl Default for ModelConfig {
@@ -143,6 +230,7 @@ impl Default for ModelConfig {
             absent: false,
             no_live_node: false,
             economy: Economy::SMALL,
+            powers: BTreeSet::new(),
         }
     }
 }
@@ -194,6 +282,9 @@ impl ModelConfig {
                 self.economy.name().unwrap_or("custom").into(),
             ]);
         }
+        if !self.powers.is_empty() {
+            a.extend(["--powers".into(), Power::list(&self.powers)]);
+        }
         a
     }
 
@@ -242,32 +333,68 @@ pub enum Payload {
     Peer(NodeMessage),
 }
 
+/// What a Byzantine node signs (spec §10: "sign wrong totals, over their honest root or any
+/// other"). A lie is [`lie_about`] its view, the definition the simulation's Byzantine node
+/// uses: one Wh more production for itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Lie {
+    /// Its view: `f` of what it holds, over that set's root.
+    None,
+    /// Wrong totals over its view's root (provably inconsistent: slashable by a report).
+    SameRoot,
+    /// Wrong totals over another root, one no known set chains to: no fraud proof exists,
+    /// only a dispute (or an equivocation report) undoes it.
+    OtherRoot,
+}
+
+/// The readings an accusation carries (§7.7), drawn from the deciding set of what the
+/// accuser holds for the claim's window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Proof {
+    /// All of them, in canonical order: the strongest proof it can make.
+    All,
+    /// None (an empty proof).
+    Nothing,
+    /// Only one meter's (a partial proof).
+    Meter(usize),
+}
+
 /// What a Byzantine node may do, as one nondeterministic step.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ByzMove {
     /// Fund its prosumer's deposit and its own bond (otherwise the grid aborts).
     Fund,
-    /// Sign the result of its own view of the next window (or a lie) and send it to every
-    /// other node.
+    /// Sign its view of the next window, or a lie, and send it to one other node (`to`:
+    /// targeted equivocation, with three or more nodes) or to every other node (`None`).
     Sign {
-        lie: bool,
+        lie: Lie,
+        to: Option<usize>,
     },
     /// Send every reading it holds of the next window to every other node.
     ShareReadings,
     OpenDispute,
-    /// Put its own meter's readings on chain as evidence (partial evidence: honest nodes add
-    /// the rest, so adding more could only help them).
-    AddEvidence,
+    /// Put the readings it holds of one meter, its own or another's, on chain as evidence
+    /// (partial, or irrelevant when the outcome already has them).
+    AddEvidence {
+        meter: usize,
+    },
     /// Put the high-s twin of a reading it knows on chain.
     AddMalleated,
     /// Try to finalise the open dispute or pending result now.
     Finalize,
-    /// Accuse another node of an inconsistent result, with the readings it knows (in
-    /// canonical order) or with none: a true accusation must be impossible against an honest
-    /// node (INV-SLASH-001).
+    /// Report a signed result as inconsistent (§7.7) with some of the readings it knows:
+    /// another node's result from its node address (a true accusation must be impossible
+    /// against an honest node, INV-SLASH-001), or its own from its wallet (a self-report
+    /// from another address, which recovers only the report's gas).
     Accuse {
         claim: SignedResult,
-        with_readings: bool,
+        proof: Proof,
+        from: Sender,
+    },
+    /// Copy a fraud report an honest node has sent, still in the mempool, and get it on
+    /// chain first from its wallet (report front-running, §10).
+    CopyReport {
+        tx: Tx,
     },
     /// Submit a certificate or a partial result it can assemble (possibly late, possibly its
     /// own lie signed by itself alone: a lying asserter, bonded).
@@ -1568,9 +1695,9 @@ impl DiversityModel {
     }
 
     /// The Byzantine node's view of the next window, as a result it could sign.
-    fn view(&self, state: &State, j: usize, w: u32, lie: bool) -> WindowResult {
+    fn view(&self, state: &State, j: usize, w: u32, lie: Lie) -> WindowResult {
         let n = self.config.nodes;
-        let (mut produced, consumed, root) = match state.nodes[j].window(w) {
+        let (produced, consumed, root) = match state.nodes[j].window(w) {
             Some(nw) => (
                 nw.set.produced().to_vec(),
                 nw.set.consumed().to_vec(),
@@ -1578,16 +1705,26 @@ impl DiversityModel {
             ),
             None => (vec![0; n], vec![0; n], diversity::B256::ZERO),
         };
-        if lie {
-            produced[j] += 1;
-        }
-        WindowResult {
+        let view = WindowResult {
             window: w,
             prev_hash: state.chain.last_hash(),
             produced,
             consumed,
             readings_root: root,
+        };
+        match lie {
+            Lie::None => view,
+            Lie::SameRoot => lie_about(&view, j, 1, 0),
+            Lie::OtherRoot => lie_about(&view, j, 1, 1),
         }
+    }
+
+    /// The meters (by index) a node holds readings of in one window, in index order.
+    fn meters_held(&self, nw: &NodeWindow) -> Vec<usize> {
+        let held: BTreeSet<Address> = nw.set.iter().map(|(_, r)| r.reading.meter).collect();
+        (0..self.config.nodes)
+            .filter(|m| held.contains(&self.params.meters[*m]))
+            .collect()
     }
 
     fn byzantine_moves(&self, state: &State, j: usize) -> Vec<ByzMove> {
@@ -1608,53 +1745,96 @@ impl DiversityModel {
         if self.config.absent {
             return moves;
         }
+        let has = |p: Power| self.config.powers.contains(&p);
+        // Each result (its view, a lie, a lie over another root) is signed once a window and
+        // sent once: to every peer, or with `targeted` to one chosen peer only (equivocation
+        // towards chosen nodes: with three nodes, every way of splitting the peers).
+        for lie in [Lie::None, Lie::SameRoot, Lie::OtherRoot] {
+            if lie == Lie::OtherRoot && !has(Power::OtherRoot) {
+                continue;
+            }
+            let signed = done
+                .iter()
+                .any(|(w2, m)| *w2 == w && matches!(m, ByzMove::Sign { lie: l, .. } if *l == lie));
+            if signed {
+                continue;
+            }
+            moves.push(ByzMove::Sign { lie, to: None });
+            if has(Power::Targeted) && self.config.nodes > 2 {
+                for k in (0..self.config.nodes).filter(|k| *k != j) {
+                    moves.push(ByzMove::Sign { lie, to: Some(k) });
+                }
+            }
+        }
         let mut push = |m: ByzMove| {
             if !done.contains(&(w, m.clone())) {
                 moves.push(m);
             }
         };
-        push(ByzMove::Sign { lie: false });
-        push(ByzMove::Sign { lie: true });
-        if state.nodes[j]
-            .window(w)
-            .is_some_and(|nw| !nw.set.is_empty())
-        {
+        let holds = state.nodes[j].window(w);
+        if holds.is_some_and(|nw| !nw.set.is_empty()) {
             push(ByzMove::ShareReadings);
         }
         if state.chain.dispute().is_none() {
             push(ByzMove::OpenDispute);
         }
-        if state.chain.dispute().is_some()
-            && state.nodes[j]
-                .window(w)
-                .is_some_and(|nw| !nw.set.is_empty())
-        {
-            push(ByzMove::AddEvidence);
-            push(ByzMove::AddMalleated);
+        if let (Some(_), Some(nw)) = (state.chain.dispute(), holds) {
+            if !nw.set.is_empty() {
+                for meter in self.meters_held(nw) {
+                    if meter != j && !has(Power::AnyMeterEvidence) {
+                        continue;
+                    }
+                    push(ByzMove::AddEvidence { meter });
+                }
+                push(ByzMove::AddMalleated);
+            }
         }
         // Finalising is free to try: a refused attempt changes nothing and adds no state.
         if state.chain.dispute().is_some() || state.chain.pending().is_some() {
             push(ByzMove::Finalize);
         }
-        // Accusations against every other node's signed results.
+        // Accusations against every signed result it knows: another node's from its node
+        // address, its own from its wallet (a self-report), each with all, none or one
+        // meter's worth of the readings it holds for that window.
         for w2 in 0..self.params.windows {
             let Some(nw) = state.nodes[j].window(w2) else {
                 continue;
             };
+            let mut proofs = vec![Proof::All, Proof::Nothing];
+            let meters = self.meters_held(nw);
+            if has(Power::PartialProofs) && meters.len() > 1 {
+                proofs.extend(meters.into_iter().map(Proof::Meter));
+            }
             for (k, results) in &nw.signed_by {
-                if *k == j {
+                let from = if *k == j {
+                    Sender::Wallet(j)
+                } else {
+                    Sender::Node(j)
+                };
+                if *k == j && !has(Power::SelfReport) {
                     continue;
                 }
                 for claim in results {
-                    push(ByzMove::Accuse {
-                        claim: claim.clone(),
-                        with_readings: true,
-                    });
-                    push(ByzMove::Accuse {
-                        claim: claim.clone(),
-                        with_readings: false,
-                    });
+                    for proof in &proofs {
+                        push(ByzMove::Accuse {
+                            claim: claim.clone(),
+                            proof: *proof,
+                            from,
+                        });
+                    }
                 }
+            }
+        }
+        // Report front-running: an honest node's fraud report, copied.
+        for (sender, tx) in &state.mempool {
+            if has(Power::CopyReports)
+                && matches!(sender, Sender::Node(k) if self.is_honest(*k))
+                && matches!(
+                    tx,
+                    Tx::ReportInconsistency { .. } | Tx::ReportEquivocation { .. }
+                )
+            {
+                push(ByzMove::CopyReport { tx: tx.clone() });
             }
         }
         // Certificates: any result it holds signatures for, completed with its own
@@ -1689,7 +1869,7 @@ impl DiversityModel {
                 self.execute(state, &bond).expect("bond before start");
                 true
             }
-            ByzMove::Sign { lie } => {
+            ByzMove::Sign { lie, to } => {
                 let result = self.view(state, j, w, lie);
                 let signed = SignedResult {
                     signature: sign_result(&self.node_keys[j], &self.domain, &result),
@@ -1703,7 +1883,7 @@ impl DiversityModel {
                     state.now,
                     &chain,
                 );
-                for to in (0..self.config.nodes).filter(|k| *k != j) {
+                for to in (0..self.config.nodes).filter(|k| *k != j && to.is_none_or(|t| t == *k)) {
                     let msg = NodeMessage::Signed(signed.clone());
                     self.send(
                         state,
@@ -1740,15 +1920,15 @@ impl DiversityModel {
                 true
             }
             ByzMove::OpenDispute => self.include(state, me, &Tx::OpenDispute { window: w }),
-            ByzMove::AddEvidence => {
-                let mine = self.params.meters[j];
+            ByzMove::AddEvidence { meter } => {
+                let address = self.params.meters[meter];
                 let readings: Vec<SignedReading> = state.nodes[j]
                     .window(w)
                     .map(|nw| {
                         nw.set
                             .iter()
                             .map(|(_, r)| *r)
-                            .filter(|r| r.reading.meter == mine)
+                            .filter(|r| r.reading.meter == address)
                             .collect()
                     })
                     .unwrap_or_default();
@@ -1783,27 +1963,27 @@ impl DiversityModel {
                 self.include(state, me, &Tx::FinalizeDispute { window: w })
                     || self.include(state, me, &Tx::FinalizePending { window: w })
             }
-            ByzMove::Accuse {
-                claim,
-                with_readings,
-            } => {
-                // The strongest proof it can make: the deciding set of what it holds (§7.7).
-                let readings = if with_readings {
-                    state.nodes[j]
-                        .window(claim.result.window)
-                        .map(|nw| {
-                            nw.set
-                                .deciding()
-                                .readings()
-                                .map(|(_, k)| k.signed)
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                } else {
-                    Vec::new()
+            ByzMove::Accuse { claim, proof, from } => {
+                // Drawn from the deciding set of what it holds (§7.7), in canonical order.
+                let keeps = |r: &SignedReading| match proof {
+                    Proof::All => true,
+                    Proof::Nothing => false,
+                    Proof::Meter(m) => r.reading.meter == self.params.meters[m],
                 };
-                self.include(state, me, &Tx::ReportInconsistency { claim, readings })
+                let readings = state.nodes[j]
+                    .window(claim.result.window)
+                    .map(|nw| {
+                        nw.set
+                            .deciding()
+                            .readings()
+                            .map(|(_, k)| k.signed)
+                            .filter(keeps)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.include(state, from, &Tx::ReportInconsistency { claim, readings })
             }
+            ByzMove::CopyReport { tx } => self.include(state, Sender::Wallet(j), &tx),
             ByzMove::SubmitCertificate { result } => {
                 let hash = self.domain.result_digest(&result);
                 let own = sign_result(&self.node_keys[j], &self.domain, &result);
@@ -2099,23 +2279,38 @@ impl Action {
             Action::Drop(_) => "lose".into(),
             Action::Include { tx, .. } => format!("include {}", tx.name()),
             Action::Withdraw(_) => "withdraw".into(),
-            Action::Byzantine { step, .. } => format!(
+            Action::Byzantine { node, step } => format!(
                 "Byzantine {}",
                 match step {
-                    ByzMove::Fund => "fund",
-                    ByzMove::Sign { lie: false } => "signs its view",
-                    ByzMove::Sign { lie: true } => "signs a lie",
-                    ByzMove::ShareReadings => "shares readings",
-                    ByzMove::OpenDispute => "opens a dispute",
-                    ByzMove::AddEvidence => "adds evidence",
-                    ByzMove::AddMalleated => "adds a malleated reading",
-                    ByzMove::Finalize => "finalises",
+                    ByzMove::Fund => "fund".into(),
+                    ByzMove::Sign { lie, to } => format!(
+                        "signs {}{}",
+                        match lie {
+                            Lie::None => "its view",
+                            Lie::SameRoot => "a lie",
+                            Lie::OtherRoot => "a lie over another root",
+                        },
+                        if to.is_some() { " for one peer" } else { "" }
+                    ),
+                    ByzMove::ShareReadings => "shares readings".into(),
+                    ByzMove::OpenDispute => "opens a dispute".into(),
+                    ByzMove::AddEvidence { meter } if meter == node =>
+                        "adds evidence of its meter".into(),
+                    ByzMove::AddEvidence { .. } => "adds evidence of another meter".into(),
+                    ByzMove::AddMalleated => "adds a malleated reading".into(),
+                    ByzMove::Finalize => "finalises".into(),
                     ByzMove::Accuse {
-                        with_readings: true,
+                        from: Sender::Wallet(_),
                         ..
-                    } => "accuses with readings",
-                    ByzMove::Accuse { .. } => "accuses without readings",
-                    ByzMove::SubmitCertificate { .. } => "submits a result",
+                    } => "reports itself from its wallet".into(),
+                    ByzMove::Accuse { proof, .. } => match proof {
+                        Proof::All => "accuses with readings",
+                        Proof::Nothing => "accuses without readings",
+                        Proof::Meter(_) => "accuses with one meter's readings",
+                    }
+                    .into(),
+                    ByzMove::CopyReport { .. } => "copies a report".into(),
+                    ByzMove::SubmitCertificate { .. } => "submits a result".into(),
                 }
             ),
         }
@@ -2199,14 +2394,34 @@ impl fmt::Display for Action {
             }
             Action::Withdraw(a) => write!(f, "{a} withdraws"),
             Action::Byzantine { node, step } => match step {
-                ByzMove::Sign { lie } => write!(
+                ByzMove::Sign { lie, to } => write!(
                     f,
-                    "Byzantine node {node} signs {}",
-                    if *lie { "a lie" } else { "its view" }
+                    "Byzantine node {node} signs {} and sends it to {}",
+                    match lie {
+                        Lie::None => "its view".into(),
+                        Lie::SameRoot => "a lie".into(),
+                        Lie::OtherRoot => "a lie over another readings root".to_string(),
+                    },
+                    to.map_or("every other node".into(), |k| format!("node {k} only"))
                 ),
-                ByzMove::AddEvidence => write!(
+                ByzMove::AddEvidence { meter } => write!(
                     f,
-                    "Byzantine node {node} puts only its own meter's readings on chain as evidence"
+                    "Byzantine node {node} puts meter {meter}'s readings on chain as evidence"
+                ),
+                ByzMove::Accuse { claim, proof, from } => write!(
+                    f,
+                    "Byzantine node {node} reports {} as inconsistent from {from:?}, with {}",
+                    result(&claim.result),
+                    match proof {
+                        Proof::All => "every reading it holds".to_string(),
+                        Proof::Nothing => "no readings".into(),
+                        Proof::Meter(m) => format!("meter {m}'s readings only"),
+                    }
+                ),
+                ByzMove::CopyReport { tx: t } => write!(
+                    f,
+                    "Byzantine node {node} copies an honest node's {} and gets it on chain first from its wallet",
+                    tx(t)
                 ),
                 ByzMove::AddMalleated => write!(
                     f,

@@ -27,7 +27,7 @@ use crate::checking::{
     outcome, peak_memory_mib, trace_lines, CheckReport, PropertyOutcome, Search, Stop,
 };
 use crate::coverage::{bump, Coverage};
-use crate::protocol::{Action, DiversityModel, ModelConfig, State};
+use crate::protocol::{Action, DiversityModel, ModelConfig};
 
 /// The most actions one walk takes (the model's horizon ends every walk long before).
 const MAX_STEPS: usize = 100_000;

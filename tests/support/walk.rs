@@ -14,7 +14,7 @@ use diversity::evm::{Hardfork, CHAIN_ID};
 use diversity::protocol::contract::{Call, Tx};
 use diversity::Address;
 use diversity_model::protocol::{
-    Action, ChainTap, DiversityModel, Economy, MeterFault, ModelConfig, State,
+    Action, ChainTap, DiversityModel, Economy, MeterFault, ModelConfig, Power, State,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestRunner};
@@ -238,6 +238,16 @@ pub fn three_prosumers() -> ModelConfig {
         duplicating: true,
         max_delay: 2,
         ..ModelConfig::default()
+    }
+}
+
+/// [`three_prosumers`] against an adversary with every power of spec §10: targeted
+/// equivocation, lies over another root, evidence of any meter, partial proofs,
+/// self-reports from its wallet and copied reports.
+pub fn three_prosumers_every_power() -> ModelConfig {
+    ModelConfig {
+        powers: Power::ALL.into_iter().collect(),
+        ..three_prosumers()
     }
 }
 

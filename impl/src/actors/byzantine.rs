@@ -65,6 +65,30 @@ impl Behaviour {
     }
 }
 
+/// The adversary's lie about `honest` (spec §10: "sign wrong totals, over their honest root
+/// or any other"): `beneficiary`'s production inflated by `inflate_wh` (at least 1 Wh), and
+/// with a nonzero `salt` the readings root changed as well, a root no set of readings is
+/// known to have, so no fraud proof can ever be made against it (only a dispute undoes it).
+///
+/// One definition of the lie, used by the simulation's Byzantine node and by the model's
+/// adversary (`diversity-model`, `ByzMove::Sign`).
+pub fn lie_about(
+    honest: &WindowResult,
+    beneficiary: ProsumerIndex,
+    inflate_wh: u64,
+    salt: u8,
+) -> WindowResult {
+    let mut result = honest.clone();
+    let b = beneficiary.min(result.produced.len().saturating_sub(1));
+    if let Some(p) = result.produced.get_mut(b) {
+        *p += inflate_wh.max(1);
+    }
+    if salt > 0 {
+        result.readings_root.0[31] ^= salt;
+    }
+    result
+}
+
 pub struct ByzantineNode<R> {
     pub inner: Node<R>,
     pub behaviour: Behaviour,
@@ -84,18 +108,12 @@ impl<R: Recover> ByzantineNode<R> {
     }
 
     fn lie(&self, honest: &WindowResult, salt: u8) -> SignedResult {
-        let mut result = honest.clone();
-        let b = self
-            .behaviour
-            .beneficiary
-            .min(result.produced.len().saturating_sub(1));
-        if let Some(p) = result.produced.get_mut(b) {
-            *p += self.behaviour.inflate_wh.max(1);
-        }
-        if salt > 0 {
-            // A different lie for equivocation: a different root as well.
-            result.readings_root.0[31] ^= salt;
-        }
+        let result = lie_about(
+            honest,
+            self.behaviour.beneficiary,
+            self.behaviour.inflate_wh,
+            salt,
+        );
         let signature = sign_result(
             self.inner.key(),
             &crate::protocol::eip712::Domain::of(self.inner.params()),
