@@ -180,7 +180,7 @@ struct ModelArgs {
     values: String,
     /// The Byzantine nodes' powers of spec §10 beyond the basic adversary's: `all`, `none`, or
     /// a comma-separated list of targeted, other-root, any-meter-evidence, partial-proofs,
-    /// self-report, copy-reports (docs/model-checking.md, "The adversary")
+    /// self-report, copy-reports (docs/model-checking.md, "The adversary's powers")
     #[arg(long, value_name = "LIST", default_value = "none")]
     powers: String,
 }

@@ -133,7 +133,7 @@ pub struct ModelConfig {
 }
 
 /// One power of spec §10's adversary beyond the basic adversary's ([`ModelConfig::powers`]).
-/// Each multiplies the state space on its own (docs/model-checking.md, "The adversary"), so
+/// Each multiplies the state space on its own (docs/model-checking.md, "The adversary's powers"), so
 /// a configuration names the ones it checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
