@@ -85,6 +85,7 @@ fn nodes_and_reference_contract_keep_the_model_invariants() {
             "REACH-DISPUTE-001",
             "REACH-SLASH-001",
             "REACH-PRUNE-001",
+            "REACH-INVENTORY-001",
         ],
     );
 }
@@ -243,4 +244,54 @@ fn regression_node_never_closes() {
 #[test]
 fn regression_abort_keeps_bonds() {
     replay_frozen("abort-keeps-bonds");
+}
+
+#[test]
+fn regression_slash_loses_bond() {
+    replay_frozen("slash-loses-bond");
+}
+
+#[test]
+fn regression_credit_paid_at_once() {
+    replay_frozen("credit-paid-at-once");
+}
+
+#[test]
+fn regression_close_one_window_early() {
+    replay_frozen("close-one-window-early");
+}
+
+#[test]
+fn regression_dispute_keeps_window_open() {
+    replay_frozen("dispute-keeps-window-open");
+}
+
+#[test]
+fn regression_dispute_outcome_unlinked() {
+    replay_frozen("dispute-outcome-unlinked");
+}
+
+#[test]
+fn regression_node_never_finalizes() {
+    replay_frozen("node-never-finalizes");
+}
+
+#[test]
+fn regression_certificate_needs_one_more() {
+    replay_frozen("certificate-needs-one-more");
+}
+
+#[test]
+fn regression_evidence_only_frozen() {
+    replay_frozen("evidence-only-frozen");
+}
+
+#[test]
+fn regression_ignore_late_readings() {
+    replay_frozen("ignore-late-readings");
+}
+
+#[test]
+fn regression_evidence_last_wins() {
+    replay_frozen("evidence-last-wins");
 }

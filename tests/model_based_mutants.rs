@@ -57,8 +57,14 @@ fn steps(reason: &str) -> usize {
 ///   slashes it (INV-SLASH-001) before any window is final with the wrong totals;
 /// - `equivocation-favours-owner`, `escape-needs-a-node`: the bug is in the reference
 ///   contract's shared code and the model's invariants do not see it in these walks; the
-///   Solidity contract, which does not share it, answers differently.
-const CAUGHT_BY: [(&str, &str, &str); 18] = [
+///   Solidity contract, which does not share it, answers differently;
+/// - `dispute-keeps-window-open`: the window that stays next after its dispute is final and
+///   its slash period passes, so an honest node prunes it and then reads it again
+///   (INV-PRUNE-001) before a second dispute can make it final twice;
+/// - `certificate-needs-one-more`: the walks have a Byzantine node, so a window off the fast
+///   path breaks no invariant (LIV-FAST-001 is checked only when every node is honest); the
+///   Solidity contract takes as a certificate what the mutated rule calls a partial result.
+const CAUGHT_BY: [(&str, &str, &str); 25] = [
     (
         "accept-missing-signature",
         "the model's invariants",
@@ -149,6 +155,41 @@ const CAUGHT_BY: [(&str, &str, &str); 18] = [
         "the model's invariants",
         "INV-CONFLUENCE-001 the evidence decides as a join violated",
     ),
+    (
+        "slash-loses-bond",
+        "the model's invariants",
+        "INV-FUNDS-001 conservation violated",
+    ),
+    (
+        "credit-paid-at-once",
+        "the model's invariants",
+        "INV-FUNDS-004 nothing paid before close violated",
+    ),
+    (
+        "close-one-window-early",
+        "the model's invariants",
+        "INV-CLOSE-001 closed only when every window is final violated",
+    ),
+    (
+        "dispute-keeps-window-open",
+        "the model's invariants",
+        "INV-PRUNE-001 no honest node needs pruned data violated",
+    ),
+    (
+        "dispute-outcome-unlinked",
+        "the model's invariants",
+        "INV-WINDOW-002/003 in order, linked, not early violated",
+    ),
+    (
+        "node-never-finalizes",
+        "the model's invariants",
+        "LIV-FINAL-001 every window final by its deadline violated",
+    ),
+    (
+        "certificate-needs-one-more",
+        "the EVM replay",
+        "the Solidity contract answered",
+    ),
 ];
 
 struct Caught {
@@ -165,10 +206,16 @@ struct Caught {
 /// Planted bugs that break no invariant but make a witness unreachable (the invariant it
 /// guards would hold vacuously): the walks must never reach the witness with the bug, and do
 /// reach it without (`tests/model_based.rs` requires it).
-const WITNESS_MUTANTS: [(&str, &str); 1] = [(
-    "node-never-prunes",
-    "REACH-PRUNE-001 an honest node pruned a final window",
-)];
+const WITNESS_MUTANTS: [(&str, &str); 2] = [
+    (
+        "node-never-prunes",
+        "REACH-PRUNE-001 an honest node pruned a final window",
+    ),
+    (
+        "node-ignores-inventories",
+        "REACH-INVENTORY-001 an inventory reply fills a gap before the freeze",
+    ),
+];
 
 /// Whether any of the walks of `config` reaches the `sometimes` property `witness`.
 fn any_walk_reaches(config: &ModelConfig, witness: &str) -> bool {
@@ -298,6 +345,12 @@ fn every_planted_bug_is_caught_by_the_model_based_walks() {
         "partial-final-at-once",
         "abort-keeps-bonds",
         "evidence-last-wins",
+        "slash-loses-bond",
+        "credit-paid-at-once",
+        "close-one-window-early",
+        "dispute-keeps-window-open",
+        "dispute-outcome-unlinked",
+        "certificate-needs-one-more",
     ] {
         let c = report
             .iter()

@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 use diversity::protocol::mutant::{self, Mutant};
 use diversity_model::checking::{check, Search, Stop};
 use diversity_model::manifest::{observe_mutant, Manifest, MutantEntry};
-use diversity_model::protocol::ModelConfig;
+use diversity_model::protocol::{DiversityModel, ModelConfig};
+use stateright::{Expectation, Model};
 
 #[test]
 fn every_mutant_violates_the_property_it_is_named_for_and_the_real_protocol_does_not() {
@@ -26,7 +27,33 @@ fn every_mutant_violates_the_property_it_is_named_for_and_the_real_protocol_does
             m.name()
         );
     }
+    // Every invariant the model checks in a configuration of the manifest has a planted bug
+    // that violates it: none holds only because nothing could break it.
+    let configs = manifest
+        .configurations
+        .iter()
+        .map(|e| &e.config)
+        .chain(manifest.mutants.iter().map(|m| &m.config));
+    let mut invariants = BTreeSet::new();
+    for config in configs {
+        for p in DiversityModel::new(config.clone()).properties() {
+            if p.expectation == Expectation::Always {
+                invariants.insert(p.name.to_string());
+            }
+        }
+    }
+    let named: BTreeSet<String> = manifest
+        .mutants
+        .iter()
+        .map(|m| m.violates.clone())
+        .collect();
+    let unbitten: Vec<&String> = invariants.difference(&named).collect();
+    assert!(
+        unbitten.is_empty(),
+        "no planted bug in model/manifest.json violates {unbitten:?}"
+    );
     let mut fresh: Vec<MutantEntry> = Vec::new();
+
     let mut failures = Vec::new();
     for entry in &manifest.mutants {
         let m = Mutant::from_name(&entry.mutant)

@@ -125,6 +125,10 @@ struct ModelArgs {
     /// Slots per window W.
     #[arg(long, default_value_t = 1)]
     slots: u64,
+    /// The collect period in ticks: with 2 or more, inventories carry readings and peers
+    /// reply (the sign and dispute periods follow; docs/model-checking.md).
+    #[arg(long, default_value_t = 1)]
+    collect: u64,
     /// Byzantine nodes, comma separated (default: node 0). Use --all-honest for none.
     #[arg(long, value_delimiter = ',', default_values_t = vec![0usize])]
     byzantine: Vec<usize>,
@@ -208,6 +212,7 @@ impl ModelArgs {
         for (name, v, max) in [
             ("--windows", self.windows as u64, MAX_MODEL_WINDOWS),
             ("--slots", self.slots, MAX_MODEL_SLOTS),
+            ("--collect", self.collect, MAX_MODEL_COLLECT),
             ("--max-delay", self.max_delay, MAX_MODEL_DELAY),
         ] {
             if v == 0 || v > max {
@@ -253,6 +258,7 @@ impl ModelArgs {
             nodes: self.nodes,
             windows: self.windows,
             slots_per_window: self.slots,
+            collect_period: self.collect,
             byzantine,
             hardened: self.hardened,
             lossy: !self.lossless,
@@ -285,6 +291,7 @@ const MAX_SIMULATED_NODES: usize = 10;
 /// The largest K, W and network delay `check` and `explore` accept.
 const MAX_MODEL_WINDOWS: u64 = 4;
 const MAX_MODEL_SLOTS: u64 = 4;
+const MAX_MODEL_COLLECT: u64 = 4;
 const MAX_MODEL_DELAY: u64 = 4;
 
 #[derive(Args)]

@@ -86,6 +86,13 @@ pub struct ModelConfig {
     pub windows: u32,
     /// Slots per window W.
     pub slots_per_window: u64,
+    /// The collect period, in ticks (spec §6.3): the inventory goes out half-way through it,
+    /// the node freezes at its end. With one tick the inventory leaves as the window ends,
+    /// before any reading of its last slot can arrive; with two or more, inventories carry
+    /// what the node holds and peers' replies fill its gaps. The sign period is
+    /// `collect / 2 + 1` (the parameter rule of LIV-FAST-001 with `Δ_inc = 0`) and the dispute
+    /// period `max(2, collect + 1)` (`Params::validate`: a dispute outlasts a collect period).
+    pub collect_period: u64,
     /// Byzantine nodes (the rest are honest).
     pub byzantine: Vec<usize>,
     /// The hardened variant: certified results stay pending for a challenge period.
@@ -217,6 +224,7 @@ impl Default for ModelConfig {
             nodes: 2,
             windows: 1,
             slots_per_window: 1,
+            collect_period: 1,
             byzantine: vec![0],
             hardened: false,
             lossy: true,
@@ -249,6 +257,7 @@ impl ModelConfig {
         num("--nodes", self.nodes as u64, d.nodes as u64, &mut a);
         num("--windows", self.windows.into(), d.windows.into(), &mut a);
         num("--slots", self.slots_per_window, d.slots_per_window, &mut a);
+        num("--collect", self.collect_period, d.collect_period, &mut a);
         num("--max-delay", self.max_delay, d.max_delay, &mut a);
         if let Some(l) = self.max_losses {
             a.extend(["--max-losses".into(), l.to_string()]);
@@ -286,6 +295,19 @@ impl ModelConfig {
             a.extend(["--powers".into(), Power::list(&self.powers)]);
         }
         a
+    }
+
+    /// Whether the witness REACH-INVENTORY-001 is checked: where an inventory can go out
+    /// after a reading could arrive (a collect period of two ticks or more, or an earlier
+    /// slot of the window), on a lossy network, with two live honest nodes to reconcile.
+    /// (A reply can also beat a delayed reading on a reordering network with the default
+    /// periods, but recording that everywhere would split the states of every configuration
+    /// for a witness the inventories' own configurations already reach.)
+    pub fn checks_reconciliation(&self) -> bool {
+        let live_honest = (0..self.nodes)
+            .filter(|j| !self.byzantine.contains(j) && !self.no_live_node)
+            .count();
+        (self.collect_period > 1 || self.slots_per_window > 1) && self.lossy && live_honest >= 2
     }
 
     /// LIV-ESCAPE-001's configuration: every node funds and then goes offline for good.
@@ -462,8 +484,9 @@ pub struct State {
     /// Moves each Byzantine node has made (each at most once).
     pub byz_done: Vec<BTreeSet<(u32, ByzMove)>>,
     pub verdicts: Vec<Verdict>,
-    /// Hashes of final windows as first seen (INV-WINDOW-001).
-    pub finals_seen: Vec<diversity::B256>,
+    /// Every `WindowFinalized` event as it was emitted: the window it names and the hash
+    /// of its result (INV-WINDOW-001).
+    pub finals_seen: Vec<(u32, diversity::B256)>,
     /// Every decided challenge, judged against the spec's rule (INV-BOND-001/002).
     pub bonds: Vec<BondVerdict>,
     /// An accepted call used a slashed node's veto (INV-VETO-001).
@@ -483,6 +506,9 @@ pub struct State {
     /// An accepted `addEvidence` left the evidence other than the join of what it was and
     /// the readings added (INV-CONFLUENCE-001).
     pub unconfluent: bool,
+    /// An honest node, before it froze a window, got a reading of it that it lacked from an
+    /// honest peer's reply to its inventory (spec §6.3; the witness REACH-INVENTORY-001).
+    pub reconciled: bool,
 }
 
 /// The verdict recorded when a challenge was decided (spec §7.10), computed from the final
@@ -528,6 +554,9 @@ pub struct DiversityModel {
     tap: Option<ChainTap>,
     /// Counts what the run exercises, when on (simulation runs).
     pub coverage: Option<Arc<Coverage>>,
+    /// Whether the run records `State::reconciled` ([`ModelConfig::checks_reconciliation`]):
+    /// a history variable splits states, so it is kept only where a property reads it.
+    track_reconciliation: bool,
 }
 
 /// The sizes of money and energy. The exhaustive check uses the smallest that still exercise
@@ -632,10 +661,10 @@ impl DiversityModel {
             bond: economy.bond_wei,
             price_wei_per_wh: economy.price_wei_per_wh,
             dust_recipient: Address::repeat_byte(0xdd),
-            collect_period: 1,
-            sign_period: 1,
+            collect_period: config.collect_period,
+            sign_period: config.collect_period / 2 + 1,
             challenge_period: if config.hardened { 2 } else { 0 },
-            dispute_period: 2,
+            dispute_period: (config.collect_period + 1).max(2),
             slash_period: 1,
             // One wei a gas unit, and the least bond the contract takes: a reimbursement
             // beyond the loser's bond would underflow and be caught (spec §7.10).
@@ -694,7 +723,9 @@ impl DiversityModel {
             }
             frames.push(out);
         }
+        let track_reconciliation = config.checks_reconciliation();
         Self {
+            track_reconciliation,
             config,
             params: Arc::new(params),
             domain,
@@ -829,7 +860,31 @@ impl DiversityModel {
 
     fn deliver(&self, state: &mut State, env: &Envelope) {
         let j = env.to;
+        // An honest peer's reply to an inventory, to an honest node that has not frozen the
+        // window yet: how much of the window it held before.
+        let reply = match (&env.payload, env.from) {
+            (Payload::Peer(NodeMessage::Readings { window, .. }), Some(from))
+                if self.track_reconciliation
+                    && !state.reconciled
+                    && self.is_honest(from)
+                    && self.is_honest(j) =>
+            {
+                state.nodes[j]
+                    .window(*window)
+                    .filter(|nw| nw.frozen.is_none())
+                    .map(|nw| (*window, nw.set.len()))
+            }
+            _ => None,
+        };
         let out = handle(state.nodes[j].make_mut(), env, state.now, &state.chain);
+        if let Some((w, held)) = reply {
+            if state.nodes[j]
+                .window(w)
+                .is_some_and(|nw| nw.set.len() > held)
+            {
+                state.reconciled = true;
+            }
+        }
         // A Byzantine node learns, but acts only through its own moves.
         if self.is_honest(j) {
             self.route(state, j, out);
@@ -898,7 +953,7 @@ impl DiversityModel {
             {
                 let verdict = self.judge(state, &before, window, hash, path, &settlement);
                 state.verdicts.push(verdict);
-                state.finals_seen.push(hash);
+                state.finals_seen.push((window, hash));
             }
         }
         // What the adversary did for windows now final no longer matters.
@@ -924,7 +979,7 @@ impl DiversityModel {
         let (now, p) = (state.now, &self.params);
         match c.phase() {
             Phase::Funding if now >= p.start => Some(Tx::Abort),
-            Phase::Active if c.next_window() >= p.windows => c
+            Phase::Active if c.all_final() => c
                 .last_final_at()
                 .is_some_and(|t| now >= t + p.slash_period)
                 .then_some(Tx::Close),
@@ -1148,11 +1203,25 @@ impl DiversityModel {
                 .map(|p| p.result.prev_hash)
                 .or_else(|| committed_result_prev(state, self, window, hash))
                 .is_none_or(|h| h == prev_hash),
-            Path::Dispute => before.last_hash() == prev_hash,
+            // The record commits to its link: a dispute's outcome is the evidence's totals
+            // over the previous record's hash, with no readings root (§7.4).
+            Path::Dispute => {
+                let outcome = WindowResult {
+                    window,
+                    prev_hash,
+                    produced: fin.produced.clone(),
+                    consumed: fin.consumed.clone(),
+                    readings_root: diversity::B256::ZERO,
+                };
+                self.domain.result_digest(&outcome) == hash
+            }
         };
-        let ordered = linked
-            && fin.at >= self.params.window_end(window)
-            && window as usize == state.chain.finals().len() - 1;
+        // `T_end(w)` as §3 defines it, not by `Params::window_end`, which the nodes and the
+        // contract share.
+        let p = &self.params;
+        let window_end = p.start + (u64::from(window) + 1) * p.slots_per_window * p.slot_secs;
+        let ordered =
+            linked && fin.at >= window_end && window as usize == state.chain.finals().len() - 1;
         let paid: u128 = s.paid.iter().sum();
         let received: u128 = s.received.iter().sum();
         let funds = paid == received + s.dust
@@ -1420,6 +1489,7 @@ impl Model for DiversityModel {
             evidence_missed: false,
             challenge_missed: false,
             unconfluent: false,
+            reconciled: false,
             finals_seen: Vec::new(),
         }]
     }
@@ -2045,11 +2115,17 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
         Property::always(
             "INV-WINDOW-001 final once, never changes",
             |_, s: &State| {
-                s.finals_seen.len() == s.chain.finals().len()
+                // Final at most once: no window is named by two events …
+                let mut windows: Vec<u32> = s.finals_seen.iter().map(|(w, _)| *w).collect();
+                windows.sort_unstable();
+                windows.dedup();
+                // … and the records are the results as they became final, none changed.
+                windows.len() == s.finals_seen.len()
+                    && s.finals_seen.len() == s.chain.finals().len()
                     && s.finals_seen
                         .iter()
                         .zip(s.chain.finals())
-                        .all(|(a, b)| *a == b.hash)
+                        .all(|((_, h), b)| *h == b.hash)
             },
         ),
         Property::always(
@@ -2170,6 +2246,12 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
         props.push(Property::sometimes(
             "REACH-PRUNE-001 an honest node pruned a final window",
             |m: &DiversityModel, s: &State| m.honest().any(|j| s.nodes[j].pruned_below() > 0),
+        ));
+    }
+    if c.checks_reconciliation() {
+        props.push(Property::sometimes(
+            "REACH-INVENTORY-001 an inventory reply fills a gap before the freeze",
+            |_, s: &State| s.reconciled,
         ));
     }
     let in_sync = c.synchronous && !c.lossy && c.meter_fault == MeterFault::None;
@@ -2491,9 +2573,9 @@ mod tests {
         u64,
         &'a Contract<Secp256k1>,
         &'a [Verdict],
-        &'a [diversity::B256],
+        &'a [(u32, diversity::B256)],
         &'a [BondVerdict],
-        [bool; 5],
+        [bool; 6],
         Vec<(Vec<Vec<WindowResult>>, u32, bool)>,
     ) {
         let nodes = model
@@ -2523,6 +2605,7 @@ mod tests {
                 s.evidence_missed,
                 s.challenge_missed,
                 s.unconfluent,
+                s.reconciled,
             ],
             nodes,
         )
@@ -2569,6 +2652,13 @@ mod tests {
                 synchronous: true,
                 lossy: false,
                 meter_fault: MeterFault::Equivocating(1),
+                ..ModelConfig::default()
+            },
+            // Inventories that carry readings, and replies (REACH-INVENTORY-001).
+            ModelConfig {
+                byzantine: vec![],
+                synchronous: true,
+                collect_period: 2,
                 ..ModelConfig::default()
             },
         ] {

@@ -456,7 +456,11 @@ impl<R: Recover> Node<R> {
                 if have.len() != self.n() || have.iter().any(|row| row.len() != words) {
                     return Err(MessageError::MalformedInventory { window: w });
                 }
-                if w < chain.next_window() {
+                if w < chain.next_window()
+                    || crate::protocol::mutant::active(
+                        crate::protocol::mutant::Mutant::NodeIgnoresInventories,
+                    )
+                {
                     return Ok(Vec::new());
                 }
                 self.ensure_window(w);
@@ -606,7 +610,7 @@ impl<R: Recover> Node<R> {
     /// contract would accept now: the signatures of every unslashed node (§7.3).
     pub fn certificate(&self, w: u32, chain: &Contract<R>) -> Option<Tx> {
         let (count, tx) = self.frozen_submission(w, chain)?;
-        (count == chain.unslashed()).then_some(tx)
+        chain.is_certificate(count).then_some(tx)
     }
 
     /// The frozen result of `w` with every signature held on it by an unslashed node, and
@@ -656,7 +660,7 @@ impl<R: Recover> Node<R> {
         }
         let p = &self.params;
         let w = chain.next_window();
-        if w >= p.windows {
+        if chain.all_final() {
             // §7.8: once the slash period after the last window is over, anyone closes.
             if chain
                 .last_final_at()
@@ -728,7 +732,9 @@ impl<R: Recover> Node<R> {
                         readings: chunk.to_vec(),
                     }));
                 }
-            } else {
+            } else if !crate::protocol::mutant::active(
+                crate::protocol::mutant::Mutant::NodeNeverFinalizes,
+            ) {
                 out.push(Output::Submit(Tx::FinalizeDispute { window: w }));
             }
             return out;
@@ -759,7 +765,9 @@ impl<R: Recover> Node<R> {
                 if late || pending.hash != frozen_hash {
                     out.push(Output::Submit(Tx::OpenDispute { window: w }));
                 }
-            } else {
+            } else if !crate::protocol::mutant::active(
+                crate::protocol::mutant::Mutant::NodeNeverFinalizes,
+            ) {
                 out.push(Output::Submit(Tx::FinalizePending { window: w }));
             }
             return out;

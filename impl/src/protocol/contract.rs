@@ -506,6 +506,16 @@ impl<R: Recover> Contract<R> {
     pub fn flows(&self) -> (u128, u128) {
         (self.paid_in, self.paid_out)
     }
+    /// Whether every window of the contract is final (§7.8: `close` may follow, after the
+    /// slash period). One definition for the contract and the nodes that send `close`.
+    pub fn all_final(&self) -> bool {
+        // Planted bug: the last window counts as final one window early.
+        let off_by_one = u32::from(crate::protocol::mutant::active(
+            crate::protocol::mutant::Mutant::CloseOneWindowEarly,
+        ));
+        self.next_window + off_by_one >= self.params.windows
+    }
+
     /// Time the last window became final, if any.
     pub fn last_final_at(&self) -> Option<u64> {
         self.finals.last().map(|f| f.at)
@@ -518,11 +528,15 @@ impl<R: Recover> Contract<R> {
 
     /// INV-CERT-001: `count` valid signatures by distinct unslashed nodes make a certificate
     /// (final at once in the paper's variant, no bond) exactly when they are every unslashed
-    /// node's; fewer make a partial result. The one definition `submitWindow` and the bond
-    /// it requires both use.
+    /// node's; fewer make a partial result. The one definition `submitWindow`, the bond it
+    /// requires and the nodes (`Node::certificate`) all use.
     pub fn is_certificate(&self, count: usize) -> bool {
         let unslashed = self.unslashed();
-        count == unslashed
+        // Planted bug: one signature more than there can be.
+        let off_by_one = usize::from(crate::protocol::mutant::active(
+            crate::protocol::mutant::Mutant::CertificateNeedsOneMore,
+        ));
+        count == unslashed + off_by_one
             || (crate::protocol::mutant::active(
                 crate::protocol::mutant::Mutant::AcceptMissingSignature,
             ) && count + 1 == unslashed)
@@ -603,7 +617,7 @@ impl<R: Recover> Contract<R> {
     pub fn executed(&self, call: &Call, now: u64) -> Result<(Self, Vec<Event>), ContractError> {
         let mut next = self.clone();
         let events = next.apply(call, now)?;
-        debug_assert!(next.check_conservation().is_ok());
+        debug_assert!(crate::protocol::mutant::any_active() || next.check_conservation().is_ok());
         Ok((next, events))
     }
 
@@ -957,6 +971,11 @@ impl<R: Recover> Contract<R> {
     /// Credits `amount` wei to `to`, withdrawable after close (refunds and reimbursements).
     fn credit(&mut self, to: Address, amount: u128) {
         if amount > 0 {
+            if crate::protocol::mutant::active(crate::protocol::mutant::Mutant::CreditPaidAtOnce) {
+                self.held -= amount;
+                self.paid_out += amount;
+                return;
+            }
             *self.rewards.entry(to).or_default() += amount;
         }
     }
@@ -1029,7 +1048,13 @@ impl<R: Recover> Contract<R> {
             consumed,
         });
         self.last_hash = hash;
-        self.next_window += 1;
+        if !(path == Path::Dispute
+            && crate::protocol::mutant::active(
+                crate::protocol::mutant::Mutant::DisputeKeepsWindowOpen,
+            ))
+        {
+            self.next_window += 1;
+        }
         self.pending = None;
         // Dispute state of a final window is deleted (on-chain pruning, spec §9).
         self.dispute = None;
@@ -1201,7 +1226,14 @@ impl<R: Recover> Contract<R> {
             });
         }
         let d = self.dispute.take().expect("checked");
-        let result = dispute_outcome(&d.evidence, self.last_hash);
+        let prev_hash = if crate::protocol::mutant::active(
+            crate::protocol::mutant::Mutant::DisputeOutcomeUnlinked,
+        ) {
+            B256::ZERO
+        } else {
+            self.last_hash
+        };
+        let result = dispute_outcome(&d.evidence, prev_hash);
         let hash = self.domain.result_digest(&result);
         let mut events = Vec::new();
         if let Some(c) = &d.challenged {
@@ -1406,8 +1438,10 @@ impl<R: Recover> Contract<R> {
         let bond = std::mem::take(&mut self.bonds[node]);
         let reward = bonds::wei(&self.params, gas).min(bond);
         self.slashed[node] = true;
-        self.credit(reporter, reward);
-        self.slash_pool += bond - reward;
+        if !crate::protocol::mutant::active(crate::protocol::mutant::Mutant::SlashLosesBond) {
+            self.credit(reporter, reward);
+            self.slash_pool += bond - reward;
+        }
         Event::Slashed {
             node,
             reporter,
@@ -1420,12 +1454,12 @@ impl<R: Recover> Contract<R> {
 
     fn close(&mut self, now: u64) -> Result<Vec<Event>, ContractError> {
         self.require_phase(Phase::Active)?;
-        if self.next_window < self.params.windows {
-            return Err(ContractError::NotAllFinal {
+        let last = self.last_final_at().filter(|_| self.all_final()).ok_or(
+            ContractError::NotAllFinal {
                 next: self.next_window,
-            });
-        }
-        let until = self.last_final_at().expect("all final") + self.params.slash_period;
+            },
+        )?;
+        let until = last + self.params.slash_period;
         if now < until {
             return Err(ContractError::SlashPeriodRunning { until });
         }

@@ -64,10 +64,35 @@ pub enum Mutant {
     /// instead of joining it (contract.rs): the outcome depends on the order of the calls
     /// and of the readings within one.
     EvidenceLastWins,
+    /// `slash` takes the slashed node's bond and neither reimburses the reporter nor pools
+    /// the rest: ether is held that no account owns (contract.rs).
+    SlashLosesBond,
+    /// `credit` pays a refund or a reimbursement out at once instead of crediting it for
+    /// withdrawal after close (contract.rs): ether leaves an `Active` contract.
+    CreditPaidAtOnce,
+    /// `Contract::all_final`, shared by `close` and the nodes, is off by one: the last window
+    /// counts as final while it is still open (contract.rs).
+    CloseOneWindowEarly,
+    /// `finalize` does not advance the next window after a dispute (contract.rs): the window
+    /// stays open and a second dispute makes it final again.
+    DisputeKeepsWindowOpen,
+    /// A dispute's outcome is linked to nothing (`prevHash` zero) instead of the last final
+    /// result (contract.rs, `dispute_outcome`).
+    DisputeOutcomeUnlinked,
+    /// An honest node never sends `finalizeDispute` or `finalizePending` (node.rs): a window
+    /// whose dispute or pending result nobody else finalises stays open.
+    NodeNeverFinalizes,
+    /// `Contract::is_certificate`, shared by `submitWindow` and the nodes, is off by one: it
+    /// wants one signature more than there are unslashed nodes, so no result is ever a
+    /// certificate and every window takes the partial path (contract.rs).
+    CertificateNeedsOneMore,
+    /// An honest node never answers a peer's inventory (node.rs): reconciliation (§6.3) is
+    /// idle, which breaks no invariant but leaves the witness REACH-INVENTORY-001 unreached.
+    NodeIgnoresInventories,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 19] = [
+    pub const ALL: [Mutant; 27] = [
         Mutant::AcceptMissingSignature,
         Mutant::CountDuplicateReading,
         Mutant::PayBeyondBalance,
@@ -87,6 +112,14 @@ impl Mutant {
         Mutant::EvidenceOnlyFrozen,
         Mutant::IgnoreLateReadings,
         Mutant::EvidenceLastWins,
+        Mutant::SlashLosesBond,
+        Mutant::CreditPaidAtOnce,
+        Mutant::CloseOneWindowEarly,
+        Mutant::DisputeKeepsWindowOpen,
+        Mutant::DisputeOutcomeUnlinked,
+        Mutant::NodeNeverFinalizes,
+        Mutant::CertificateNeedsOneMore,
+        Mutant::NodeIgnoresInventories,
     ];
 
     pub fn name(self) -> &'static str {
@@ -110,6 +143,14 @@ impl Mutant {
             Mutant::EvidenceOnlyFrozen => "evidence-only-frozen",
             Mutant::IgnoreLateReadings => "ignore-late-readings",
             Mutant::EvidenceLastWins => "evidence-last-wins",
+            Mutant::SlashLosesBond => "slash-loses-bond",
+            Mutant::CreditPaidAtOnce => "credit-paid-at-once",
+            Mutant::CloseOneWindowEarly => "close-one-window-early",
+            Mutant::DisputeKeepsWindowOpen => "dispute-keeps-window-open",
+            Mutant::DisputeOutcomeUnlinked => "dispute-outcome-unlinked",
+            Mutant::NodeNeverFinalizes => "node-never-finalizes",
+            Mutant::CertificateNeedsOneMore => "certificate-needs-one-more",
+            Mutant::NodeIgnoresInventories => "node-ignores-inventories",
         }
     }
 
