@@ -178,7 +178,7 @@ const CAUGHT_BY: [(&str, &str, &str); 25] = [
     (
         "dispute-outcome-unlinked",
         "the model's invariants",
-        "INV-WINDOW-002/003 in order, linked, not early violated",
+        "INV-WINDOW-002 in order and linked violated",
     ),
     (
         "node-never-finalizes",

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum Mutant {
-    /// `submitWindow` accepts a certificate one signature short (contract.rs).
+    /// `Contract::is_certificate` takes a set one signature short for a certificate
+    /// (contract.rs; the nodes share the rule, so they submit such sets too).
     AcceptMissingSignature = 1,
     /// The window function counts an identical reading every time it is added (reading_set.rs).
     CountDuplicateReading,
