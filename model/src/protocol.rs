@@ -87,9 +87,10 @@ pub struct ModelConfig {
     /// Slots per window W.
     pub slots_per_window: u64,
     /// The collect period, in ticks (spec §6.3): the inventory goes out half-way through it,
-    /// the node freezes at its end. With one tick the inventory leaves as the window ends,
-    /// before any reading of its last slot can arrive; with two or more, inventories carry
-    /// what the node holds and peers' replies fill its gaps. The sign period is
+    /// the node freezes at its end. With one tick the inventory leaves in the tick the
+    /// window's last readings are sent, so it lists them only if they arrived at once; with
+    /// two or more, inventories carry what the node holds and peers' replies fill the gaps
+    /// that losses left (docs/model-checking.md, "Inventories"). The sign period is
     /// `collect / 2 + 1` (the parameter rule of LIV-FAST-001 with `Δ_inc = 0`) and the dispute
     /// period `max(2, collect + 1)` (`Params::validate`: a dispute outlasts a collect period).
     pub collect_period: u64,
