@@ -19,7 +19,7 @@ use diversity::actors::meter::MeterBehaviour;
 use diversity::protocol::mutant::{self, Mutant};
 use diversity::world::simulation::{self, ByzantineSpec, MeterSpec, Scenario};
 use diversity_model::checking::{self, Search};
-use diversity_model::protocol::{DiversityModel, Economy, MeterFault, ModelConfig, Power};
+use diversity_model::protocol::{Context, DiversityModel, Economy, MeterFault, ModelConfig, Power};
 use indicatif::{ProgressBar, ProgressStyle};
 use stateright::Model;
 
@@ -187,6 +187,13 @@ struct ModelArgs {
     /// self-report, copy-reports (docs/model-checking.md, "The adversary's powers")
     #[arg(long, value_name = "LIST", default_value = "none")]
     powers: String,
+    /// Check one window in the context any run gives it, for every K by composition:
+    /// `first` (window 0, K = 1, a Byzantine node may be slashed at any time) or `next`
+    /// (window 1, K = 2, window 0 made final by the environment at any time its bound
+    /// allows); `whole` checks the whole run (docs/model-checking.md, "Every K by
+    /// composition").
+    #[arg(long, value_name = "WHICH", default_value = "whole")]
+    context: String,
 }
 
 impl ModelArgs {
@@ -275,12 +282,22 @@ impl ModelArgs {
                 format!("unknown value domain `{}`: use small or real", self.values)
             })?,
             powers: Power::parse_list(&self.powers)?,
+            context: Context::from_name(&self.context).ok_or_else(|| {
+                format!(
+                    "unknown context `{}`: use whole, first or next",
+                    self.context
+                )
+            })?,
         };
-        Ok(if self.no_live_node {
+        let config = if self.no_live_node {
             config.no_live_node()
         } else {
             config
-        })
+        };
+        match config.context_error() {
+            Some(e) => Err(e),
+            None => Ok(config),
+        }
     }
 }
 

@@ -91,6 +91,13 @@ fn row(nodes: usize, action: &Action) -> Row {
                 label,
             }
         }
+        // The environment of a window in context acts on the chain, from the wallets' lane.
+        Action::Environment(_) => Row::Arrow {
+            from: wallets,
+            to: chain,
+            lost: false,
+            label,
+        },
     }
 }
 

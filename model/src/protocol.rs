@@ -138,6 +138,55 @@ pub struct ModelConfig {
     /// with all or none of its readings, and submits what it can certify). In JSON, a list of
     /// names; empty by default, every one with `--powers all`.
     pub powers: BTreeSet<Power>,
+    /// Which part of a run is checked: the whole run (the default), or one window in the
+    /// context the rest of any run can give it, so that the properties hold for every K
+    /// (docs/model-checking.md, "Every K by composition"). Left out of JSON when whole.
+    #[serde(skip_serializing_if = "Context::is_whole")]
+    pub context: Context,
+}
+
+/// One window in context (assume-guarantee, docs/model-checking.md, "Every K by
+/// composition"). Windows of a run touch each other only through the contract: the previous
+/// window's record (its hash and the time it became final), the slashing of a Byzantine
+/// node (a report is taken at any time, for any window) and the balances. A context checks
+/// one window with those given by an environment that may do anything the other windows'
+/// guarantees allow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Context {
+    /// The whole run: every window played by the nodes.
+    #[default]
+    Whole,
+    /// The first window of a run of any length: K = 1, and the environment may slash a
+    /// (present) Byzantine node at any time, as a report of its equivocation in another
+    /// window would.
+    First,
+    /// A window after the first: K = 2, and window 0 is the environment's. It is made final
+    /// by a certificate of every unslashed node, over the genuine totals or none, at any time
+    /// between its end and its bound `B(0)` (INV-WINDOW-003 and LIV-FINAL-001 of the window
+    /// before); no node plays it. The environment may also slash a Byzantine node at any time.
+    /// Properties are checked of window 1, LIV-FINAL-001 from the time window 0 became final.
+    Next,
+}
+
+impl Context {
+    pub fn is_whole(&self) -> bool {
+        *self == Context::Whole
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Context::Whole => "whole",
+            Context::First => "first",
+            Context::Next => "next",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Context> {
+        [Context::Whole, Context::First, Context::Next]
+            .into_iter()
+            .find(|c| c.name() == name)
+    }
 }
 
 /// One power of spec §10's adversary beyond the basic adversary's ([`ModelConfig::powers`]).
@@ -240,6 +289,7 @@ impl Default for ModelConfig {
             no_live_node: false,
             economy: Economy::SMALL,
             powers: BTreeSet::new(),
+            context: Context::Whole,
         }
     }
 }
@@ -295,7 +345,87 @@ impl ModelConfig {
         if !self.powers.is_empty() {
             a.extend(["--powers".into(), Power::list(&self.powers)]);
         }
+        if !self.context.is_whole() {
+            a.extend(["--context".into(), self.context.name().into()]);
+        }
         a
+    }
+
+    /// The model's sign period: half the collect period, and one tick more.
+    pub fn sign_period(&self) -> u64 {
+        self.collect_period / 2 + 1
+    }
+
+    /// The model's challenge period: two ticks in the hardened variant, none in the paper's.
+    pub fn challenge_period(&self) -> u64 {
+        if self.hardened {
+            2
+        } else {
+            0
+        }
+    }
+
+    /// The model's dispute period: one tick more than the collect period, at least two.
+    pub fn dispute_period(&self) -> u64 {
+        (self.collect_period + 1).max(2)
+    }
+
+    /// How long after its end a window's bound `B(0)` falls: `collect + S` (spec §12), the
+    /// latest the environment of [`Context::Next`] makes window 0 final.
+    pub fn first_bound_lag(&self) -> u64 {
+        self.collect_period
+            + self.sign_period()
+            + self.challenge_period()
+            + 2 * self.dispute_period()
+    }
+
+    /// How long after window 0's end window 1 no longer depends on when window 0 became
+    /// final but through a shift in time (docs/model-checking.md, "Every K by
+    /// composition"): window 1 has ended, each of its readings has arrived or been lost
+    /// (`max_delay`), and its collect and sign periods are over, so that every deadline of
+    /// window 1 that is not counted from window 0's finality has passed.
+    pub fn lag_saturation(&self) -> u64 {
+        self.slots_per_window + (self.collect_period + self.sign_period()).max(self.max_delay)
+    }
+
+    /// Whether the configuration can be checked in its context; the reason if not.
+    pub fn context_error(&self) -> Option<String> {
+        match self.context {
+            Context::Whole => None,
+            _ if self.no_live_node => {
+                Some("--context checks a window played by live nodes: drop --no-live-node".into())
+            }
+            Context::First if self.windows != 1 => Some(format!(
+                "--context first checks window 0 alone: use --windows 1, got {}",
+                self.windows
+            )),
+            Context::Next if self.windows != 2 => Some(format!(
+                "--context next checks window 1 after the environment's window 0: use \
+                 --windows 2, got {}",
+                self.windows
+            )),
+            Context::Next if self.meter_fault != MeterFault::None => Some(
+                "--context next: a faulty meter signs in slot 0, the environment's window; \
+                 drop --silent-meter and --equivocating-meter"
+                    .into(),
+            ),
+            Context::Next if self.hardened || self.absent => Some(
+                "--context next is defined for the paper's variant with present nodes: drop \
+                 --hardened and --absent"
+                    .into(),
+            ),
+            // The environment's times must reach the point after which a later finality of
+            // window 0 only shifts window 1 in time: then every lag any run gives a window
+            // is checked (one slot a tick in the model).
+            Context::Next if self.first_bound_lag() < self.lag_saturation() => Some(format!(
+                "--context next: window 0's bound ({} ticks after its end) comes before window \
+                 1 stops depending on it ({} ticks after): use fewer --slots or a smaller \
+                 --max-delay",
+                self.first_bound_lag(),
+                self.lag_saturation()
+            )),
+            _ => None,
+        }
     }
 
     /// Whether the witness REACH-INVENTORY-001 is checked: where an inventory can go out
@@ -388,6 +518,18 @@ pub enum Proof {
     Meter(usize),
 }
 
+/// What the environment of a window in context may do ([`Context`]), as one step.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EnvMove {
+    /// Window 0 becomes final by a certificate of every unslashed node, over the genuine
+    /// totals of window 0 (`traded`) or over none (context `next` only).
+    Certify { traded: bool },
+    /// A Byzantine node is slashed by a report, from its own prosumer's wallet, of two
+    /// different window-0 results it signed: what its equivocation in another window lets
+    /// anyone do at any time (`reportEquivocation` takes any window's results).
+    Slash { node: usize },
+}
+
 /// What a Byzantine node may do, as one nondeterministic step.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ByzMove {
@@ -448,6 +590,8 @@ pub enum Action {
         node: usize,
         step: ByzMove,
     },
+    /// A step of the environment of a window in context ([`Context`]).
+    Environment(EnvMove),
 }
 
 /// The verdict recorded when a window became final.
@@ -517,6 +661,10 @@ pub struct State {
     /// An honest node, before it froze a window, got a reading of it that it lacked from an
     /// honest peer's reply to its inventory (spec §6.3; the witness REACH-INVENTORY-001).
     pub reconciled: bool,
+    /// The nodes the environment of a window in context slashed ([`EnvMove::Slash`]), one
+    /// bit each: slashes the witness REACH-SLASH-001 does not count, since the protocol did
+    /// not make them.
+    pub environment_slashed: u16,
 }
 
 /// The verdict recorded when a challenge was decided (spec §7.10), computed from the final
@@ -670,9 +818,9 @@ impl DiversityModel {
             price_wei_per_wh: economy.price_wei_per_wh,
             dust_recipient: Address::repeat_byte(0xdd),
             collect_period: config.collect_period,
-            sign_period: config.collect_period / 2 + 1,
-            challenge_period: if config.hardened { 2 } else { 0 },
-            dispute_period: (config.collect_period + 1).max(2),
+            sign_period: config.sign_period(),
+            challenge_period: config.challenge_period(),
+            dispute_period: config.dispute_period(),
             slash_period: 1,
             // One wei a gas unit, and the least bond the contract takes: a reimbursement
             // beyond the loser's bond would underflow and be caught (spec §7.10).
@@ -680,7 +828,17 @@ impl DiversityModel {
             gas_rate_wei: 1,
         };
         params.validate().expect("model parameters are valid");
+        if let Some(e) = config.context_error() {
+            panic!("{e}");
+        }
         let domain = Domain::of(&params);
+        // In the context of a later window, window 0 is the environment's: its meters' frames
+        // reach no node (its readings are still genuine, for the environment's certificate).
+        let environment_slots = if config.context == Context::Next {
+            params.slots_per_window
+        } else {
+            0
+        };
         let total_slots = params.total_slots();
         let mut frames = Vec::new();
         let mut genuine = BTreeSet::new();
@@ -707,6 +865,9 @@ impl DiversityModel {
                     }
                 };
                 match config.meter_fault {
+                    _ if slot < environment_slots => {
+                        genuine.insert(frame(reading).signed);
+                    }
                     MeterFault::Silent(s) if s == m && slot == 0 => {}
                     MeterFault::Equivocating(e) if e == m && slot == 0 => {
                         let a = frame(reading);
@@ -776,6 +937,98 @@ impl DiversityModel {
         !self.config.byzantine.contains(&j)
     }
 
+    /// Whether window `w` is played by the environment, not the nodes ([`Context::Next`]).
+    pub fn is_environments(&self, w: u32) -> bool {
+        self.config.context == Context::Next && w == 0
+    }
+
+    /// Whether the nodes sit the next window out: it is the environment's.
+    fn environment_plays(&self, state: &State) -> bool {
+        state.chain.phase() == Phase::Active && self.is_environments(state.chain.next_window())
+    }
+
+    /// The environment's steps in this state ([`Context`]).
+    fn environment_moves(&self, state: &State) -> Vec<EnvMove> {
+        let mut moves = Vec::new();
+        if self.config.context.is_whole() || state.chain.phase() != Phase::Active {
+            return moves;
+        }
+        if self.environment_plays(state)
+            && state.now >= self.params.window_end(0)
+            && state.now <= self.final_deadline(0)
+        {
+            moves.extend([
+                EnvMove::Certify { traded: true },
+                EnvMove::Certify { traded: false },
+            ]);
+        }
+        if !self.config.absent {
+            for &j in &self.config.byzantine {
+                if !state.chain.is_slashed(j) {
+                    moves.push(EnvMove::Slash { node: j });
+                }
+            }
+        }
+        moves
+    }
+
+    /// Applies an environment step through the contract; `false` if it refused.
+    fn apply_environment(&self, state: &mut State, step: &EnvMove) -> bool {
+        let n = self.config.nodes;
+        let zero = WindowResult {
+            window: 0,
+            prev_hash: self.domain.separator,
+            produced: vec![0; n],
+            consumed: vec![0; n],
+            readings_root: diversity::B256::ZERO,
+        };
+        match *step {
+            EnvMove::Certify { traded } => {
+                let result = if traded {
+                    let (produced, consumed) = spec_totals(
+                        &self.params,
+                        &self
+                            .genuine
+                            .iter()
+                            .filter(|r| self.params.window_of_slot(r.reading.slot) == Some(0))
+                            .copied()
+                            .collect::<Vec<_>>(),
+                    );
+                    WindowResult {
+                        produced,
+                        consumed,
+                        ..zero
+                    }
+                } else {
+                    zero
+                };
+                let signatures = (0..n)
+                    .filter(|j| !state.chain.is_slashed(*j))
+                    .map(|j| sign_result(&self.node_keys[j], &self.domain, &result))
+                    .collect();
+                let sender = Sender::Node(self.honest().next().expect("an honest node"));
+                self.include(state, sender, &Tx::SubmitWindow { result, signatures })
+            }
+            EnvMove::Slash { node } => {
+                let mut other = zero.clone();
+                other.produced[node] = 1;
+                let signed = |result: WindowResult| SignedResult {
+                    signature: sign_result(&self.node_keys[node], &self.domain, &result),
+                    result,
+                };
+                let tx = Tx::ReportEquivocation {
+                    first: signed(zero),
+                    second: signed(other),
+                };
+                let included = self.include(state, Sender::Wallet(node), &tx);
+                if included {
+                    state.environment_slashed |= 1 << node;
+                }
+                included
+            }
+        }
+    }
+
     fn honest(&self) -> impl Iterator<Item = usize> + '_ {
         (0..self.config.nodes).filter(|j| self.is_honest(*j))
     }
@@ -793,6 +1046,24 @@ impl DiversityModel {
             p.sign_period + p.challenge_period + 2 * p.dispute_period,
             0,
         )
+    }
+
+    /// LIV-FINAL-001's bound for window `w` in a state: `B(w)`, except for the window after
+    /// the environment's ([`Context::Next`]), whose bound is the spec's recurrence from the
+    /// time window 0 actually became final, `max(T_end(1) + collect, t_0) + S`, not from
+    /// `B(0)`. That is the step of the induction over windows: it holds for any `t_0`, so
+    /// `B(w)` follows for every `w` (docs/proofs.md, "Every K").
+    pub fn final_deadline_in(&self, state: &State, w: u32) -> u64 {
+        let p = &self.params;
+        match state.chain.finals().first() {
+            Some(f) if self.is_environments(0) && w == 1 => {
+                (p.window_end(1) + p.collect_period).max(f.at)
+                    + p.sign_period
+                    + p.challenge_period
+                    + 2 * p.dispute_period
+            }
+            _ => self.final_deadline(w),
+        }
     }
 
     /// LIV-ABSENT-001 bound: with every other node honest and in sync, window `w` is final
@@ -959,8 +1230,11 @@ impl DiversityModel {
                 settlement,
             } = e
             {
-                let verdict = self.judge(state, &before, window, hash, path, &settlement);
-                state.verdicts.push(verdict);
+                // The environment's window is given, not checked.
+                if !self.is_environments(window) {
+                    let verdict = self.judge(state, &before, window, hash, path, &settlement);
+                    state.verdicts.push(verdict);
+                }
                 state.finals_seen.push((window, hash));
             }
         }
@@ -1499,6 +1773,7 @@ impl Model for DiversityModel {
             challenge_missed: false,
             unconfluent: false,
             reconciled: false,
+            environment_slashed: 0,
             finals_seen: Vec::new(),
         }]
     }
@@ -1535,7 +1810,10 @@ impl Model for DiversityModel {
         } else {
             self.config.max_delay
         };
+        // The environment's window is final by its bound `B(0)`: time waits for it.
+        let environment_late = self.environment_plays(state) && state.now >= self.final_deadline(0);
         let can_tick = state.now < self.horizon()
+            && !environment_late
             && !matches!(state.chain.phase(), Phase::Closed | Phase::Aborted)
             && state.mempool.is_empty()
             && state.net.iter().all(|e| state.now + 1 - e.sent <= delay);
@@ -1552,6 +1830,9 @@ impl Model for DiversityModel {
             for step in self.byzantine_moves(state, j) {
                 actions.push(Action::Byzantine { node: j, step });
             }
+        }
+        for step in self.environment_moves(state) {
+            actions.push(Action::Environment(step));
         }
     }
 
@@ -1578,7 +1859,13 @@ impl Model for DiversityModel {
                         }
                     }
                 }
-                for j in 0..self.config.nodes {
+                // No node plays the environment's window (they only ever act on the next one).
+                let nodes = if self.environment_plays(&state) {
+                    0
+                } else {
+                    self.config.nodes
+                };
+                for j in 0..nodes {
                     let out = state.nodes[j].make_mut().tick(now, &state.chain);
                     // A Byzantine node's knowledge keeps time (and prunes) but never acts.
                     if self.is_honest(j) {
@@ -1622,6 +1909,11 @@ impl Model for DiversityModel {
             }
             Action::Byzantine { node, step } => {
                 if !self.apply_byzantine(&mut state, node, step) {
+                    return None;
+                }
+            }
+            Action::Environment(step) => {
+                if !self.apply_environment(&mut state, &step) {
                     return None;
                 }
             }
@@ -1818,7 +2110,9 @@ impl DiversityModel {
         let Some(w) = self.next_window_or_none(state) else {
             return moves;
         };
-        if state.now < self.params.window_end(w) {
+        // Before window 1 is next, the adversary knows nothing of it that it could use: no
+        // node signs a window before it is next, and window 0 is the environment's.
+        if state.now < self.params.window_end(w) || self.is_environments(w) {
             return moves;
         }
         if self.config.absent {
@@ -2232,7 +2526,7 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
             |m: &DiversityModel, s: &State| {
                 s.chain.phase() == Phase::Aborted
                     || (0..m.params.windows)
-                        .all(|w| s.now <= m.final_deadline(w) || s.chain.next_window() > w)
+                        .all(|w| s.now <= m.final_deadline_in(s, w) || s.chain.next_window() > w)
             },
         ),
         Property::always(
@@ -2326,7 +2620,11 @@ fn properties(model: &DiversityModel) -> Vec<Property<DiversityModel>> {
     if !c.byzantine.is_empty() && !c.absent {
         props.push(Property::sometimes(
             "REACH-SLASH-001 a node is slashed",
-            |_, s: &State| s.chain.slashed().iter().any(|x| *x),
+            // By the protocol, not by the environment of a window in context.
+            |_, s: &State| {
+                (0..s.chain.slashed().len())
+                    .any(|j| s.chain.slashed()[j] && s.environment_slashed & (1 << j) == 0)
+            },
         ));
         props.push(Property::sometimes(
             "REACH-ABORT-001 aborted and refunded",
@@ -2406,6 +2704,8 @@ impl Action {
                     ByzMove::SubmitCertificate { .. } => "submits a result".into(),
                 }
             ),
+            Action::Environment(EnvMove::Certify { .. }) => "environment certifies window 0".into(),
+            Action::Environment(EnvMove::Slash { .. }) => "environment slashes".into(),
         }
     }
 }
@@ -2527,6 +2827,16 @@ impl fmt::Display for Action {
                 ),
                 other => write!(f, "Byzantine node {node}: {other:?}"),
             },
+            Action::Environment(EnvMove::Certify { traded }) => write!(
+                f,
+                "the environment makes window 0 final by a certificate of every unslashed \
+                 node over {}",
+                if *traded { "its genuine totals" } else { "no trade" }
+            ),
+            Action::Environment(EnvMove::Slash { node }) => write!(
+                f,
+                "the environment slashes node {node} (its equivocation in another window)"
+            ),
         }
     }
 }
@@ -2727,6 +3037,84 @@ mod tests {
         });
         assert!(reliable.is_subset(&losing));
         assert!(reliable.len() < losing.len());
+    }
+
+    /// The context's bounds, read off the configuration before a model is built (so that the
+    /// command line can refuse a configuration), are the model's own: `B(0) − T_end(0)` and
+    /// the end of window 1 plus what its readings and periods take.
+    #[test]
+    fn context_bounds_are_the_models_own() {
+        let mut refused = 0;
+        for slots in 1..=4 {
+            for collect in 1..=3 {
+                for max_delay in 1..=4 {
+                    let config = ModelConfig {
+                        windows: 2,
+                        slots_per_window: slots,
+                        collect_period: collect,
+                        max_delay,
+                        ..ModelConfig::default()
+                    };
+                    let m = DiversityModel::new(config.clone());
+                    let p = &m.params;
+                    assert_eq!(
+                        m.final_deadline(0) - p.window_end(0),
+                        config.first_bound_lag()
+                    );
+                    assert_eq!(
+                        p.window_end(1) - p.window_end(0)
+                            + (p.collect_period + p.sign_period).max(max_delay),
+                        config.lag_saturation()
+                    );
+                    let next = ModelConfig {
+                        context: Context::Next,
+                        ..config
+                    };
+                    if next.context_error().is_some() {
+                        refused += 1;
+                    }
+                }
+            }
+        }
+        // Some configurations are refused, so the condition is not vacuous, and most are not.
+        assert!(refused > 0 && refused < 4 * 3 * 4 / 2, "{refused} refused");
+    }
+
+    /// The environment of `--context next` makes window 0 final at every tick from its end to
+    /// its bound, and at no other (all honest, synchronous and lossless: a small space, read
+    /// by a plain depth-first search).
+    #[test]
+    fn the_environment_finalises_window_zero_at_every_tick_it_may() {
+        let model = DiversityModel::new(ModelConfig {
+            windows: 2,
+            byzantine: vec![],
+            synchronous: true,
+            lossy: false,
+            context: Context::Next,
+            ..ModelConfig::default()
+        });
+        let mut seen = BTreeSet::new();
+        let mut times = BTreeSet::new();
+        let mut stack = model.init_states();
+        let mut actions = Vec::new();
+        while let Some(s) = stack.pop() {
+            if !seen.insert(crate::walks::fingerprint(&s)) {
+                continue;
+            }
+            if let Some(f) = s.chain.finals().first() {
+                times.insert(f.at);
+            }
+            actions.clear();
+            model.actions(&s, &mut actions);
+            for a in actions.drain(..) {
+                if let Some(next) = model.next_state(&s, a) {
+                    stack.push(next);
+                }
+            }
+        }
+        let expected: BTreeSet<u64> =
+            (model.params.window_end(0)..=model.final_deadline(0)).collect();
+        assert_eq!(times, expected);
     }
 
     /// The oracle's own window function agrees with the implementation's on sets without

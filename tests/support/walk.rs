@@ -174,6 +174,7 @@ fn describe(a: &Action) -> String {
         Action::Include { sender, tx } => format!("include {} from {sender:?}", tx.name()),
         Action::Withdraw(a) => format!("withdraw to {a}"),
         Action::Byzantine { node, step } => format!("byzantine node {node}: {step:?}"),
+        Action::Environment(step) => format!("environment: {step:?}"),
     }
 }
 
