@@ -169,7 +169,7 @@ impl MeterDecider {
         let better = if crate::protocol::mutant::active(
             crate::protocol::mutant::Mutant::EquivocationFavoursOwner,
         ) {
-            r.produced_wh > p0 || (r.produced_wh == p0 && k.leaf < lp.leaf)
+            Self::favours_owner(&k, &lp)
         } else {
             (r.produced_wh, k.leaf) < (p0, lp.leaf)
         };
@@ -181,6 +181,14 @@ impl MeterDecider {
         if r.consumed_wh > c0 || (r.consumed_wh == c0 && k.leaf < mc.leaf) {
             self.most_consumed = k;
         }
+    }
+
+    /// The planted bug `equivocation-favours-owner`: the greatest production decides. Never
+    /// used without that mutant, so left out of mutation testing (docs/testing.md).
+    #[cfg_attr(mutants, mutants::skip)]
+    fn favours_owner(k: &Keyed, lp: &Keyed) -> bool {
+        let (p, p0) = (k.signed.reading.produced_wh, lp.signed.reading.produced_wh);
+        p > p0 || (p == p0 && k.leaf < lp.leaf)
     }
 
     /// The one or two deciding readings, in leaf order (canonical within a meter and slot).
@@ -225,7 +233,9 @@ impl Deciding {
     }
 
     /// The planted bug `evidence-last-wins`: the reading replaces what decided meter `m`
-    /// instead of being joined with it. Never used without that mutant.
+    /// instead of being joined with it. Never used without that mutant, so left out of
+    /// mutation testing (docs/testing.md).
+    #[cfg_attr(mutants, mutants::skip)]
     pub fn replace(&mut self, m: ProsumerIndex, sr: SignedReading) -> bool {
         let before = self.state(m);
         self.meters[m] = Some(MeterDecider::of(Keyed::new(sr)));
@@ -325,10 +335,6 @@ impl ReadingSet {
         }
     }
 
-    pub fn window(&self) -> u32 {
-        self.window
-    }
-
     /// Number of distinct signed readings held.
     pub fn len(&self) -> usize {
         self.len
@@ -374,16 +380,15 @@ impl ReadingSet {
         let l = leaf(&sr);
         let entry = self.entries.entry((meter, sr.reading.slot)).or_default();
         let pos = match entry.binary_search_by(|(x, _)| x.cmp(&l)) {
-            Ok(_)
+            Ok(_) => {
                 if crate::protocol::mutant::active(
                     crate::protocol::mutant::Mutant::CountDuplicateReading,
-                ) =>
-            {
-                self.produced[meter] += sr.reading.produced_wh;
-                self.consumed[meter] += sr.reading.consumed_wh;
-                return Ok(Added::New);
+                ) {
+                    self.count_again(meter, &sr);
+                    return Ok(Added::New);
+                }
+                return Err(ReadingError::Duplicate);
             }
-            Ok(_) => return Err(ReadingError::Duplicate),
             Err(pos) => pos,
         };
         let outcome = match entry.first() {
@@ -401,18 +406,19 @@ impl ReadingSet {
         Ok(outcome)
     }
 
+    /// The planted bug `count-duplicate-reading`: a duplicate's values are counted again.
+    /// Never used without that mutant, so left out of mutation testing (docs/testing.md).
+    #[cfg_attr(mutants, mutants::skip)]
+    fn count_again(&mut self, meter: ProsumerIndex, sr: &SignedReading) {
+        self.produced[meter] += sr.reading.produced_wh;
+        self.consumed[meter] += sr.reading.consumed_wh;
+    }
+
     /// Every held reading in canonical order: by meter index, slot, then leaf.
     pub fn iter(&self) -> impl Iterator<Item = (ProsumerIndex, &SignedReading)> + '_ {
         self.entries
             .iter()
             .flat_map(|((m, _), e)| e.iter().map(move |(_, sr)| (*m, sr)))
-    }
-
-    /// Every held reading with its leaf, in canonical order.
-    pub fn leaves(&self) -> impl Iterator<Item = (ProsumerIndex, B256, &SignedReading)> + '_ {
-        self.entries
-            .iter()
-            .flat_map(|((m, _), e)| e.iter().map(move |(l, sr)| (*m, *l, sr)))
     }
 
     /// The readings root of spec §4.4: the hash chain over the deciding set.
@@ -645,6 +651,34 @@ pub(crate) mod tests {
         }
     }
 
+    /// Spec §4.4: the deciding readings of an equivocating meter come in leaf order, so that
+    /// the readings root, a hash chain over them, is the same for every node and the
+    /// contract; computed here with keccak256 itself, not with `chain_root`.
+    #[test]
+    fn an_equivocating_meters_readings_root_chains_its_leaves_in_order() {
+        let (_, d, keys) = setup();
+        let a = sign_reading(&keys[0], &d, reading(&keys[0], 3, 10, 0));
+        let b = sign_reading(&keys[0], &d, reading(&keys[0], 3, 12, 3));
+        let s = set_of(&[(0, a), (0, b)]);
+        let leaves: Vec<B256> = s.deciding().readings().map(|(_, k)| k.leaf).collect();
+        let mut sorted = vec![leaf(&a), leaf(&b)];
+        sorted.sort();
+        assert_eq!(leaves, sorted);
+        let step = |root: B256, l: B256| {
+            alloy_primitives::keccak256([root.as_slice(), l.as_slice()].concat())
+        };
+        assert_eq!(s.root(), step(step(B256::ZERO, sorted[0]), sorted[1]));
+    }
+
+    /// Spec §7.4: a dispute's outcome names the window of its evidence.
+    #[test]
+    fn a_dispute_outcome_names_its_evidences_window() {
+        let evidence = Deciding::new(5, 2);
+        assert_eq!(evidence.window(), 5);
+        let outcome = crate::protocol::contract::dispute_outcome(&evidence, B256::ZERO);
+        assert_eq!(outcome.window, 5);
+    }
+
     /// §15 item 3 resolved: any number of signatures over the same values leaves the
     /// deciding set at one reading and the totals as they were; the root is that of the
     /// smallest leaf alone.
@@ -697,25 +731,41 @@ pub(crate) mod tests {
     #[test]
     fn inventory_round_trip_finds_exactly_the_missing_readings() {
         let (p, d, keys) = setup();
-        let mut full = ReadingSet::new(0, 2);
-        let mut part = ReadingSet::new(0, 2);
-        for slot in 0..4 {
-            for (m, k) in keys.iter().enumerate() {
-                let r = sign_reading(k, &d, reading(k, slot, slot, 1));
-                full.add(m, r).unwrap();
-                if slot % 2 == 0 {
-                    part.add(m, r).unwrap();
+        // Window 1 too: the bitmap counts slots from the window's first, not from zero.
+        for window in 0..2u32 {
+            let first = p.slot_range(window).start;
+            let mut full = ReadingSet::new(window, 2);
+            let mut part = ReadingSet::new(window, 2);
+            for slot in first..first + 4 {
+                for (m, k) in keys.iter().enumerate() {
+                    let r = sign_reading(k, &d, reading(k, slot, slot, 1));
+                    full.add(m, r).unwrap();
+                    if slot % 2 == 0 {
+                        part.add(m, r).unwrap();
+                    }
                 }
             }
+            // Every held reading, in canonical order: by meter, then slot.
+            let held: Vec<(usize, u64)> = full.iter().map(|(m, r)| (m, r.reading.slot)).collect();
+            let expected: Vec<(usize, u64)> = (0..2)
+                .flat_map(|m| (first..first + 4).map(move |slot| (m, slot)))
+                .collect();
+            assert_eq!(held, expected);
+            // Slots 0 and 2 of the window held, for each meter.
+            assert_eq!(
+                part.inventory(&p),
+                vec![vec![0b0101u64]; 2],
+                "window {window}"
+            );
+            let missing = full.missing_from(&p, &part.inventory(&p));
+            assert_eq!(missing.len(), 4, "window {window}");
+            for r in missing {
+                let m = p.meter_index(&r.reading.meter).unwrap();
+                part.add(m, r).unwrap();
+            }
+            assert_eq!(part, full);
+            assert_eq!(part.root(), full.root());
+            assert!(full.missing_from(&p, &full.inventory(&p)).is_empty());
         }
-        let missing = full.missing_from(&p, &part.inventory(&p));
-        assert_eq!(missing.len(), 4);
-        for r in missing {
-            let m = p.meter_index(&r.reading.meter).unwrap();
-            part.add(m, r).unwrap();
-        }
-        assert_eq!(part, full);
-        assert_eq!(part.root(), full.root());
-        assert!(full.missing_from(&p, &full.inventory(&p)).is_empty());
     }
 }
