@@ -1037,15 +1037,17 @@ impl DiversityModel {
     /// is included before the next tick): `B(w) = max(T_end(w) + collect, B(w−1)) + S`. The
     /// spec's bound for any `Δ_inc ≥ 0` follows.
     pub fn final_deadline(&self, w: u32) -> u64 {
-        let p = &self.params;
         // A partial result waits one dispute period and a challenge of it takes another; in
         // the hardened variant a certificate waits the challenge period instead; nothing ends
         // a dispute early, so nothing adds a third (spec §12).
-        self.bound(
-            w,
-            p.sign_period + p.challenge_period + 2 * p.dispute_period,
-            0,
-        )
+        self.bound(w, self.final_tail(), 0)
+    }
+
+    /// `S` of spec §12 for LIV-FINAL-001: what follows the later of a window's collect end and
+    /// the previous window's finality.
+    fn final_tail(&self) -> u64 {
+        let p = &self.params;
+        p.sign_period + p.challenge_period + 2 * p.dispute_period
     }
 
     /// LIV-FINAL-001's bound for window `w` in a state: `B(w)`, except for the window after
@@ -1057,10 +1059,7 @@ impl DiversityModel {
         let p = &self.params;
         match state.chain.finals().first() {
             Some(f) if self.is_environments(0) && w == 1 => {
-                (p.window_end(1) + p.collect_period).max(f.at)
-                    + p.sign_period
-                    + p.challenge_period
-                    + 2 * p.dispute_period
+                (p.window_end(1) + p.collect_period).max(f.at) + self.final_tail()
             }
             _ => self.final_deadline(w),
         }
