@@ -373,10 +373,15 @@ impl ModelConfig {
     /// How long after its end a window's bound `B(0)` falls: `collect + S` (spec §12), the
     /// latest the environment of [`Context::Next`] makes window 0 final.
     pub fn first_bound_lag(&self) -> u64 {
-        self.collect_period
-            + self.sign_period()
-            + self.challenge_period()
-            + 2 * self.dispute_period()
+        self.collect_period + self.final_tail()
+    }
+
+    /// `S` of spec §12 for LIV-FINAL-001: what follows the later of a window's collect end
+    /// and the previous window's finality. A partial result waits one dispute period and a
+    /// challenge of it takes another; in the hardened variant a certificate waits the
+    /// challenge period instead; nothing ends a dispute early, so nothing adds a third.
+    pub fn final_tail(&self) -> u64 {
+        self.sign_period() + self.challenge_period() + 2 * self.dispute_period()
     }
 
     /// How long after window 0's end window 1 no longer depends on when window 0 became
@@ -1043,11 +1048,10 @@ impl DiversityModel {
         self.bound(w, self.final_tail(), 0)
     }
 
-    /// `S` of spec §12 for LIV-FINAL-001: what follows the later of a window's collect end and
-    /// the previous window's finality.
+    /// `S` of spec §12 ([`ModelConfig::final_tail`]), of the periods the params were built
+    /// with.
     fn final_tail(&self) -> u64 {
-        let p = &self.params;
-        p.sign_period + p.challenge_period + 2 * p.dispute_period
+        self.config.final_tail()
     }
 
     /// LIV-FINAL-001's bound for window `w` in a state: `B(w)`, except for the window after
