@@ -6,11 +6,11 @@
 //! hash is computed the first time it is asked for and kept with the value. A change
 //! ([`Shared::make_mut`]) copies the value if another state holds it and forgets the hash.
 //!
-//! Equality is the value's; the hash is a function of the value (a fixed-key SipHash of it),
-//! so equal values hash alike, whichever states they are in, and the checker's state counts
-//! are those of the values.
+//! Equality is the value's; the hash is a function of the value (a fixed-key aHash of it, the
+//! hasher stateright fingerprints states with), so equal values hash alike, whichever states
+//! they are in, and the checker's state counts are those of the values.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
@@ -40,15 +40,25 @@ impl<T: Clone> Shared<T> {
 }
 
 impl<T: Hash> Shared<T> {
-    /// The value's hash: a SipHash with fixed keys, so the same on every run.
+    /// The value's hash: an aHash with fixed keys, so the same on every run. (It was a
+    /// SipHash, a third of a model check's fingerprinting; aHash is the checker's own.)
     fn digest(&self) -> u64 {
         *self.0.hash.get_or_init(|| {
-            let mut h = DefaultHasher::new();
+            let mut h = DIGEST_KEYS.build_hasher();
             self.0.value.hash(&mut h);
             h.finish()
         })
     }
 }
+
+/// The fixed keys of [`Shared`]'s digests (any fixed keys do: they only have to be the same
+/// for every state of a run).
+static DIGEST_KEYS: ahash::RandomState = ahash::RandomState::with_seeds(
+    0x6469_7665_7273_6974,
+    0x7920_7368_6172_6564,
+    0x0d15_ea5e_cafe_f00d,
+    0x5eed_5eed_5eed_5eed,
+);
 
 impl<T: Clone> Clone for Inner<T> {
     fn clone(&self) -> Self {
@@ -103,7 +113,7 @@ mod tests {
     use super::*;
 
     fn hash_of<T: Hash>(t: &T) -> u64 {
-        let mut h = DefaultHasher::new();
+        let mut h = std::hash::DefaultHasher::new();
         t.hash(&mut h);
         h.finish()
     }

@@ -9,6 +9,7 @@
 //! stateright's classic two-phase commit, the yardstick of the checker's speed.
 
 pub mod anchor;
+pub mod chain_memo;
 pub mod chart;
 pub mod checking;
 pub mod coverage;

@@ -636,10 +636,13 @@ pub struct State {
     /// Honest nodes, and the Byzantine nodes' knowledge, each [`Shared`]: a transition
     /// copies and hashes again only the nodes it changes.
     pub nodes: Vec<Shared<Node<Secp256k1>>>,
-    pub net: BTreeSet<Envelope>,
-    pub mempool: BTreeSet<(Sender, Tx)>,
+    /// The messages in flight, the transactions in the mempool and the adversary's moves,
+    /// each [`Shared`] too: most transitions change one of them at most, and a clone of the
+    /// state then copies none of them (their deep copies were a fifth of a model check).
+    pub net: Shared<BTreeSet<Envelope>>,
+    pub mempool: Shared<BTreeSet<(Sender, Tx)>>,
     /// Moves each Byzantine node has made (each at most once).
-    pub byz_done: Vec<BTreeSet<(u32, ByzMove)>>,
+    pub byz_done: Shared<Vec<BTreeSet<(u32, ByzMove)>>>,
     pub verdicts: Vec<Verdict>,
     /// Every `WindowFinalized` event as it was emitted: the window it names and the hash
     /// of its result (INV-WINDOW-001).
@@ -921,10 +924,12 @@ impl DiversityModel {
 
     /// Executes a call on the state's chain (recording it if tapped).
     fn execute(&self, state: &mut State, call: &Call) -> Result<Vec<Event>, ContractError> {
-        let result = state.chain.executed(call, state.now).map(|(next, events)| {
-            state.chain = Shared::new(next);
-            events
-        });
+        let result = crate::chain_memo::executed(&state.chain, call, state.now).map(
+            |(next, events)| {
+                state.chain = next;
+                events
+            },
+        );
         if let Some(c) = &self.coverage {
             c.call(call.tx.name(), result.as_ref().map(|_| ()));
         }
@@ -1101,7 +1106,7 @@ impl DiversityModel {
         self.close_deadline() + 1
     }
 
-    fn address(&self, s: Sender) -> Address {
+    pub(crate) fn address(&self, s: Sender) -> Address {
         match s {
             Sender::Node(j) => self.params.nodes[j],
             Sender::Wallet(i) => self.params.wallets[i],
@@ -1112,7 +1117,7 @@ impl DiversityModel {
     /// every message addressed to it at once; messages to honest nodes travel the network.
     fn send(&self, state: &mut State, env: Envelope) {
         if self.is_honest(env.to) {
-            state.net.insert(env);
+            state.net.make_mut().insert(env);
         } else {
             self.deliver(state, &env);
         }
@@ -1134,7 +1139,7 @@ impl DiversityModel {
                     );
                 }
                 Output::Submit(tx) => {
-                    state.mempool.insert((Sender::Node(from), tx));
+                    state.mempool.make_mut().insert((Sender::Node(from), tx));
                 }
             }
         }
@@ -1244,14 +1249,17 @@ impl DiversityModel {
         // What the adversary did for windows now final no longer matters.
         let next = state.chain.next_window();
         let active = state.chain.phase() != Phase::Funding;
-        for done in &mut state.byz_done {
-            done.retain(|(w, m)| {
-                if *m == ByzMove::Fund {
-                    !active
-                } else {
-                    *w >= next
-                }
-            });
+        let keep = |(w, m): &(u32, ByzMove)| {
+            if *m == ByzMove::Fund {
+                !active
+            } else {
+                *w >= next
+            }
+        };
+        if state.byz_done.iter().flatten().any(|d| !keep(d)) {
+            for done in state.byz_done.make_mut() {
+                done.retain(keep);
+            }
         }
         true
     }
@@ -1560,7 +1568,7 @@ impl DiversityModel {
         }
         let mut decided: Vec<SignedReading> =
             d.evidence.readings().map(|(_, k)| k.signed).collect();
-        for (sender, tx) in &state.mempool {
+        for (sender, tx) in state.mempool.iter() {
             if let (Sender::Node(j), Tx::AddEvidence { window, readings }) = (sender, tx) {
                 if self.is_honest(*j) && *window == d.window {
                     decided.extend(readings.iter().copied());
@@ -1765,9 +1773,9 @@ impl Model for DiversityModel {
             losses: 0,
             chain: Shared::new(chain),
             nodes,
-            net: BTreeSet::new(),
-            mempool: BTreeSet::new(),
-            byz_done: vec![BTreeSet::new(); self.config.nodes],
+            net: Shared::new(BTreeSet::new()),
+            mempool: Shared::new(BTreeSet::new()),
+            byz_done: Shared::new(vec![BTreeSet::new(); self.config.nodes]),
             verdicts: Vec::new(),
             bonds: Vec::new(),
             veto_used: false,
@@ -1782,7 +1790,7 @@ impl Model for DiversityModel {
     }
 
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
-        for (sender, tx) in &state.mempool {
+        for (sender, tx) in state.mempool.iter() {
             actions.push(Action::Include {
                 sender: *sender,
                 tx: tx.clone(),
@@ -1883,23 +1891,23 @@ impl Model for DiversityModel {
                 }
                 if self.config.no_live_node {
                     if let Some(tx) = self.escape_step(&state) {
-                        state.mempool.insert((Sender::Wallet(0), tx));
+                        state.mempool.make_mut().insert((Sender::Wallet(0), tx));
                     }
                 }
             }
             Action::Deliver(env) => {
-                state.net.remove(&env);
+                state.net.make_mut().remove(&env);
                 self.deliver(&mut state, &env);
             }
             Action::Duplicate(env) => self.deliver(&mut state, &env),
             Action::Drop(env) => {
-                state.net.remove(&env);
+                state.net.make_mut().remove(&env);
                 if self.config.max_losses.is_some() {
                     state.losses += 1;
                 }
             }
             Action::Include { sender, tx } => {
-                state.mempool.remove(&(sender, tx.clone()));
+                state.mempool.make_mut().remove(&(sender, tx.clone()));
                 let _ = self.include(&mut state, sender, &tx);
             }
             Action::Withdraw(addr) => {
@@ -2202,7 +2210,7 @@ impl DiversityModel {
             }
         }
         // Report front-running: an honest node's fraud report, copied.
-        for (sender, tx) in &state.mempool {
+        for (sender, tx) in state.mempool.iter() {
             if has(Power::CopyReports)
                 && matches!(sender, Sender::Node(k) if self.is_honest(*k))
                 && matches!(
@@ -2381,7 +2389,7 @@ impl DiversityModel {
             }
         };
         if changed && step != ByzMove::Finalize {
-            state.byz_done[j].insert((if step == ByzMove::Fund { 0 } else { w }, step));
+            state.byz_done.make_mut()[j].insert((if step == ByzMove::Fund { 0 } else { w }, step));
         }
         changed
     }

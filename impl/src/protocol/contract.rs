@@ -89,7 +89,7 @@ impl Tx {
 }
 
 /// A transaction with its sender and attached value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Call {
     pub from: Address,
     pub value: u128,
