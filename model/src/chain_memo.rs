@@ -133,7 +133,9 @@ mod tests {
         // Another time is another question.
         assert_eq!(
             executed(&chain, &deposit, 1),
-            chain.executed(&deposit, 1).map(|(c, e)| (Shared::new(c), e))
+            chain
+                .executed(&deposit, 1)
+                .map(|(c, e)| (Shared::new(c), e))
         );
     }
 }

@@ -924,12 +924,11 @@ impl DiversityModel {
 
     /// Executes a call on the state's chain (recording it if tapped).
     fn execute(&self, state: &mut State, call: &Call) -> Result<Vec<Event>, ContractError> {
-        let result = crate::chain_memo::executed(&state.chain, call, state.now).map(
-            |(next, events)| {
+        let result =
+            crate::chain_memo::executed(&state.chain, call, state.now).map(|(next, events)| {
                 state.chain = next;
                 events
-            },
-        );
+            });
         if let Some(c) = &self.coverage {
             c.call(call.tx.name(), result.as_ref().map(|_| ()));
         }
