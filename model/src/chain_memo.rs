@@ -37,7 +37,9 @@ struct Entry {
 }
 
 thread_local! {
-    static TABLE: RefCell<HashMap<u64, Entry>> = RefCell::new(HashMap::new());
+    /// Keyed by the entry's hash already (an aHash): `FxHash` of a `u64` is one multiply.
+    static TABLE: RefCell<HashMap<u64, Entry, rustc_hash::FxBuildHasher>> =
+        RefCell::new(HashMap::default());
 }
 
 /// The keys of the table's hashes (any fixed keys do).
