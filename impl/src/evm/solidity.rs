@@ -513,19 +513,17 @@ fn invalid(e: InvalidTx) -> EvmError {
 /// `pending` result again (or a stand-in that makes the contract name the reference
 /// contract's refusal). One encoding for the revm harness and the devnet's nodes.
 pub fn calldata(tx: &Tx, pending: Option<&WindowResult>) -> Vec<(&'static str, Vec<u8>)> {
-    let one = |name: &'static str, data: Vec<u8>| vec![(name, data)];
+    // The function's name is the transaction's own (`Tx::name`, one definition).
+    let one = |data: Vec<u8>| vec![(tx.name(), data)];
     match tx {
-        Tx::Deposit => one("deposit", sol::depositCall {}.abi_encode()),
-        Tx::PostBond => one("postBond", sol::postBondCall {}.abi_encode()),
-        Tx::Abort => one("abort", sol::abortCall {}.abi_encode()),
-        Tx::SubmitWindow { result, signatures } => one(
-            "submitWindow",
-            sol::submitWindowCall {
-                result: to_sol_result(result),
-                signatures: signatures.iter().map(to_sol_sig).collect(),
-            }
-            .abi_encode(),
-        ),
+        Tx::Deposit => one(sol::depositCall {}.abi_encode()),
+        Tx::PostBond => one(sol::postBondCall {}.abi_encode()),
+        Tx::Abort => one(sol::abortCall {}.abi_encode()),
+        Tx::SubmitWindow { result, signatures } => one(sol::submitWindowCall {
+            result: to_sol_result(result),
+            signatures: signatures.iter().map(to_sol_sig).collect(),
+        }
+        .abi_encode()),
         Tx::FinalizePending { window } => {
             let result = pending.cloned().unwrap_or_else(|| WindowResult {
                 window: *window,
@@ -536,35 +534,22 @@ pub fn calldata(tx: &Tx, pending: Option<&WindowResult>) -> Vec<(&'static str, V
             });
             let mut result = to_sol_result(&result);
             result.window = *window;
-            one(
-                "finalizePending",
-                sol::finalizePendingCall { result }.abi_encode(),
-            )
+            one(sol::finalizePendingCall { result }.abi_encode())
         }
-        Tx::OpenDispute { window } => one(
-            "openDispute",
-            sol::openDisputeCall { window: *window }.abi_encode(),
-        ),
-        Tx::AddEvidence { window, readings } => one(
-            "addEvidence",
-            sol::addEvidenceCall {
-                window: *window,
-                readings: readings.iter().map(to_sol_reading).collect(),
-            }
-            .abi_encode(),
-        ),
-        Tx::FinalizeDispute { window } => one(
-            "finalizeDispute",
-            sol::finalizeDisputeCall { window: *window }.abi_encode(),
-        ),
-        Tx::ReportEquivocation { first, second } => one(
-            "reportEquivocation",
-            sol::reportEquivocationCall {
-                first: to_sol_signed_result(first),
-                second: to_sol_signed_result(second),
-            }
-            .abi_encode(),
-        ),
+        Tx::OpenDispute { window } => one(sol::openDisputeCall { window: *window }.abi_encode()),
+        Tx::AddEvidence { window, readings } => one(sol::addEvidenceCall {
+            window: *window,
+            readings: readings.iter().map(to_sol_reading).collect(),
+        }
+        .abi_encode()),
+        Tx::FinalizeDispute { window } => {
+            one(sol::finalizeDisputeCall { window: *window }.abi_encode())
+        }
+        Tx::ReportEquivocation { first, second } => one(sol::reportEquivocationCall {
+            first: to_sol_signed_result(first),
+            second: to_sol_signed_result(second),
+        }
+        .abi_encode()),
         Tx::ReportInconsistency { claim, readings } => {
             let chunks: Vec<&[SignedReading]> = if readings.is_empty() {
                 vec![&[]]
@@ -585,12 +570,12 @@ pub fn calldata(tx: &Tx, pending: Option<&WindowResult>) -> Vec<(&'static str, V
                         total,
                     }
                     .abi_encode();
-                    ("reportInconsistency", data)
+                    (tx.name(), data)
                 })
                 .collect()
         }
-        Tx::Close => one("close", sol::closeCall {}.abi_encode()),
-        Tx::Withdraw => one("withdraw", sol::withdrawCall {}.abi_encode()),
+        Tx::Close => one(sol::closeCall {}.abi_encode()),
+        Tx::Withdraw => one(sol::withdrawCall {}.abi_encode()),
     }
 }
 
@@ -1063,4 +1048,86 @@ fn malformed(reason: &str) -> Result<&'static str, String> {
         .into_iter()
         .find(|r| *r == reason)
         .ok_or_else(|| format!("MalformedResult({reason:?}) has no reference counterpart"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::types::Reading;
+
+    /// One transaction of every kind (`Tx::name` names them all: a new kind added without
+    /// a name fails to compile there, and without a sample here fails `every_kind`).
+    fn one_of_each() -> Vec<Tx> {
+        let result = WindowResult {
+            window: 0,
+            prev_hash: B256::ZERO,
+            produced: vec![1],
+            consumed: vec![0],
+            readings_root: B256::ZERO,
+        };
+        let signed = SignedResult {
+            result: result.clone(),
+            signature: Signature65([1; 65]),
+        };
+        let reading = SignedReading {
+            reading: Reading {
+                meter: Address::ZERO,
+                slot: 0,
+                produced_wh: 1,
+                consumed_wh: 0,
+            },
+            signature: Signature65([2; 65]),
+        };
+        vec![
+            Tx::Deposit,
+            Tx::PostBond,
+            Tx::Abort,
+            Tx::SubmitWindow {
+                result,
+                signatures: vec![Signature65([3; 65])],
+            },
+            Tx::OpenDispute { window: 0 },
+            Tx::AddEvidence {
+                window: 0,
+                readings: vec![reading],
+            },
+            Tx::FinalizeDispute { window: 0 },
+            Tx::FinalizePending { window: 0 },
+            Tx::ReportEquivocation {
+                first: signed.clone(),
+                second: signed.clone(),
+            },
+            Tx::ReportInconsistency {
+                claim: signed,
+                readings: vec![reading; MAX_FRAUD_PROOF_CHUNK + 1],
+            },
+            Tx::Close,
+            Tx::Withdraw,
+        ]
+    }
+
+    /// Each transaction's calldata calls the Solidity function `Tx::name` names (its selector
+    /// is that of the ABI's function of that name), and reads back as the same transaction.
+    #[test]
+    fn every_transaction_calls_the_function_its_name_names() {
+        let txs = one_of_each();
+        let names: std::collections::BTreeSet<&str> = txs.iter().map(Tx::name).collect();
+        assert_eq!(names.len(), txs.len(), "every kind, each named apart");
+        for tx in &txs {
+            let calls = calldata(tx, None);
+            assert!(!calls.is_empty());
+            for (name, data) in &calls {
+                assert_eq!(*name, tx.name());
+                let k = sol::IDiversityCalls::SELECTORS
+                    .iter()
+                    .position(|s| s[..] == data[..4])
+                    .unwrap_or_else(|| panic!("{name}: no function has this selector"));
+                let signature = sol::IDiversityCalls::SIGNATURES[k];
+                assert!(
+                    signature.starts_with(&format!("{name}(")),
+                    "{name} calls {signature}"
+                );
+            }
+        }
+    }
 }

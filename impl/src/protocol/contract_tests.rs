@@ -470,6 +470,11 @@ fn dispute_recomputes_from_evidence() {
         ContractError::UnexpectedValue(1)
     );
     c.execute(&stranger, escape_at).unwrap();
+    assert_eq!(
+        c.dispute().map(Dispute::challenged_hash),
+        Some(None),
+        "an escape challenges no result"
+    );
     assert!(matches!(
         refused(&mut c, &g.call(2, Tx::OpenDispute { window: 0 }), escape_at),
         ContractError::DisputeAlreadyOpen { .. }
@@ -1132,6 +1137,11 @@ fn a_partial_result_is_challenged_and_never_closes_a_dispute() {
         .unwrap();
     // An honest node challenges it within the period.
     let ev = c.execute(&g.challenge(0, 0), from + 10).unwrap();
+    assert_eq!(
+        c.dispute().map(Dispute::challenged_hash),
+        Some(Some(g.domain.result_digest(&lie))),
+        "the dispute names the challenged result by its hash"
+    );
     assert!(matches!(
         ev[0],
         Event::DisputeOpened {
@@ -1197,4 +1207,51 @@ fn a_partial_result_is_challenged_and_never_closes_a_dispute() {
     );
     assert_eq!(c.slash_pool(), bond - to_challenger - to_finalizer);
     c.check_conservation().unwrap();
+}
+
+/// A contract's equality is its state's and its parameters': the model checker tells states
+/// apart by it, so a contract that compared equal to another state would merge two states.
+#[test]
+fn contracts_are_equal_exactly_when_state_and_parameters_are() {
+    use std::hash::{Hash, Hasher};
+    let g = grid(0);
+    let (a, b) = (g.open(), g.open());
+    assert_eq!(
+        a, b,
+        "two deployments with the same parameters, nothing done"
+    );
+    let mut deposited = g.open();
+    deposited.execute(&g.deposit(0), START - 1).unwrap();
+    assert_ne!(a, deposited, "one deposit apart");
+    let mut again = g.open();
+    again.execute(&g.deposit(0), START - 1).unwrap();
+    assert_eq!(deposited, again, "the same call on the same contract");
+    // The hash is the state's: equal contracts hash alike, and (the checker keeps only
+    // fingerprints) these two states apart hash apart.
+    let hash = |c: &Contract<Secp256k1>| {
+        let mut h = std::hash::DefaultHasher::new();
+        c.hash(&mut h);
+        h.finish()
+    };
+    assert_eq!(hash(&deposited), hash(&again));
+    assert_ne!(hash(&a), hash(&deposited));
+    let mut other = g.params.clone();
+    other.price_wei_per_wh += 1;
+    let repriced = Contract::open(other, Secp256k1::new()).unwrap();
+    assert_ne!(a, repriced, "the same state under other parameters");
+}
+
+/// What funding leaves: each prosumer's deposit as its balance and each node's bond, as the
+/// contract's accessors report them (the EVM harness and the model read them).
+#[test]
+fn funding_records_each_deposit_and_bond() {
+    let g = grid(0);
+    let c = g.funded();
+    assert_eq!(c.balances(), &g.params.deposits[..]);
+    assert_eq!(c.bonds(), &vec![g.params.bond; N][..]);
+    assert_eq!(c.deposited(), &[true; N][..]);
+    assert_eq!(c.bonded(), &[true; N][..]);
+    let fresh = g.open();
+    assert_eq!(fresh.bonds(), &[0; N][..]);
+    assert_eq!(fresh.bonded(), &[false; N][..]);
 }
