@@ -885,6 +885,7 @@ fn slashing_needs_proof() {
         }
     ));
     assert!(c.is_slashed(2) && c.is_slashed(1) && !c.is_slashed(0));
+    assert_eq!(c.slashed(), &[false, true, true][..]);
     // A non-canonical order under a matching root is itself inconsistent.
     let mut reversed = canonical.clone();
     reversed.reverse();
@@ -1251,7 +1252,46 @@ fn funding_records_each_deposit_and_bond() {
     assert_eq!(c.bonds(), &vec![g.params.bond; N][..]);
     assert_eq!(c.deposited(), &[true; N][..]);
     assert_eq!(c.bonded(), &[true; N][..]);
+    let total: u128 = g.params.deposits.iter().sum::<u128>() + N as u128 * g.params.bond;
+    assert_eq!(c.held(), total, "every deposit and bond, held");
+    assert_eq!(c.slashed(), &[false; N][..]);
+    assert_eq!(c.dust(), 0);
     let fresh = g.open();
     assert_eq!(fresh.bonds(), &[0; N][..]);
     assert_eq!(fresh.bonded(), &[false; N][..]);
+}
+
+/// Rounding dust is the contract's to hold (INV-FUNDS-002): a buyer whose balance caps its
+/// payment at 50 wei (7 Wh matched at 10 wei) pays two sellers of 2 and 5 Wh surplus 14 and
+/// 35 wei, and 1 wei is dust.
+#[test]
+fn rounding_dust_is_credited() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let slots = g.params.slot_range(0);
+    let last = slots.end - 1;
+    let readings = vec![
+        g.reading(0, last, 2, 0),
+        g.reading(1, last, 5, 0),
+        g.reading(2, last, 0, 100),
+    ];
+    let r = g.result(0, c.last_hash(), &readings);
+    assert_eq!(
+        (r.produced.clone(), r.consumed.clone()),
+        (vec![2, 5, 0], vec![0, 0, 100])
+    );
+    let events = c.execute(&g.submit(0, &r), g.params.window_end(0)).unwrap();
+    let settled = events.iter().find_map(|e| match e {
+        Event::WindowFinalized { settlement, .. } => Some(settlement.clone()),
+        _ => None,
+    });
+    let s = settled.expect("the certificate settles the window");
+    assert_eq!(
+        (s.paid.clone(), s.received.clone()),
+        (vec![0, 0, 50], vec![14, 35, 0])
+    );
+    assert_eq!(s.dust, 1);
+    assert_eq!(c.dust(), 1, "the dust is the contract's");
+    assert_eq!(c.balances(), &[1_000_014, 1_000_035, 0][..]);
+    c.check_conservation().unwrap();
 }
