@@ -251,6 +251,15 @@ fn abort_refunds_exactly() {
     c.execute(&g.bond(1), 0).unwrap();
     c.execute(&g.call(2, Tx::Abort), START).unwrap();
     assert_eq!(c.phase(), Phase::Aborted);
+    // Only what was paid is owed: no account of zero (the wallets and nodes that paid
+    // nothing have no entry to withdraw from).
+    let owed: Vec<(Address, u128)> = c.owed().iter().map(|(a, v)| (*a, *v)).collect();
+    let mut expected = vec![
+        (g.params.wallets[0], 1_000_000),
+        (g.params.nodes[1], 1_000_001),
+    ];
+    expected.sort();
+    assert_eq!(owed, expected);
     let w0 = Call {
         from: g.params.wallets[0],
         value: 0,
@@ -1294,4 +1303,75 @@ fn rounding_dust_is_credited() {
     assert_eq!(c.dust(), 1, "the dust is the contract's");
     assert_eq!(c.balances(), &[1_000_014, 1_000_035, 0][..]);
     c.check_conservation().unwrap();
+}
+
+/// A transaction's required value (spec §7.3, §7.4): a partial result and a challenge carry
+/// the dispute bond, a certificate and an escape nothing.
+#[test]
+fn the_required_value_is_the_bond_of_a_claim() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let bond = g.params.dispute_bond;
+    let readings = g.window_readings(0);
+    let r = g.result(0, c.last_hash(), &readings);
+    let full = g.certificate(&r);
+    let partial = full[..N - 1].to_vec();
+    let submit = |signatures: Vec<Signature65>| Tx::SubmitWindow {
+        result: r.clone(),
+        signatures,
+    };
+    assert_eq!(c.required_value(&submit(full.clone())), 0);
+    assert_eq!(c.required_value(&submit(partial.clone())), bond);
+    let open = Tx::OpenDispute { window: 0 };
+    assert_eq!(c.required_value(&open), 0, "an escape: nothing pending");
+    assert_eq!(c.required_value(&Tx::Close), 0);
+    c.execute(&g.submit_with(1, &r, partial), c.signing_deadline(0))
+        .unwrap();
+    assert!(c.pending().is_some());
+    assert_eq!(
+        c.required_value(&open),
+        bond,
+        "a challenge of the pending result"
+    );
+}
+
+/// INV-FUNDS-001's check fails where the books do not balance: the contract's own
+/// assertion (run after every call by the model and in debug builds) is not vacuous.
+#[test]
+fn conservation_fails_when_the_books_do_not_balance() {
+    let g = grid(0);
+    let c = g.funded();
+    c.check_conservation().unwrap();
+    let mut held = c.clone();
+    held.held += 1;
+    assert!(
+        held.check_conservation().is_err(),
+        "held differs from the accounts"
+    );
+    let mut flows = c.clone();
+    flows.paid_out += 1;
+    assert!(
+        flows.check_conservation().is_err(),
+        "paid in differs from held + paid out"
+    );
+}
+
+/// A call in the wrong phase is refused by name, before anything else is looked at.
+#[test]
+fn calls_outside_their_phase_are_refused() {
+    let g = grid(0);
+    let mut c = g.open();
+    let r = g.result(0, c.last_hash(), &g.window_readings(0));
+    assert_eq!(
+        refused(&mut c, &g.submit(0, &r), g.params.window_end(0)),
+        ContractError::WrongPhase {
+            actual: Phase::Funding
+        }
+    );
+    assert_eq!(
+        refused(&mut c, &g.call(0, Tx::Close), g.params.window_end(0)),
+        ContractError::WrongPhase {
+            actual: Phase::Funding
+        }
+    );
 }
