@@ -895,6 +895,11 @@ fn slashing_needs_proof() {
     ));
     assert!(c.is_slashed(2) && c.is_slashed(1) && !c.is_slashed(0));
     assert_eq!(c.slashed(), &[false, true, true][..]);
+    // A slashed node's signature counts for nothing: a certificate with it is refused.
+    assert_eq!(
+        refused(&mut c, &g.submit(0, &honest), g.params.window_end(0)),
+        ContractError::SlashedSigner { index: 1 }
+    );
     // A non-canonical order under a matching root is itself inconsistent.
     let mut reversed = canonical.clone();
     reversed.reverse();
@@ -973,6 +978,9 @@ fn malformed_results_are_refused() {
         refused(&mut c, &g.submit(0, &r), end0),
         ContractError::MalformedResult(_)
     ));
+    // The bound itself is a total a window of readings can reach.
+    r.produced[0] = W * crate::protocol::params::MAX_READING_WH;
+    c.execute(&g.submit(0, &r), end0).unwrap();
 }
 
 #[test]
