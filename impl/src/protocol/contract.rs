@@ -992,12 +992,29 @@ impl<R: Recover> Contract<R> {
     fn credit(&mut self, to: Address, amount: u128) {
         if amount > 0 {
             if crate::protocol::mutant::active(crate::protocol::mutant::Mutant::CreditPaidAtOnce) {
-                self.held -= amount;
-                self.paid_out += amount;
-                return;
+                return self.pay_at_once(amount);
             }
             *self.rewards.entry(to).or_default() += amount;
         }
+    }
+
+    /// The planted bug `dispute-keeps-window-open`: a dispute's outcome does not advance the
+    /// next window. False without that mutant, so left out of mutation testing
+    /// (docs/testing.md).
+    #[cfg_attr(mutants, mutants::skip)]
+    fn dispute_keeps_window_open(path: Path) -> bool {
+        path == Path::Dispute
+            && crate::protocol::mutant::active(
+                crate::protocol::mutant::Mutant::DisputeKeepsWindowOpen,
+            )
+    }
+
+    /// The planted bug `credit-paid-at-once`: a credit leaves the contract at once. Never
+    /// used without that mutant, so left out of mutation testing (docs/testing.md).
+    #[cfg_attr(mutants, mutants::skip)]
+    fn pay_at_once(&mut self, amount: u128) {
+        self.held -= amount;
+        self.paid_out += amount;
     }
 
     fn finalize_pending(&mut self, window: u32, now: u64) -> Result<Vec<Event>, ContractError> {
@@ -1068,11 +1085,7 @@ impl<R: Recover> Contract<R> {
             consumed,
         });
         self.last_hash = hash;
-        if !(path == Path::Dispute
-            && crate::protocol::mutant::active(
-                crate::protocol::mutant::Mutant::DisputeKeepsWindowOpen,
-            ))
-        {
+        if !Self::dispute_keeps_window_open(path) {
             self.next_window += 1;
         }
         self.pending = None;

@@ -544,6 +544,21 @@ fn dispute_recomputes_from_evidence() {
         ),
         ContractError::EvidenceSize { .. }
     ));
+    // One more than a chunk is refused by size; a full chunk is taken (duplicates join to
+    // nothing new, so it changes no outcome).
+    let chunk = |n: usize| Tx::AddEvidence {
+        window: 0,
+        readings: vec![readings[0]; n],
+    };
+    assert_eq!(
+        refused(&mut c, &g.call(1, chunk(MAX_EVIDENCE_CHUNK + 1)), end0),
+        ContractError::EvidenceSize {
+            max: MAX_EVIDENCE_CHUNK,
+            got: MAX_EVIDENCE_CHUNK + 1
+        }
+    );
+    c.execute(&g.call(1, chunk(MAX_EVIDENCE_CHUNK)), end0)
+        .unwrap();
     let (first, second) = readings.split_at(5);
     c.execute(
         &g.call(
@@ -625,6 +640,11 @@ fn dispute_recomputes_from_evidence() {
     ));
     c.execute(&g.call(0, Tx::FinalizeDispute { window: 0 }), deadline)
         .unwrap();
+    assert_eq!(
+        c.next_window(),
+        1,
+        "a dispute's outcome makes the window final"
+    );
     let f = &c.finals()[0];
     assert_eq!(f.path, Path::Dispute);
     assert_eq!(f.produced, vec![400, 0, 0]);
@@ -1382,4 +1402,15 @@ fn calls_outside_their_phase_are_refused() {
             actual: Phase::Funding
         }
     );
+}
+
+/// A credit of nothing opens no account: the rewards hold only what is owed.
+#[test]
+fn a_zero_credit_opens_no_account() {
+    let g = grid(0);
+    let mut c = g.funded();
+    c.credit(g.params.nodes[0], 0);
+    assert!(c.rewards().is_empty());
+    c.credit(g.params.nodes[0], 5);
+    assert_eq!(c.rewards()[&g.params.nodes[0]], 5);
 }
