@@ -1414,3 +1414,122 @@ fn a_zero_credit_opens_no_account() {
     c.credit(g.params.nodes[0], 5);
     assert_eq!(c.rewards()[&g.params.nodes[0]], 5);
 }
+
+/// Close (§7.8) pays out exactly: each wallet its balance, each unslashed node its bond and
+/// an equal share of the slash pool, the reporter its reward, and the dust recipient the
+/// rounding dust with what the pool's division leaves. Node 1 is slashed for an
+/// inconsistent result (reward 160,000 of its 1,000,001 bond), so the pool is 840,001 and
+/// the two unslashed nodes get 420,000 each, 1 wei of it dust.
+#[test]
+fn close_shares_the_slash_pool_and_pays_out_exactly() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let readings = g.window_readings(0);
+    let honest = g.result(0, c.last_hash(), &readings);
+    let mut set = ReadingSet::new(0, N);
+    for r in &readings {
+        set.add(g.params.meter_index(&r.reading.meter).unwrap(), *r)
+            .unwrap();
+    }
+    let canonical: Vec<SignedReading> = set.deciding().readings().map(|(_, k)| k.signed).collect();
+    let mut lie = honest.clone();
+    lie.produced[0] += 1;
+    let reporter = g.params.wallets[0];
+    c.execute(
+        &Call {
+            from: reporter,
+            value: 0,
+            tx: Tx::ReportInconsistency {
+                claim: g.signed(1, &lie),
+                readings: canonical,
+            },
+        },
+        0,
+    )
+    .unwrap();
+    assert_eq!(c.slash_pool(), 840_001);
+    // Both windows final by certificates of the unslashed nodes 0 and 2.
+    let unslashed_certificate = |r: &WindowResult| -> Vec<Signature65> {
+        [0, 2]
+            .iter()
+            .map(|&j| sign_result(&g.nodes[j], &g.domain, r))
+            .collect()
+    };
+    for w in 0..2 {
+        let r = g.result(w, c.last_hash(), &g.window_readings(w));
+        let end = g.params.window_end(w);
+        let tx = Tx::SubmitWindow {
+            signatures: unslashed_certificate(&r),
+            result: r,
+        };
+        c.execute(&g.call(0, tx), end).unwrap();
+    }
+    assert!(c.all_final());
+    let balances = c.balances().to_vec();
+    let dust_before = c.dust();
+    let until = c.last_final_at().unwrap() + g.params.slash_period;
+    c.execute(&g.call(0, Tx::Close), until).unwrap();
+    assert_eq!(c.phase(), Phase::Closed);
+    let bond = g.params.bond;
+    let mut expected: BTreeMap<Address, u128> = BTreeMap::new();
+    for (i, b) in balances.iter().enumerate() {
+        *expected.entry(g.params.wallets[i]).or_default() += b;
+    }
+    *expected.entry(g.params.nodes[0]).or_default() += bond + 420_000;
+    *expected.entry(g.params.nodes[2]).or_default() += bond + 420_000;
+    *expected.entry(reporter).or_default() += 160_000;
+    *expected.entry(g.params.dust_recipient).or_default() += dust_before + 1;
+    expected.retain(|_, v| *v > 0);
+    assert_eq!(c.owed(), &expected);
+    assert!(
+        !c.owed().contains_key(&g.params.nodes[1]),
+        "the slashed node gets nothing"
+    );
+    assert_eq!(c.slash_pool(), 0);
+    assert_eq!(c.dust(), 0);
+    c.check_conservation().unwrap();
+}
+
+/// A fraud proof as long as a deciding set can be is judged, not refused by its size; a
+/// result no honest node could sign (malformed totals, or a window the contract does not
+/// have) is inconsistent with any readings at all.
+#[test]
+fn fraud_proofs_up_to_their_bound_are_judged_and_malformed_claims_are_fraud() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let reporter = g.params.wallets[0];
+    let report = |claim: SignedResult, readings: Vec<SignedReading>| Call {
+        from: reporter,
+        value: 0,
+        tx: Tx::ReportInconsistency { claim, readings },
+    };
+    let honest = g.result(0, c.last_hash(), &g.window_readings(0));
+    let longest: Vec<SignedReading> = (0..MAX_FRAUD_PROOF_READINGS as u64)
+        .map(|k| g.reading(0, k % W, k, 0))
+        .collect();
+    let e = refused(&mut c, &report(g.signed(2, &honest), longest), 0);
+    assert!(
+        !matches!(e, ContractError::EvidenceSize { .. }),
+        "judged, not refused by size: {e:?}"
+    );
+    // Over no readings (the empty root), so that only the claim itself is judged.
+    let mut short = honest.clone();
+    short.produced.pop();
+    short.readings_root = B256::ZERO;
+    c.execute(&report(g.signed(1, &short), vec![]), 0).unwrap();
+    assert!(c.is_slashed(1), "malformed totals are fraud");
+    // Zero totals over no readings would be consistent in a window the contract has.
+    let nothing = WindowResult {
+        window: g.params.windows,
+        prev_hash: honest.prev_hash,
+        produced: vec![0; N],
+        consumed: vec![0; N],
+        readings_root: B256::ZERO,
+    };
+    c.execute(&report(g.signed(2, &nothing), vec![]), 0)
+        .unwrap();
+    assert!(
+        c.is_slashed(2),
+        "a window the contract does not have is fraud"
+    );
+}
