@@ -1533,3 +1533,57 @@ fn fraud_proofs_up_to_their_bound_are_judged_and_malformed_claims_are_fraud() {
         "a window the contract does not have is fraud"
     );
 }
+
+/// With every node slashed (beyond the protocol's assumption of one honest node, but not
+/// beyond what the contract must survive), close still pays out: the whole slash pool goes
+/// to the dust recipient, no node gets anything, and nothing divides by zero.
+#[test]
+fn close_with_every_node_slashed_pays_the_pool_to_the_dust_recipient() {
+    let g = grid(0);
+    let mut c = g.funded();
+    let honest = g.result(0, c.last_hash(), &g.window_readings(0));
+    let mut other = honest.clone();
+    other.readings_root = B256::repeat_byte(7);
+    for j in 0..N {
+        c.execute(
+            &Call {
+                from: g.params.dust_recipient,
+                value: 0,
+                tx: Tx::ReportEquivocation {
+                    first: g.signed(j, &honest),
+                    second: g.signed(j, &other),
+                },
+            },
+            0,
+        )
+        .unwrap();
+    }
+    assert_eq!(c.slashed(), &[true; N][..]);
+    assert_eq!(c.unslashed(), 0);
+    // No certificate can be made: each window is finished by an escape dispute (F6).
+    let wallet = |tx| Call {
+        from: g.params.wallets[0],
+        value: 0,
+        tx,
+    };
+    for window in 0..2 {
+        c.execute(&wallet(Tx::OpenDispute { window }), c.escape_at(window))
+            .unwrap();
+        let deadline = c.dispute().expect("the escape is open").deadline;
+        c.execute(&wallet(Tx::FinalizeDispute { window }), deadline)
+            .unwrap();
+    }
+    assert!(c.all_final());
+    let pool = c.slash_pool();
+    assert!(pool > 0);
+    let (dust, rewards) = (c.dust(), c.rewards().clone());
+    let until = c.last_final_at().unwrap() + g.params.slash_period;
+    c.execute(&g.call(0, Tx::Close), until).unwrap();
+    let rewarded = rewards.get(&g.params.dust_recipient).copied().unwrap_or(0);
+    let paid_to_dust = c.owed()[&g.params.dust_recipient] - rewarded;
+    assert_eq!(paid_to_dust, dust + pool);
+    for j in 0..N {
+        assert!(!c.owed().contains_key(&g.params.nodes[j]));
+    }
+    c.check_conservation().unwrap();
+}
