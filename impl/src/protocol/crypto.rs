@@ -323,6 +323,20 @@ mod tests {
         assert_eq!(recover_secp256k1(&digest, &bad), Err(SignatureError::HighS));
         // Malleating twice gives back the original encoding.
         assert_eq!(bad.malleate(), sig);
+        // It is the other encoding of the same signature: the same r, the other parity, and
+        // s + s' = n, the order of secp256k1 (SEC 2, written out here, not derived).
+        let n = U256::from_str_radix(
+            "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141",
+            16,
+        )
+        .unwrap();
+        let (s1, s2) = (
+            U256::from_be_bytes(sig.s().0),
+            U256::from_be_bytes(bad.s().0),
+        );
+        assert_eq!(s1 + s2, n);
+        assert_eq!(bad.r(), sig.r());
+        assert_eq!(bad.v() ^ sig.v(), 27 ^ 28);
     }
 
     #[test]
