@@ -138,17 +138,6 @@ pub struct Secp256k1 {
     memo: bool,
 }
 
-// Every instance computes the same function, so they are all equal: this lets a contract
-// state be compared and hashed whatever recovery it uses.
-impl PartialEq for Secp256k1 {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl Eq for Secp256k1 {}
-impl std::hash::Hash for Secp256k1 {
-    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
-}
 impl fmt::Debug for Secp256k1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secp256k1")
@@ -353,6 +342,36 @@ mod tests {
         assert_eq!(
             recover_secp256k1(&digest, &zero),
             Err(SignatureError::OutOfRange)
+        );
+        // Either half zero is out of range (§4.1), not left to the library to refuse.
+        let good = key.sign(&digest);
+        for (r, s) in [(B256::ZERO, good.s()), (good.r(), B256::ZERO)] {
+            assert_eq!(
+                recover_secp256k1(&digest, &Signature65::from_parts(r, s, 27)),
+                Err(SignatureError::OutOfRange)
+            );
+        }
+        // s = n/2 exactly is low (EIP-2 refuses only s > n/2): whatever it recovers, it is
+        // not refused as high-s.
+        let half = B256::from(SECP256K1_HALF_ORDER.to_be_bytes::<32>());
+        let at_bound = Signature65::from_parts(good.r(), half, 27);
+        assert_ne!(
+            recover_secp256k1(&digest, &at_bound),
+            Err(SignatureError::HighS)
+        );
+        let above = B256::from((SECP256K1_HALF_ORDER + U256::from(1)).to_be_bytes::<32>());
+        assert_eq!(
+            recover_secp256k1(&digest, &Signature65::from_parts(good.r(), above, 27)),
+            Err(SignatureError::HighS)
+        );
+    }
+
+    #[test]
+    fn a_signature_reads_as_its_hex() {
+        let sig = Signature65::from_parts(B256::repeat_byte(0xab), B256::repeat_byte(0x01), 27);
+        assert_eq!(
+            format!("{sig:?}"),
+            format!("0x{}{}1b", "ab".repeat(32), "01".repeat(32))
         );
     }
 
