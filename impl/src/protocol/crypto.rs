@@ -366,6 +366,23 @@ mod tests {
         );
     }
 
+    /// A key's bytes make the same key (a wallet signs transactions with them), and its
+    /// debug form names its address, never its secret.
+    #[test]
+    fn a_key_round_trips_through_its_bytes_and_prints_no_secret() {
+        let key = SecretKey::from_label("wallet-0");
+        let bytes = key.to_bytes();
+        let again = SecretKey::from_bytes(bytes).expect("a valid scalar");
+        assert_eq!(again.address(), key.address());
+        let digest = keccak256(b"tx");
+        assert_eq!(again.sign(&digest), key.sign(&digest));
+        assert_eq!(SecretKey::from_bytes([0; 32]).map(|k| k.address()), None);
+        let shown = format!("{key:?}");
+        assert_eq!(shown, format!("SecretKey({})", key.address()));
+        assert!(!shown.contains(&alloy_primitives::hex::encode(bytes)));
+        assert_eq!(format!("{:?}", Secp256k1::cached()), "Secp256k1");
+    }
+
     #[test]
     fn a_signature_reads_as_its_hex() {
         let sig = Signature65::from_parts(B256::repeat_byte(0xab), B256::repeat_byte(0x01), 27);
