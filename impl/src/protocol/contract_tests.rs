@@ -1587,3 +1587,17 @@ fn close_with_every_node_slashed_pays_the_pool_to_the_dust_recipient() {
     }
     c.check_conservation().unwrap();
 }
+
+/// Window 0 links to the EIP-712 domain separator (spec §4.4), which binds the chain of
+/// results to this contract on this chain: not to zero, and not to another deployment's.
+#[test]
+fn window_zero_links_to_the_domain_separator() {
+    let g = grid(0);
+    let separator = Domain::new(g.params.chain_id, g.params.contract).separator;
+    assert_eq!(g.open().last_hash(), separator);
+    assert_ne!(separator, B256::ZERO);
+    let mut elsewhere = g.params.clone();
+    elsewhere.chain_id += 1;
+    let other = Contract::open(elsewhere, Secp256k1::new()).unwrap();
+    assert_ne!(other.last_hash(), separator);
+}
