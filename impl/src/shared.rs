@@ -41,7 +41,7 @@ impl<T: Clone> Shared<T> {
 
 impl<T: Hash> Shared<T> {
     /// The value's hash: an aHash with fixed keys, so the same on every run. (It was a
-    /// SipHash, a third of a model check's fingerprinting; aHash is the checker's own.)
+    /// SipHash, three quarters of a model check's fingerprinting; aHash is the checker's own.)
     fn digest(&self) -> u64 {
         *self.0.hash.get_or_init(|| {
             let mut h = DIGEST_KEYS.build_hasher();

@@ -1055,8 +1055,8 @@ mod tests {
     use super::*;
     use crate::protocol::types::Reading;
 
-    /// One transaction of every kind (`Tx::name` names them all: a new kind added without
-    /// a name fails to compile there, and without a sample here fails `every_kind`).
+    /// One transaction of every kind (`Tx::name` matches on them all, so a new kind without
+    /// a name fails to compile; a sample of it belongs here).
     fn one_of_each() -> Vec<Tx> {
         let result = WindowResult {
             window: 0,
@@ -1106,8 +1106,8 @@ mod tests {
         ]
     }
 
-    /// Each transaction's calldata calls the Solidity function `Tx::name` names (its selector
-    /// is that of the ABI's function of that name), and reads back as the same transaction.
+    /// Each transaction's calldata calls the Solidity function `Tx::name` names: its selector
+    /// is that of the ABI's function of that name.
     #[test]
     fn every_transaction_calls_the_function_its_name_names() {
         let txs = one_of_each();
