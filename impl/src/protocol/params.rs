@@ -295,3 +295,176 @@ impl Params {
         crate::protocol::eip712::genesis_hash(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The timeline's arithmetic and `validate`'s boundaries, each exactly at its limit:
+    //! the contract, the nodes and the model all read the timeline from here.
+
+    use super::*;
+
+    const START: u64 = 10_000;
+    const SLOT: u64 = 900;
+    const W: u64 = 4;
+
+    fn params(n: usize) -> Params {
+        let address = |role: u8, i: usize| {
+            let mut a = [0u8; 20];
+            a[0] = role;
+            a[18..].copy_from_slice(&(i as u16 + 1).to_be_bytes());
+            Address::from(a)
+        };
+        Params {
+            chain_id: 31337,
+            contract: Address::repeat_byte(0xc0),
+            start: START,
+            slot_secs: SLOT,
+            slots_per_window: W,
+            windows: 3,
+            nodes: (0..n).map(|i| address(1, i)).collect(),
+            meters: (0..n).map(|i| address(2, i)).collect(),
+            wallets: (0..n).map(|i| address(3, i)).collect(),
+            deposits: vec![1_000; n],
+            bond: 1_000,
+            price_wei_per_wh: 10,
+            dust_recipient: Address::repeat_byte(0xd0),
+            collect_period: 100,
+            sign_period: 100,
+            challenge_period: 0,
+            dispute_period: 1_000,
+            slash_period: 5_000,
+            dispute_bond: 1 << 64,
+            gas_rate_wei: 3,
+        }
+    }
+
+    #[test]
+    fn the_timeline_of_slots_and_windows() {
+        let p = params(2);
+        assert_eq!(p.validate(), Ok(()));
+        assert_eq!(p.total_slots(), 3 * W);
+        assert_eq!(p.slot_range(0), 0..W);
+        assert_eq!(p.slot_range(2), 2 * W..3 * W);
+        // A slot's reading exists from the end of its interval.
+        assert_eq!(p.slot_end(0), START + SLOT);
+        assert_eq!(p.slot_end(5), START + 6 * SLOT);
+        // T_end(w): the end of the window's last slot.
+        assert_eq!(p.window_end(0), START + W * SLOT);
+        assert_eq!(p.window_end(2), START + 3 * W * SLOT);
+        assert_eq!(p.window_end(1), p.slot_end(p.slot_range(1).end - 1));
+        assert_eq!(p.window_of_slot(W - 1), Some(0));
+        assert_eq!(p.window_of_slot(W), Some(1));
+        assert_eq!(p.window_of_slot(3 * W), None);
+        assert_eq!(p.max_window_wh(), W * MAX_READING_WH);
+    }
+
+    /// LIV-FINAL-002's rule at its boundary: a window exactly `sign + challenge + 4·dispute`
+    /// long passes, one second shorter names that length.
+    #[test]
+    fn backlog_free_at_its_boundary() {
+        let mut p = params(2);
+        p.challenge_period = 7;
+        let needed = p.sign_period + p.challenge_period + 4 * p.dispute_period;
+        assert_eq!(needed, 4_107);
+        p.slots_per_window = 1;
+        p.slot_secs = needed;
+        assert_eq!(p.backlog_free(), Ok(()));
+        p.slot_secs = needed - 1;
+        assert_eq!(p.backlog_free(), Err(needed));
+        // The window's length is slots times seconds.
+        p.slots_per_window = 2;
+        p.slot_secs = needed.div_ceil(2);
+        assert_eq!(p.backlog_free(), Ok(()));
+        p.slot_secs = needed / 2;
+        assert_eq!(p.backlog_free(), Err(needed));
+    }
+
+    #[test]
+    fn validate_accepts_every_limit_and_refuses_one_above() {
+        assert_eq!(params(MAX_PROSUMERS).validate(), Ok(()));
+        assert_eq!(
+            params(MAX_PROSUMERS + 1).validate(),
+            Err(ParamsError::TooManyProsumers(MAX_PROSUMERS + 1))
+        );
+        type Field = fn(&mut Params) -> &mut u128;
+        let fields: [(&str, u128, Field); 5] = [
+            ("price_wei_per_wh", MAX_PRICE_WEI_PER_WH, |p| {
+                &mut p.price_wei_per_wh
+            }),
+            ("bond", MAX_AMOUNT_WEI, |p| &mut p.bond),
+            ("dispute_bond", MAX_AMOUNT_WEI, |p| &mut p.dispute_bond),
+            ("gas_rate_wei", MAX_GAS_RATE_WEI, |p| &mut p.gas_rate_wei),
+            ("deposit", MAX_AMOUNT_WEI, |p| &mut p.deposits[1]),
+        ];
+        for (name, limit, field) in fields {
+            let mut p = params(2);
+            if name == "gas_rate_wei" {
+                // The dispute bond must still cover a dispute at the highest rate.
+                p.dispute_bond = MAX_AMOUNT_WEI;
+            }
+            *field(&mut p) = limit;
+            assert_eq!(p.validate(), Ok(()), "{name} at its limit");
+            *field(&mut p) = limit + 1;
+            assert_eq!(
+                p.validate(),
+                Err(ParamsError::TooLarge {
+                    name,
+                    value: limit + 1,
+                    limit
+                }),
+                "{name} above its limit"
+            );
+        }
+        let mut p = params(2);
+        p.slots_per_window = MAX_SLOTS_PER_WINDOW;
+        p.slot_secs = 1;
+        assert_eq!(p.validate(), Ok(()));
+        p.slots_per_window += 1;
+        assert!(matches!(
+            p.validate(),
+            Err(ParamsError::TooLarge {
+                name: "slots_per_window",
+                ..
+            })
+        ));
+    }
+
+    /// The dispute bond covers the most one dispute reimburses, `gas_rate · max_dispute_gas`,
+    /// exactly.
+    #[test]
+    fn the_dispute_bond_covers_a_dispute_exactly() {
+        let mut p = params(3);
+        let gas = crate::protocol::bonds::max_dispute_gas(3);
+        let needed = p.gas_rate_wei * gas as u128;
+        p.dispute_bond = needed;
+        assert_eq!(p.validate(), Ok(()));
+        p.dispute_bond = needed - 1;
+        assert_eq!(
+            p.validate(),
+            Err(ParamsError::DisputeBondTooSmall {
+                bond: needed - 1,
+                needed,
+                gas
+            })
+        );
+    }
+
+    /// Every deadline of the last window must fit 64-bit time, and only the last window's:
+    /// a timeline whose last deadline is `u64::MAX` exactly is accepted.
+    #[test]
+    fn the_last_windows_deadlines_fit_in_time() {
+        let mut p = params(2);
+        let tail = p.collect_period
+            + p.sign_period
+            + p.challenge_period
+            + p.dispute_period
+            + p.slash_period
+            + p.dispute_period;
+        let span = u64::from(p.windows) * W * SLOT;
+        p.start = u64::MAX - tail - span;
+        assert_eq!(p.validate(), Ok(()));
+        assert_eq!(p.window_end(p.windows - 1), u64::MAX - tail);
+        p.start += 1;
+        assert_eq!(p.validate(), Err(ParamsError::TimeOverflow));
+    }
+}
