@@ -9,10 +9,10 @@
 //! stateright's classic two-phase commit, the yardstick of the checker's speed.
 
 pub mod anchor;
-pub mod chain_memo;
 pub mod chart;
 pub mod checking;
 pub mod coverage;
 pub mod manifest;
+pub mod memo;
 pub mod protocol;
 pub mod walks;

@@ -62,6 +62,8 @@ use diversity::Address;
 use serde::{Deserialize, Serialize};
 
 use crate::coverage::Coverage;
+use crate::memo;
+use diversity::protocol::mutant;
 use stateright::{Model, Property};
 
 /// A faulty meter, if any.
@@ -924,11 +926,10 @@ impl DiversityModel {
 
     /// Executes a call on the state's chain (recording it if tapped).
     fn execute(&self, state: &mut State, call: &Call) -> Result<Vec<Event>, ContractError> {
-        let result =
-            crate::chain_memo::executed(&state.chain, call, state.now).map(|(next, events)| {
-                state.chain = next;
-                events
-            });
+        let result = memo::executed(&state.chain, call, state.now).map(|(next, events)| {
+            state.chain = next;
+            events
+        });
         if let Some(c) = &self.coverage {
             c.call(call.tx.name(), result.as_ref().map(|_| ()));
         }
@@ -1847,6 +1848,23 @@ impl Model for DiversityModel {
     }
 
     fn next_state(&self, last: &State, action: Action) -> Option<State> {
+        // A move refused before on this contract and knowledge, at this time, is refused
+        // again: answered without a copy of the state ([`memo::refused`]).
+        let memoised = match &action {
+            Action::Byzantine { node, .. } if self.refusal_is_memoised(&action) => {
+                Some(&last.nodes[*node])
+            }
+            _ => None,
+        };
+        if memoised.is_some_and(|k| memo::refused(&last.chain, k, last.now, &action)) {
+            return None;
+        }
+        let refused = || {
+            if let Some(knowledge) = memoised {
+                memo::refusal(&last.chain, knowledge, last.now, &action);
+            }
+            None
+        };
         let mut state = last.clone();
         match action {
             Action::Tick => {
@@ -1917,14 +1935,14 @@ impl Model for DiversityModel {
                 };
                 let _ = self.execute(&mut state, &call);
             }
-            Action::Byzantine { node, step } => {
-                if !self.apply_byzantine(&mut state, node, step) {
-                    return None;
+            Action::Byzantine { node, ref step } => {
+                if !self.apply_byzantine(&mut state, node, step.clone()) {
+                    return refused();
                 }
             }
-            Action::Environment(step) => {
-                if !self.apply_environment(&mut state, &step) {
-                    return None;
+            Action::Environment(ref step) => {
+                if !self.apply_environment(&mut state, step) {
+                    return refused();
                 }
             }
         }
@@ -1941,6 +1959,23 @@ impl Model for DiversityModel {
 }
 
 impl DiversityModel {
+    /// Whether the checker may answer `action` from memory when it was refused before
+    /// ([`memo::refused`]): the adversary's moves that are a transaction built from the
+    /// contract, the node's knowledge, the time and the move alone. (Its signing, sharing and
+    /// funding are never refused and read more of the state; nor is the environment ever
+    /// refused.) Never while a planted bug is in force, or while the contract's calls are
+    /// counted (`coverage`) or tapped: a refusal is then asked of the contract again.
+    pub fn refusal_is_memoised(&self, action: &Action) -> bool {
+        let kind = match action {
+            Action::Byzantine { step, .. } => !matches!(
+                step,
+                ByzMove::Fund | ByzMove::Sign { .. } | ByzMove::ShareReadings
+            ),
+            _ => false,
+        };
+        kind && self.coverage.is_none() && self.tap.is_none() && !mutant::any_active()
+    }
+
     /// POR-REDUNDANT-001: whether delivering `env` is a *stable no-op*, i.e. it changes no
     /// state and sends nothing, and will do so in every state reachable from this one. Then
     /// its delivery commutes with every other action, and losing it, delivering it later or
@@ -2954,6 +2989,49 @@ mod tests {
     /// space is small enough to enumerate, including a duplicating network, where most
     /// deliveries become redundant, and an equivocating meter against a Byzantine node, whose
     /// knowledge a forwarded equivocation changes.
+    /// Every move the checker answers from memory as refused (`memo::refused`) is one the
+    /// contract refuses, and every other transition is the one the model makes without the
+    /// memo: compared on every action offered in every reachable state of the default
+    /// configuration. A model that counts the contract's calls (`coverage`) never answers
+    /// from memory, so it is the model without the memo.
+    #[test]
+    fn refusals_from_memory_are_the_contracts() {
+        use crate::walks::fingerprint;
+        let model = DiversityModel::new(ModelConfig::default());
+        let mut plain = DiversityModel::new(ModelConfig::default());
+        plain.coverage = Some(Arc::new(Coverage::default()));
+        let (mut seen, mut stack, mut actions) = (BTreeSet::new(), model.init_states(), Vec::new());
+        let (mut refused, mut answered) = (0, 0);
+        while let Some(s) = stack.pop() {
+            if !model.within_boundary(&s) || !seen.insert(fingerprint(&s)) {
+                continue;
+            }
+            model.actions(&s, &mut actions);
+            for a in actions.drain(..) {
+                let from_memory = match &a {
+                    Action::Byzantine { node, .. } => {
+                        memo::refused(&s.chain, &s.nodes[*node], s.now, &a)
+                    }
+                    _ => false,
+                };
+                assert!(!from_memory || model.refusal_is_memoised(&a), "{a:?}");
+                assert!(!plain.refusal_is_memoised(&a), "{a:?}");
+                let expected = plain.next_state(&s, a.clone());
+                let next = model.next_state(&s, a.clone());
+                assert_eq!(next, expected, "{a:?} at {}", s.now);
+                assert!(!from_memory || next.is_none(), "{a:?}");
+                refused += usize::from(next.is_none() && model.refusal_is_memoised(&a));
+                answered += usize::from(from_memory);
+                stack.extend(next);
+            }
+        }
+        // Most refusals are asked again with the same contract, knowledge and time.
+        assert!(
+            answered * 2 > refused,
+            "{answered} of {refused} refusals answered"
+        );
+    }
+
     #[test]
     fn reduction_reaches_the_same_quiescent_and_observed_states() {
         for config in [
