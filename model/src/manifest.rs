@@ -151,6 +151,10 @@ pub fn reductions(c: &ModelConfig) -> String {
         if c.synchronous {
             r.push("POR-READINGS-001");
         }
+        if c.context == crate::protocol::Context::Next && c.environment_lag() < c.first_bound_lag()
+        {
+            r.push("SYM-LAG-001");
+        }
     }
     if c.in_order {
         r.push("A-NET-ORDER-001 (a restriction)");

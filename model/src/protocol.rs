@@ -117,11 +117,13 @@ pub struct ModelConfig {
     /// network, assumption A-NET-ORDER-001 of `docs/model-checking.md`), not a reduction: it
     /// checks fewer behaviours, so it is only used where reordering is out of reach.
     pub in_order: bool,
-    /// The partial-order reductions POR-REDUNDANT-001 and POR-READINGS-001
-    /// (`docs/model-checking.md`): a message whose delivery changes nothing, now or later, is
-    /// delivered at once and alone; on a synchronous network, a message of readings whose
-    /// fate commutes with everything else is decided first. Sound for every property
-    /// checked; off only to measure their effect and to validate them.
+    /// The partial-order reductions POR-REDUNDANT-001 and POR-READINGS-001 and the time-shift
+    /// reduction SYM-LAG-001 (`docs/model-checking.md`): a message whose delivery changes
+    /// nothing, now or later, is delivered at once and alone; on a synchronous network, a
+    /// message of readings whose fate commutes with everything else is decided first; in
+    /// `--context next`, window 0 becomes final no later than the point from which a later
+    /// finality is the same run shifted in time. Sound for every property checked; off only
+    /// to measure their effect and to validate them.
     pub reduce: bool,
     pub meter_fault: MeterFault,
     /// The Byzantine nodes are absent: they fund, then take no action at all (an offline or
@@ -393,6 +395,19 @@ impl ModelConfig {
     /// window 1 that is not counted from window 0's finality has passed.
     pub fn lag_saturation(&self) -> u64 {
         self.slots_per_window + (self.collect_period + self.sign_period()).max(self.max_delay)
+    }
+
+    /// How long after window 0's end the environment of [`Context::Next`] may make it final:
+    /// up to its bound `B(0)` ([`ModelConfig::first_bound_lag`]), or, with the reductions on,
+    /// up to the lag saturation point only (SYM-LAG-001, docs/model-checking.md): a finality
+    /// at any later lag is the run at that point shifted in time, so the point stands for
+    /// every lag after it.
+    pub fn environment_lag(&self) -> u64 {
+        if self.reduce {
+            self.lag_saturation().min(self.first_bound_lag())
+        } else {
+            self.first_bound_lag()
+        }
     }
 
     /// Whether the configuration can be checked in its context; the reason if not.
@@ -723,6 +738,9 @@ pub struct DiversityModel {
     /// Whether the run records `State::reconciled` ([`ModelConfig::checks_reconciliation`]):
     /// a history variable splits states, so it is kept only where a property reads it.
     track_reconciliation: bool,
+    /// How long after its end the environment may make window 0 final
+    /// ([`ModelConfig::environment_lag`]); a test moves it to show SYM-LAG-001's test bites.
+    environment_lag: u64,
 }
 
 /// The sizes of money and energy. The exhaustive check uses the smallest that still exercise
@@ -903,8 +921,10 @@ impl DiversityModel {
             frames.push(out);
         }
         let track_reconciliation = config.checks_reconciliation();
+        let environment_lag = config.environment_lag();
         Self {
             track_reconciliation,
+            environment_lag,
             config,
             params: Arc::new(params),
             domain,
@@ -965,7 +985,7 @@ impl DiversityModel {
         }
         if self.environment_plays(state)
             && state.now >= self.params.window_end(0)
-            && state.now <= self.final_deadline(0)
+            && state.now <= self.environment_deadline()
         {
             moves.extend([
                 EnvMove::Certify { traded: true },
@@ -1037,6 +1057,12 @@ impl DiversityModel {
                 included
             }
         }
+    }
+
+    /// The latest time the environment of [`Context::Next`] makes window 0 final: its bound
+    /// `B(0)`, or the lag saturation point under SYM-LAG-001 ([`ModelConfig::environment_lag`]).
+    pub fn environment_deadline(&self) -> u64 {
+        self.params.window_end(0) + self.environment_lag
     }
 
     fn honest(&self) -> impl Iterator<Item = usize> + '_ {
@@ -1821,8 +1847,10 @@ impl Model for DiversityModel {
         } else {
             self.config.max_delay
         };
-        // The environment's window is final by its bound `B(0)`: time waits for it.
-        let environment_late = self.environment_plays(state) && state.now >= self.final_deadline(0);
+        // The environment's window is final by its bound `B(0)` (by the lag saturation point
+        // under SYM-LAG-001): time waits for it.
+        let environment_late =
+            self.environment_plays(state) && state.now >= self.environment_deadline();
         let can_tick = state.now < self.horizon()
             && !environment_late
             && !matches!(state.chain.phase(), Phase::Closed | Phase::Aborted)
@@ -3174,16 +3202,23 @@ mod tests {
     }
 
     /// The environment of `--context next` makes window 0 final at every tick from its end to
-    /// its bound, and at no other (all honest, synchronous and lossless: a small space, read
-    /// by a plain depth-first search).
+    /// its bound, and at no other, or with SYM-LAG-001 to the lag saturation point (all
+    /// honest, synchronous and lossless: a small space, read by a plain depth-first search).
     #[test]
     fn the_environment_finalises_window_zero_at_every_tick_it_may() {
+        for reduce in [false, true] {
+            the_environment_finalises_window_zero_at_every_tick_to(reduce);
+        }
+    }
+
+    fn the_environment_finalises_window_zero_at_every_tick_to(reduce: bool) {
         let model = DiversityModel::new(ModelConfig {
             windows: 2,
             byzantine: vec![],
             synchronous: true,
             lossy: false,
             context: Context::Next,
+            reduce,
             ..ModelConfig::default()
         });
         let mut seen = BTreeSet::new();
@@ -3205,9 +3240,134 @@ mod tests {
                 }
             }
         }
-        let expected: BTreeSet<u64> =
-            (model.params.window_end(0)..=model.final_deadline(0)).collect();
-        assert_eq!(times, expected);
+        let last = if reduce {
+            model.params.window_end(0) + model.config.lag_saturation()
+        } else {
+            model.final_deadline(0)
+        };
+        assert!(
+            model.params.window_end(0) + model.config.lag_saturation() < model.final_deadline(0)
+        );
+        let expected: BTreeSet<u64> = (model.params.window_end(0)..=last).collect();
+        assert_eq!(times, expected, "reductions {reduce}");
+    }
+
+    /// SYM-LAG-001 loses nothing: with the environment of `--context next` free to make
+    /// window 0 final at any tick up to its bound `B(0)` (the reductions off), and with it
+    /// making window 0 final no later than the lag saturation point (on), the same states are
+    /// reachable once a finality after that point is counted from it: every time a state
+    /// holds (the clock, each final record's, the pending result's and the dispute's
+    /// deadlines) moved back by the finality's lag beyond the point, and a state still
+    /// waiting for window 0 past the point taken at the point. Compared on what the
+    /// properties read ([`observed`], with the contract whole but for those times, and the
+    /// environment's slashes), over every reachable state of a Byzantine node's run on a
+    /// synchronous lossless network; the unreduced run does reach finalities past the point.
+    #[test]
+    fn a_later_finality_of_window_zero_is_the_same_run_shifted() {
+        use crate::walks::fingerprint;
+        let config = |reduce| ModelConfig {
+            windows: 2,
+            synchronous: true,
+            lossy: false,
+            context: Context::Next,
+            reduce,
+            ..ModelConfig::default()
+        };
+        let saturation = config(true).lag_saturation();
+        // Projected from the point `lag` ticks after window 0's end; the reduced environment
+        // stops there.
+        let run = |reduce: bool, lag: u64| {
+            let mut model = DiversityModel::new(config(reduce));
+            if reduce {
+                model.environment_lag = lag;
+            }
+            let point = model.params.window_end(0) + lag;
+            let (mut seen, mut projections, mut later) = (BTreeSet::new(), BTreeSet::new(), 0);
+            let (mut stack, mut actions) = (model.init_states(), Vec::new());
+            while let Some(s) = stack.pop() {
+                if !model.within_boundary(&s) || !seen.insert(fingerprint(&s)) {
+                    continue;
+                }
+                let lag = match s.chain.finals().first() {
+                    Some(f) => f.at.saturating_sub(point),
+                    None => s.now.saturating_sub(point),
+                };
+                later += usize::from(lag > 0);
+                let chain = &s.chain;
+                let shift = |t: &mut u64| *t -= lag;
+                let finals: Vec<diversity::protocol::contract::FinalWindow> = chain
+                    .finals()
+                    .iter()
+                    .cloned()
+                    .map(|mut f| {
+                        shift(&mut f.at);
+                        f
+                    })
+                    .collect();
+                let pending = chain.pending().cloned().map(|mut p| {
+                    shift(&mut p.until);
+                    p
+                });
+                let dispute = chain.dispute().cloned().map(|mut d| {
+                    shift(&mut d.deadline);
+                    d
+                });
+                let (mut now, observed) = {
+                    let (now, _, verdicts, finals_seen, bonds, flags, nodes) = observed(&model, &s);
+                    (now, (verdicts, finals_seen, bonds, flags, nodes))
+                };
+                shift(&mut now);
+                let contract = (
+                    chain.phase(),
+                    chain.next_window(),
+                    chain.last_hash(),
+                    (
+                        chain.balances(),
+                        chain.bonds(),
+                        chain.deposited(),
+                        chain.bonded(),
+                    ),
+                    (
+                        chain.slashed(),
+                        chain.dust(),
+                        chain.slash_pool(),
+                        chain.held(),
+                    ),
+                    (chain.owed(), chain.rewards(), chain.flows()),
+                );
+                projections.insert(fingerprint(&(
+                    now,
+                    contract,
+                    (finals, pending, dispute),
+                    observed,
+                    s.environment_slashed,
+                )));
+                model.actions(&s, &mut actions);
+                stack.extend(actions.drain(..).filter_map(|a| model.next_state(&s, a)));
+            }
+            (projections, later, seen.len())
+        };
+        let (full, later, full_states) = run(false, saturation);
+        let (cut, none_later, cut_states) = run(true, saturation);
+        assert!(
+            later > 0,
+            "the unreduced environment reaches no finality past the point"
+        );
+        assert_eq!(none_later, 0, "the reduced one does");
+        assert!(
+            cut_states < full_states,
+            "{cut_states} states against {full_states}"
+        );
+        assert_eq!(full, cut);
+        // The comparison bites: one tick before the point, a later finality is not the same
+        // run shifted (a reading may still be on its way, a collect or sign period still
+        // running), and the reduced environment loses behaviours.
+        let (full, ..) = run(false, saturation - 1);
+        let (too_early, ..) = run(true, saturation - 1);
+        assert!(
+            !too_early.is_superset(&full),
+            "one tick early loses nothing"
+        );
     }
 
     /// The oracle's own window function agrees with the implementation's on sets without
