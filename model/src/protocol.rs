@@ -741,6 +741,10 @@ pub struct DiversityModel {
     /// How long after its end the environment may make window 0 final
     /// ([`ModelConfig::environment_lag`]); a test moves it to show SYM-LAG-001's test bites.
     environment_lag: u64,
+    /// Set when a check's time is up: every successor is then outside the boundary, so the
+    /// search drains what it holds and stops (`checking::check`). stateright's own timeout
+    /// is looked at only when a thread runs out of work, which one thread never does.
+    pub halt: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The sizes of money and energy. The exhaustive check uses the smallest that still exercise
@@ -925,6 +929,7 @@ impl DiversityModel {
         Self {
             track_reconciliation,
             environment_lag,
+            halt: Arc::default(),
             config,
             params: Arc::new(params),
             domain,
@@ -1978,7 +1983,7 @@ impl Model for DiversityModel {
     }
 
     fn within_boundary(&self, state: &State) -> bool {
-        state.now <= self.horizon()
+        state.now <= self.horizon() && !self.halt.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
