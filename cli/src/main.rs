@@ -322,7 +322,8 @@ struct CheckArgs {
     /// Worker threads (default: every core).
     #[arg(long)]
     threads: Option<usize>,
-    /// Give up after this many seconds (the report then says the search is incomplete).
+    /// Give up after this many seconds, on any number of threads (the report then says the
+    /// search is incomplete).
     #[arg(long)]
     timeout: Option<u64>,
     /// Stop at the first violated invariant (always on with --mutant).

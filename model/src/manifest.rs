@@ -46,6 +46,11 @@ pub struct Entry {
     pub max_depth: usize,
     /// Every `sometimes` property, with the number of actions of its depth-first witness.
     pub witnesses: BTreeMap<String, usize>,
+    /// Checked by `.ci/run` alone (`tests/manifest.rs`, the ignored
+    /// `every_long_configuration_gives_what_the_manifest_says`), not by the README's test
+    /// command: it takes minutes. Left out of JSON when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub long: bool,
 }
 
 /// One planted bug (`diversity::protocol::mutant`).
@@ -187,8 +192,13 @@ pub fn render_markdown(m: &Manifest) -> String {
     for e in &m.configurations {
         let _ = writeln!(
             s,
-            "| **{}**: {} | {} | {} | {} | {} |",
+            "| **{}**{}: {} | {} | {} | {} | {} |",
             e.name,
+            if e.long {
+                " (long: `.ci/run` only)"
+            } else {
+                ""
+            },
             e.about,
             command(&e.config),
             reductions(&e.config),
