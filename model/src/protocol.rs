@@ -1973,9 +1973,9 @@ impl Model for DiversityModel {
                     return refused();
                 }
             }
-            Action::Environment(ref step) => {
-                if !self.apply_environment(&mut state, step) {
-                    return refused();
+            Action::Environment(step) => {
+                if !self.apply_environment(&mut state, &step) {
+                    return None;
                 }
             }
         }
