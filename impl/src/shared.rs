@@ -30,6 +30,13 @@ impl<T> Shared<T> {
     }
 }
 
+impl<T> Shared<T> {
+    /// Whether both are the same share (not only equal values): a test that costs nothing.
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+}
+
 impl<T: Clone> Shared<T> {
     /// The value, to change: copied first if another state shares it; its hash is forgotten.
     pub fn make_mut(&mut self) -> &mut T {
