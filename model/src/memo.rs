@@ -113,6 +113,25 @@ struct RefusalEntry {
     action: Action,
 }
 
+// An entry is found by a 64-bit hash of its question; these say whether it is the answer to
+// the question asked, compared in full, so that two questions whose hashes collide are never
+// given each other's answers.
+
+impl ChainEntry {
+    fn answers(&self, chain: &Chain, call: &Call, now: u64) -> bool {
+        self.now == now && self.chain == *chain && self.call == *call
+    }
+}
+
+impl RefusalEntry {
+    fn answers(&self, chain: &Chain, knowledge: &Knowledge, now: u64, action: &Action) -> bool {
+        self.now == now
+            && self.action == *action
+            && self.chain == *chain
+            && same_knowledge(&self.knowledge, knowledge)
+    }
+}
+
 thread_local! {
     /// Keyed by the entry's hash already (an aHash): `FxHash` of a `u64` is one multiply.
     static CHAIN: RefCell<Table<ChainEntry>> = RefCell::default();
@@ -134,7 +153,7 @@ pub fn executed(chain: &Chain, call: &Call, now: u64) -> Answer {
     }
     let k = key((chain, call, now));
     let hit = lookup(&CHAIN, k, |e| {
-        (e.now == now && e.chain == *chain && e.call == *call).then(|| e.answer.clone())
+        e.answers(chain, call, now).then(|| e.answer.clone())
     });
     if let Some(answer) = hit {
         return answer;
@@ -157,11 +176,7 @@ pub fn executed(chain: &Chain, call: &Call, now: u64) -> Answer {
 /// this knowledge of the moving node, at this time.
 pub fn refused(chain: &Chain, knowledge: &Knowledge, now: u64, action: &Action) -> bool {
     lookup(&REFUSED, key((chain, knowledge, now, action)), |e| {
-        (e.now == now
-            && e.action == *action
-            && e.chain == *chain
-            && same_knowledge(&e.knowledge, knowledge))
-        .then_some(())
+        e.answers(chain, knowledge, now, action).then_some(())
     })
     .is_some()
 }
@@ -309,5 +324,70 @@ mod tests {
         assert!(!refused(chain, &state.nodes[1], 11, &finalize));
         assert!(!same_knowledge(&first, &state.nodes[1]));
         assert!(same_knowledge(&first, &copy));
+    }
+
+    /// An entry answers its own question only: the same in every part, and no other where a
+    /// single part differs (what a collision of two questions' hashes would bring together;
+    /// the tables' lookups alone never show it, since the hash is a fair 64-bit one).
+    #[test]
+    fn an_entry_answers_its_own_question_only() {
+        use crate::protocol::{Action, ByzMove};
+        let model = DiversityModel::new(ModelConfig::default());
+        let state = model.init_states().pop().expect("one initial state");
+        let chain = state.chain.clone();
+        let other_chain = Shared::new(
+            chain
+                .executed(
+                    &Call {
+                        from: model.address(crate::protocol::Sender::Wallet(0)),
+                        value: model.params.deposits[0],
+                        tx: Tx::Deposit,
+                    },
+                    0,
+                )
+                .expect("a deposit")
+                .0,
+        );
+        assert!(other_chain != chain);
+        let call = Call {
+            from: model.address(crate::protocol::Sender::Wallet(0)),
+            value: 0,
+            tx: Tx::Abort,
+        };
+        let other_call = Call {
+            tx: Tx::Close,
+            ..call.clone()
+        };
+        let entry = ChainEntry {
+            chain: chain.clone(),
+            call: call.clone(),
+            now: 3,
+            answer: Err(ContractError::AlreadyPaid),
+        };
+        assert!(entry.answers(&chain, &call, 3));
+        assert!(!entry.answers(&other_chain, &call, 3));
+        assert!(!entry.answers(&chain, &other_call, 3));
+        assert!(!entry.answers(&chain, &call, 4));
+
+        let (knowledge, other_knowledge) = (&state.nodes[0], &state.nodes[1]);
+        let action = Action::Byzantine {
+            node: 0,
+            step: ByzMove::Finalize,
+        };
+        let other_action = Action::Byzantine {
+            node: 0,
+            step: ByzMove::OpenDispute,
+        };
+        let entry = RefusalEntry {
+            chain: chain.clone(),
+            knowledge: knowledge.clone(),
+            now: 3,
+            action: action.clone(),
+        };
+        assert!(entry.answers(&chain, knowledge, 3, &action));
+        assert!(!entry.answers(&other_chain, knowledge, 3, &action));
+        assert!(!entry.answers(&chain, other_knowledge, 3, &action));
+        assert!(!entry.answers(&chain, knowledge, 4, &action));
+        assert!(!entry.answers(&chain, knowledge, 3, &other_action));
     }
 }
