@@ -28,9 +28,7 @@ impl<T> Shared<T> {
             hash: OnceLock::new(),
         }))
     }
-}
 
-impl<T> Shared<T> {
     /// Whether both are the same share (not only equal values): a test that costs nothing.
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         Arc::ptr_eq(&a.0, &b.0)
@@ -97,7 +95,7 @@ impl<T> AsRef<T> for Shared<T> {
 
 impl<T: PartialEq> PartialEq for Shared<T> {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || self.0.value == other.0.value
+        Self::ptr_eq(self, other) || self.0.value == other.0.value
     }
 }
 

@@ -3418,8 +3418,7 @@ mod tests {
         );
         assert_eq!(full, cut);
         // The comparison bites: one tick before `earliest`, a later finality is not the same
-        // run shifted (a collect or sign period is still running), and the reduced
-        // environment loses behaviours.
+        // run shifted, and the reduced environment loses behaviours.
         let (full, ..) = run(false, earliest - 1);
         let (too_early, ..) = run(true, earliest - 1);
         assert!(
