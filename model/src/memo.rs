@@ -276,22 +276,20 @@ mod tests {
         );
     }
 
+    /// Node 0's move `step`, as the checker offers it.
+    fn node_0(step: crate::protocol::ByzMove) -> crate::protocol::Action {
+        crate::protocol::Action::Byzantine { node: 0, step }
+    }
+
     /// A refusal is remembered for its own question only: the same move at another time,
     /// or another move, is asked of the contract again.
     #[test]
     fn a_refusal_is_remembered_for_its_own_question() {
-        use crate::protocol::{Action, ByzMove};
+        use crate::protocol::ByzMove;
         let model = DiversityModel::new(ModelConfig::default());
         let state = model.init_states().pop().expect("one initial state");
         let (chain, knowledge) = (&state.chain, &state.nodes[0]);
-        let finalize = Action::Byzantine {
-            node: 0,
-            step: ByzMove::Finalize,
-        };
-        let open = Action::Byzantine {
-            node: 0,
-            step: ByzMove::OpenDispute,
-        };
+        let (finalize, open) = (node_0(ByzMove::Finalize), node_0(ByzMove::OpenDispute));
         assert!(!refused(chain, knowledge, 7, &finalize));
         refusal(chain, knowledge, 7, &finalize);
         assert!(refused(chain, knowledge, 7, &finalize));
@@ -305,17 +303,14 @@ mod tests {
     /// from the pair kept), and the entries keep the first share of a value.
     #[test]
     fn equal_knowledge_in_another_share_is_the_same_question() {
-        use crate::protocol::{Action, ByzMove};
+        use crate::protocol::ByzMove;
         let model = DiversityModel::new(ModelConfig::default());
         let state = model.init_states().pop().expect("one initial state");
         let chain = &state.chain;
         let first = state.nodes[0].clone();
         let copy = Shared::new((*first).clone());
         assert!(!Shared::ptr_eq(&first, &copy) && first == copy);
-        let finalize = Action::Byzantine {
-            node: 0,
-            step: ByzMove::Finalize,
-        };
+        let finalize = node_0(ByzMove::Finalize);
         refusal(chain, &first, 11, &finalize);
         assert!(refused(chain, &copy, 11, &finalize));
         assert!(refused(chain, &copy, 11, &finalize));
@@ -331,7 +326,7 @@ mod tests {
     /// the tables' lookups alone never show it, since the hash is a fair 64-bit one).
     #[test]
     fn an_entry_answers_its_own_question_only() {
-        use crate::protocol::{Action, ByzMove};
+        use crate::protocol::ByzMove;
         let model = DiversityModel::new(ModelConfig::default());
         let state = model.init_states().pop().expect("one initial state");
         let chain = state.chain.clone();
@@ -370,14 +365,7 @@ mod tests {
         assert!(!entry.answers(&chain, &call, 4));
 
         let (knowledge, other_knowledge) = (&state.nodes[0], &state.nodes[1]);
-        let action = Action::Byzantine {
-            node: 0,
-            step: ByzMove::Finalize,
-        };
-        let other_action = Action::Byzantine {
-            node: 0,
-            step: ByzMove::OpenDispute,
-        };
+        let (action, other_action) = (node_0(ByzMove::Finalize), node_0(ByzMove::OpenDispute));
         let entry = RefusalEntry {
             chain: chain.clone(),
             knowledge: knowledge.clone(),
