@@ -3428,6 +3428,193 @@ mod tests {
         (cut_states, full_states)
     }
 
+    /// What a state shows of window 1 once window 0 is final, with window 0 taken as the
+    /// interface gives it ("Every K by composition", item 1): its record's finality time
+    /// and the slashed set, never its result. Each window-1 result is taken with its
+    /// `prevHash` marked as window 0's record (or kept, if it names anything else) and
+    /// without the hashes that commit to it (the records', the pending result's, the
+    /// challenged one's). Then the time, the phase, window 1's records, pending result and
+    /// dispute, its verdicts, the honest nodes' window-1 signatures and pruning, and the
+    /// history flags. Not the balances, bonds and pool, which enter only the reaction
+    /// (checked for all balances by `reaction.rs`'s proptests), nor the bond verdicts,
+    /// which do not name their window. `None` while window 0 is open.
+    fn window_one_view(model: &DiversityModel, s: &State) -> Option<u64> {
+        use crate::walks::fingerprint;
+        let first = s.chain.finals().first()?;
+        let result = |r: &WindowResult| {
+            (
+                r.window,
+                (r.prev_hash != first.hash).then_some(r.prev_hash),
+                r.produced.clone(),
+                r.consumed.clone(),
+                r.readings_root,
+            )
+        };
+        let records: Vec<_> = s.chain.finals()[1..]
+            .iter()
+            .map(|f| (f.at, f.path, f.produced.clone(), f.consumed.clone()))
+            .collect();
+        let pending = s
+            .chain
+            .pending()
+            .map(|p| (result(&p.result), p.until, p.partial, p.asserter));
+        let dispute = s.chain.dispute().map(|d| {
+            let challenged = d.challenged.as_ref().map(|c| {
+                (
+                    c.produced.clone(),
+                    c.consumed.clone(),
+                    c.asserter,
+                    c.challenger,
+                )
+            });
+            (
+                d.window,
+                d.deadline,
+                d.opened_by,
+                challenged,
+                &d.evidence,
+                &d.posted_by,
+            )
+        });
+        let verdicts: Vec<&Verdict> = s.verdicts.iter().filter(|v| v.window > 0).collect();
+        let nodes: Vec<_> = model
+            .honest()
+            .map(|j| {
+                let node = &s.nodes[j];
+                let signed: Vec<_> = node
+                    .window(1)
+                    .and_then(|nw| nw.signed_by.get(&j))
+                    .map(|v| v.iter().map(|r| result(&r.result)).collect())
+                    .unwrap_or_default();
+                (signed, node.pruned_below(), node.touched_pruned())
+            })
+            .collect();
+        Some(fingerprint(&(
+            (s.now, first.at, s.chain.phase(), s.chain.next_window()),
+            s.chain.slashed(),
+            (records, pending, dispute),
+            verdicts,
+            nodes,
+            [
+                s.veto_used,
+                s.uncertified,
+                s.evidence_missed,
+                s.challenge_missed,
+                s.unconfluent,
+                s.reconciled,
+            ],
+        )))
+    }
+
+    /// The window-1 views ([`window_one_view`]) of every reachable state of `config`, by a
+    /// plain depth-first search that takes only the actions `keep` lets through; with the
+    /// number of states, and the paths by which window 0 became final in them.
+    fn window_one_views(
+        config: ModelConfig,
+        keep: impl Fn(&DiversityModel, &State, &Action) -> bool,
+    ) -> (BTreeSet<u64>, usize, BTreeSet<Path>) {
+        use crate::walks::fingerprint;
+        let model = DiversityModel::new(config);
+        let (mut seen, mut views, mut paths) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let (mut stack, mut actions) = (model.init_states(), Vec::new());
+        while let Some(s) = stack.pop() {
+            if !model.within_boundary(&s) || !seen.insert(fingerprint(&s)) {
+                continue;
+            }
+            views.extend(window_one_view(&model, &s));
+            paths.extend(s.chain.finals().first().map(|f| f.path));
+            model.actions(&s, &mut actions);
+            stack.extend(
+                actions
+                    .drain(..)
+                    .filter(|a| keep(&model, &s, a))
+                    .filter_map(|a| model.next_state(&s, a)),
+            );
+        }
+        (views, seen.len(), paths)
+    }
+
+    /// Item 1 of "Every K by composition" (the interface), checked: whatever a whole run
+    /// does in window 0 (a certificate, a partial result or a dispute, bonds won and lost,
+    /// a slash, leftovers of window 0 in the mempool, the adversary's knowledge of it),
+    /// window 1 then behaves as in the context `--context next` gives it. Every window-1
+    /// view ([`window_one_view`]) of every reachable state of a two-window whole run is one
+    /// the next-window context reaches: a Byzantine node's runs on a synchronous lossless
+    /// network, both unreduced (so the environment is free up to `B(0)`, as window 0's
+    /// finality is in a whole run). The context is wider (it also certifies genuine totals
+    /// whatever happened), so the converse is not asked. It has teeth: a context that makes
+    /// window 0 final only at its end misses whole runs.
+    #[test]
+    fn a_whole_runs_second_window_is_one_the_next_window_context_reaches() {
+        let config = |context, _| ModelConfig {
+            windows: 2,
+            synchronous: true,
+            lossy: false,
+            reduce: false,
+            context,
+            ..ModelConfig::default()
+        };
+        assert_eq!(
+            the_next_window_context_covers_the_second_window(config),
+            (614, 1_111, 369_628, 184_391)
+        );
+    }
+
+    /// The same on an asynchronous network, where time does not wait for leftovers of
+    /// window 0 (its readings and signed results), so they arrive while window 1 is
+    /// played. The whole run has the reductions on: they reach the same projections as
+    /// without (`reduction_reaches_the_same_quiescent_and_observed_states`), and a window-1
+    /// view is a function of that projection ([`observed`]).
+    #[test]
+    fn a_whole_runs_second_window_is_one_the_next_window_context_reaches_asynchronously() {
+        let config = |context, reduce| ModelConfig {
+            windows: 2,
+            lossy: false,
+            reduce,
+            context,
+            ..ModelConfig::default()
+        };
+        assert_eq!(
+            the_next_window_context_covers_the_second_window(config),
+            (1_241, 2_341, 2_243_072, 1_087_499)
+        );
+    }
+
+    /// The comparison of [`a_whole_runs_second_window_is_one_the_next_window_context_reaches`]
+    /// for `config(context, reduce)`: the whole run with `reduce` true or false as the
+    /// configuration likes, the context always unreduced. Returns the whole run's and the
+    /// context's views and states.
+    fn the_next_window_context_covers_the_second_window(
+        config: impl Fn(Context, bool) -> ModelConfig,
+    ) -> (usize, usize, usize, usize) {
+        let (whole, whole_states, paths) =
+            window_one_views(config(Context::Whole, true), |_, _, _| true);
+        let (context, context_states, _) =
+            window_one_views(config(Context::Next, false), |_, _, _| true);
+        // Window 0 became final by each path in the whole runs.
+        assert_eq!(
+            paths,
+            BTreeSet::from([Path::FastPath, Path::Partial, Path::Dispute]),
+        );
+        let missed = whole.difference(&context).count();
+        assert_eq!(
+            missed,
+            0,
+            "{missed} of {} window-1 views missed",
+            whole.len()
+        );
+        let at_the_end = |m: &DiversityModel, s: &State, a: &Action| {
+            !matches!(a, Action::Environment(EnvMove::Certify { .. }))
+                || s.now == m.params.window_end(0)
+        };
+        let (narrow, ..) = window_one_views(config(Context::Next, false), at_the_end);
+        assert!(
+            !narrow.is_superset(&whole),
+            "a later finality was not needed"
+        );
+        (whole.len(), context.len(), whole_states, context_states)
+    }
+
     /// The oracle's own window function agrees with the implementation's on sets without
     /// planted bugs.
     #[test]
