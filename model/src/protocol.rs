@@ -3580,6 +3580,27 @@ mod tests {
         );
     }
 
+    /// The same on a synchronous network that loses at most one message (A-NET-LOSS-001),
+    /// where a loss in window 0 of a whole run (a reading, a signature, an inventory's
+    /// reply) shapes what window 1 starts from. About a minute: run with the long
+    /// configurations (`.ci/run`), not with the unit tests.
+    #[test]
+    #[ignore = "long: about a minute in a release build; .ci/run runs it"]
+    fn a_whole_runs_second_window_is_one_the_next_window_context_reaches_after_a_loss() {
+        let config = |context, reduce| ModelConfig {
+            windows: 2,
+            synchronous: true,
+            max_losses: Some(1),
+            reduce,
+            context,
+            ..ModelConfig::default()
+        };
+        assert_eq!(
+            the_next_window_context_covers_the_second_window(config),
+            (3_590, 6_398, 3_561_367, 1_599_395)
+        );
+    }
+
     /// The comparison of [`a_whole_runs_second_window_is_one_the_next_window_context_reaches`]
     /// for `config(context, reduce)`: the whole run with `reduce` true or false as the
     /// configuration likes, the context always unreduced. Returns the whole run's and the
