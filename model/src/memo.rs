@@ -131,11 +131,12 @@ struct RefusalEntry {
     action: Action,
 }
 
-/// What the adversary's hand is dealt from: the contract, the moving node and its
-/// knowledge, the time, the moves made (each at most once), and the mempool when a power
-/// reads it (report copying).
+/// What the adversary's hand is dealt from: the model (its configuration decides which
+/// moves there are), the contract, the moving node and its knowledge, the time, the moves
+/// made (each at most once), and the mempool when a power reads it (report copying).
 #[derive(Clone, Copy, Hash)]
 pub struct Deal<'a> {
+    pub scope: u64,
     pub chain: &'a Chain,
     pub node: usize,
     pub knowledge: &'a Knowledge,
@@ -145,6 +146,7 @@ pub struct Deal<'a> {
 }
 
 struct HandEntry {
+    scope: u64,
     chain: Chain,
     node: usize,
     knowledge: Knowledge,
@@ -176,6 +178,7 @@ impl RefusalEntry {
 impl HandEntry {
     fn answers(&self, deal: &Deal) -> bool {
         self.now == deal.now
+            && self.scope == deal.scope
             && self.node == deal.node
             && self.done == *deal.done
             && self.mempool.as_ref() == deal.mempool
@@ -283,6 +286,7 @@ pub fn hand(deal: &Deal, deal_hand: impl FnOnce() -> Vec<ByzMove>) -> Vec<ByzMov
         &HANDS,
         k,
         HandEntry {
+            scope: deal.scope,
             chain: deal.chain.clone(),
             node: deal.node,
             knowledge: canonical(deal.knowledge),
@@ -392,6 +396,7 @@ mod tests {
             })
         };
         let deal = Deal {
+            scope: 0,
             chain: &state.chain,
             node: 0,
             knowledge: &state.nodes[0],
@@ -413,6 +418,7 @@ mod tests {
         let done = Shared::new(vec![BTreeSet::from([(0, ByzMove::Fund)]), BTreeSet::new()]);
         let others = [
             Deal { now: 6, ..deal },
+            Deal { scope: 1, ..deal },
             Deal { node: 1, ..deal },
             Deal {
                 knowledge: &state.nodes[1],
@@ -515,6 +521,7 @@ mod tests {
 
         let done = Shared::new(vec![BTreeSet::from([(0, ByzMove::Fund)]), BTreeSet::new()]);
         let deal = Deal {
+            scope: 0,
             chain: &chain,
             node: 0,
             knowledge,
@@ -523,6 +530,7 @@ mod tests {
             mempool: None,
         };
         let entry = HandEntry {
+            scope: 0,
             chain: chain.clone(),
             node: 0,
             knowledge: knowledge.clone(),
@@ -537,6 +545,7 @@ mod tests {
                 chain: &other_chain,
                 ..deal
             },
+            Deal { scope: 1, ..deal },
             Deal { node: 1, ..deal },
             Deal {
                 knowledge: other_knowledge,

@@ -505,7 +505,9 @@ pub struct Envelope {
     pub sent: u64,
     pub to: usize,
     pub from: Option<usize>,
-    pub payload: Payload,
+    /// [`Shared`]: a message is copied with the network on every delivery of another one,
+    /// and the network hashed again; a shared payload is neither copied nor hashed again.
+    pub payload: Shared<Payload>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -745,7 +747,16 @@ pub struct DiversityModel {
     /// search drains what it holds and stops (`checking::check`). stateright's own timeout
     /// is looked at only when a thread runs out of work, which one thread never does.
     pub halt: Arc<std::sync::atomic::AtomicBool>,
+    /// This model's own, among every model made in this process (its clones share it): the
+    /// adversary's hand depends on the configuration (its powers, whether it is absent),
+    /// so the hands memoised for one model are never dealt to another ([`memo::Deal`]).
+    /// A thread checks or rebuilds the paths of several models in turn (the manifest's
+    /// workers do), and one model's hand dealt to another made a path unbuildable.
+    memo_scope: u64,
 }
+
+/// The next model's [`DiversityModel::memo_scope`].
+static MEMO_SCOPES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The sizes of money and energy. The exhaustive check uses the smallest that still exercise
 /// every path (a buyer's payment capped by its balance, rounding dust); model-based tests use
@@ -939,6 +950,7 @@ impl DiversityModel {
             genuine,
             tap: None,
             coverage: None,
+            memo_scope: MEMO_SCOPES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -1165,7 +1177,7 @@ impl DiversityModel {
                             sent: state.now,
                             to,
                             from: Some(from),
-                            payload: Payload::Peer(msg),
+                            payload: Shared::new(Payload::Peer(msg)),
                         },
                     );
                 }
@@ -1180,7 +1192,7 @@ impl DiversityModel {
         let j = env.to;
         // An honest peer's reply to an inventory, to an honest node that has not frozen the
         // window yet: how much of the window it held before.
-        let reply = match (&env.payload, env.from) {
+        let reply = match (&*env.payload, env.from) {
             (Payload::Peer(NodeMessage::Readings { window, .. }), Some(from))
                 if self.track_reconciliation
                     && !state.reconciled
@@ -1697,7 +1709,7 @@ fn handle(
     now: u64,
     chain: &Contract<Secp256k1>,
 ) -> Vec<Output> {
-    match &env.payload {
+    match &*env.payload {
         Payload::Frame(f) => node.handle_frame(f, now, chain).unwrap_or_default(),
         Payload::Peer(m) => node
             .handle_message(
@@ -1897,7 +1909,7 @@ impl Model for DiversityModel {
                                     sent: now,
                                     to: *to,
                                     from: None,
-                                    payload: Payload::Frame(*f),
+                                    payload: Shared::new(Payload::Frame(*f)),
                                 },
                             );
                         }
@@ -2015,6 +2027,7 @@ impl DiversityModel {
             return self.byzantine_moves(state, j);
         }
         let deal = memo::Deal {
+            scope: self.memo_scope,
             chain: &state.chain,
             node: j,
             knowledge: &state.nodes[j],
@@ -2081,7 +2094,7 @@ impl DiversityModel {
                 m.is_some_and(|m| node.window(w).is_some_and(|nw| nw.set.contains(m, sr)))
             })
         };
-        let stable = match &env.payload {
+        let stable = match &*env.payload {
             Payload::Frame(f) => {
                 f.chain_id == self.domain.chain_id
                     && f.contract == self.domain.contract
@@ -2135,7 +2148,7 @@ impl DiversityModel {
         if !self.config.synchronous || !self.is_honest(env.to) {
             return false;
         }
-        let readings: Vec<&SignedReading> = match &env.payload {
+        let readings: Vec<&SignedReading> = match &*env.payload {
             Payload::Frame(f) => vec![&f.signed],
             Payload::Peer(NodeMessage::Readings { readings, .. }) => readings.iter().collect(),
             Payload::Peer(_) => return false,
@@ -2156,7 +2169,7 @@ impl DiversityModel {
                         .is_some_and(|d| d.deadline <= state.now))
                 && !state.net.iter().any(|e| {
                     e.to == env.to
-                        && matches!(&e.payload,
+                        && matches!(&*e.payload,
                             Payload::Peer(NodeMessage::Inventory { window, .. }) if *window == w)
                 })
         })
@@ -2388,7 +2401,7 @@ impl DiversityModel {
                             sent: state.now,
                             to,
                             from: Some(j),
-                            payload: Payload::Peer(msg),
+                            payload: Shared::new(Payload::Peer(msg)),
                         },
                     );
                 }
@@ -2410,7 +2423,7 @@ impl DiversityModel {
                             sent: state.now,
                             to,
                             from: Some(j),
-                            payload: Payload::Peer(msg),
+                            payload: Shared::new(Payload::Peer(msg)),
                         },
                     );
                 }
@@ -3113,6 +3126,46 @@ mod tests {
             (1_049_597, 1_767_938, 258_614),
             "moves left out, moves offered without the memos, states"
         );
+    }
+
+    /// Each model is dealt its own hands: a thread that checks one configuration and then
+    /// another (the manifest's workers rebuild the paths of one configuration after another)
+    /// must not deal the second the hands memoised for the first. Here a state in which the
+    /// default adversary has moves gives an absent one none, asked on the same thread just
+    /// after; with one hand for both, the path of a witness could not be rebuilt.
+    #[test]
+    fn each_model_is_dealt_its_own_hand() {
+        use crate::walks::fingerprint;
+        let model = DiversityModel::new(ModelConfig::default());
+        let absent = DiversityModel::new(ModelConfig {
+            absent: true,
+            ..ModelConfig::default()
+        });
+        let adversarys = |m: &DiversityModel, s: &State| {
+            let mut actions = Vec::new();
+            m.actions(s, &mut actions);
+            let moves = actions.iter();
+            moves
+                .filter(|a| matches!(a, Action::Byzantine { .. }))
+                .count()
+        };
+        let (mut stack, mut seen) = (model.init_states(), BTreeSet::new());
+        let state = loop {
+            let s = stack
+                .pop()
+                .expect("a state in which the adversary has moves");
+            if !seen.insert(fingerprint(&s)) {
+                continue;
+            }
+            if s.chain.phase() == Phase::Active && adversarys(&model, &s) > 0 {
+                break s;
+            }
+            let mut actions = Vec::new();
+            model.actions(&s, &mut actions);
+            stack.extend(actions.into_iter().filter_map(|a| model.next_state(&s, a)));
+        };
+        assert_eq!(adversarys(&absent, &state), 0);
+        assert!(adversarys(&model, &state) > 0);
     }
 
     /// POR-REDUNDANT-001 and POR-READINGS-001 lose nothing: with and without the
