@@ -69,7 +69,8 @@ pub struct Frozen {
     pub hash: B256,
     pub signature: Signature65,
     pub at: u64,
-    pub set: ReadingSet,
+    /// The set as frozen: a share of the live set at that moment (nothing is copied).
+    pub set: Shared<ReadingSet>,
 }
 
 /// One window a node signed, as persisted by a node process (see [`Node::signed_records`]).
@@ -86,7 +87,9 @@ pub struct SignedRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NodeWindow {
     /// Every valid reading of the window held, including ones that arrived after freezing.
-    pub set: ReadingSet,
+    /// [`Shared`], like the window: a signature's arrival changes the window but not its
+    /// readings, which are then neither copied nor hashed again; the frozen set shares it.
+    pub set: Shared<ReadingSet>,
     pub inventory_sent: bool,
     pub frozen: Option<Frozen>,
     /// Signatures collected per result hash: the result and who signed it.
@@ -100,7 +103,7 @@ pub struct NodeWindow {
 impl NodeWindow {
     fn new(window: u32, n: usize) -> Self {
         Self {
-            set: ReadingSet::new(window, n),
+            set: Shared::new(ReadingSet::new(window, n)),
             inventory_sent: false,
             frozen: None,
             signatures: BTreeMap::new(),
@@ -279,14 +282,14 @@ impl<R: Recover> Node<R> {
         };
         let win = self.window_mut(r.window);
         for (m, sr) in &r.readings {
-            let _ = win.set.add(*m, *sr);
+            let _ = win.set.make_mut().add(*m, *sr);
         }
         win.frozen = Some(Frozen {
             result: r.result.clone(),
             hash,
             signature: r.signature,
             at: r.at,
-            set,
+            set: Shared::new(set),
         });
         win.signed_by.entry(me).or_default().push(signed);
         win.signatures
@@ -399,8 +402,20 @@ impl<R: Recover> Node<R> {
             return Err(ReadingError::WindowFinal { slot, window: w });
         }
         let m = validate_reading(&self.params, &self.domain, &self.recover, sr, w)?;
+        // Read first: a reading already held is refused as `add` would refuse it, without
+        // copying the window and its set (the model checker delivers many duplicates).
+        if self
+            .windows
+            .get(&w)
+            .is_some_and(|nw| nw.set.contains(m, sr))
+            && !crate::protocol::mutant::active(
+                crate::protocol::mutant::Mutant::CountDuplicateReading,
+            )
+        {
+            return Err(ReadingError::Duplicate);
+        }
         let win = self.window_mut(w);
-        match win.set.add(m, *sr)? {
+        match win.set.make_mut().add(m, *sr)? {
             Added::Equivocation => {
                 self.stats.readings_accepted += 1;
                 self.stats.equivocations_seen += 1;

@@ -16,8 +16,6 @@
 //! incrementally; the node's [`ReadingSet`] holds every reading besides (for inventories)
 //! and the contract's dispute evidence is a [`Deciding`] alone, so the rule is written once.
 
-use std::collections::BTreeMap;
-
 use alloy_primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
@@ -315,19 +313,35 @@ pub enum Added {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ReadingSet {
     window: u32,
-    /// Every held reading by `(meter, slot)`, each slot's readings sorted by leaf.
-    entries: BTreeMap<(ProsumerIndex, u64), Vec<(B256, SignedReading)>>,
+    /// Every held reading, sorted by meter, slot and leaf: one vector, so that a copy of the
+    /// set (a model checker copies it whenever a reading arrives) is one allocation.
+    entries: Vec<Entry>,
     deciding: Deciding,
     produced: Vec<u64>,
     consumed: Vec<u64>,
     len: usize,
 }
 
+/// One held reading with its place in the set's order: `(meter, slot, leaf)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+struct Entry {
+    meter: ProsumerIndex,
+    slot: u64,
+    leaf: B256,
+    signed: SignedReading,
+}
+
+impl Entry {
+    fn key(&self) -> (ProsumerIndex, u64, &B256) {
+        (self.meter, self.slot, &self.leaf)
+    }
+}
+
 impl ReadingSet {
     pub fn new(window: u32, prosumers: usize) -> Self {
         Self {
             window,
-            entries: BTreeMap::new(),
+            entries: Vec::new(),
             deciding: Deciding::new(window, prosumers),
             produced: vec![0; prosumers],
             consumed: vec![0; prosumers],
@@ -365,21 +379,33 @@ impl ReadingSet {
     /// Whether the signed reading with this leaf is held.
     pub fn contains_leaf(&self, meter: ProsumerIndex, slot: u64, l: &B256) -> bool {
         self.entries
-            .get(&(meter, slot))
-            .is_some_and(|e| e.binary_search_by(|(x, _)| x.cmp(l)).is_ok())
+            .binary_search_by(|e| e.key().cmp(&(meter, slot, l)))
+            .is_ok()
     }
 
     /// Whether any reading for `(meter, slot)` is held.
     pub fn has_slot(&self, meter: ProsumerIndex, slot: u64) -> bool {
-        self.entries.contains_key(&(meter, slot))
+        let i = self.slot_start(meter, slot);
+        self.entries
+            .get(i)
+            .is_some_and(|e| (e.meter, e.slot) == (meter, slot))
+    }
+
+    /// Where the readings of `(meter, slot)` start (or would start) in `entries`.
+    fn slot_start(&self, meter: ProsumerIndex, slot: u64) -> usize {
+        self.entries
+            .partition_point(|e| (e.meter, e.slot) < (meter, slot))
     }
 
     /// Adds a reading already checked by [`validate_reading`] for this window.
     /// Returns `Err(Duplicate)` for an identical signed reading (set semantics).
     pub fn add(&mut self, meter: ProsumerIndex, sr: SignedReading) -> Result<Added, ReadingError> {
         let l = leaf(&sr);
-        let entry = self.entries.entry((meter, sr.reading.slot)).or_default();
-        let pos = match entry.binary_search_by(|(x, _)| x.cmp(&l)) {
+        let slot = sr.reading.slot;
+        let pos = match self
+            .entries
+            .binary_search_by(|e| e.key().cmp(&(meter, slot, &l)))
+        {
             Ok(_) => {
                 if crate::protocol::mutant::active(
                     crate::protocol::mutant::Mutant::CountDuplicateReading,
@@ -391,12 +417,24 @@ impl ReadingSet {
             }
             Err(pos) => pos,
         };
-        let outcome = match entry.first() {
+        let first = self
+            .entries
+            .get(self.slot_start(meter, slot))
+            .filter(|e| (e.meter, e.slot) == (meter, slot));
+        let outcome = match first {
             None => Added::New,
-            Some((_, first)) if first.reading.values() == sr.reading.values() => Added::SameValues,
+            Some(e) if e.signed.reading.values() == sr.reading.values() => Added::SameValues,
             Some(_) => Added::Equivocation,
         };
-        entry.insert(pos, (l, sr));
+        self.entries.insert(
+            pos,
+            Entry {
+                meter,
+                slot,
+                leaf: l,
+                signed: sr,
+            },
+        );
         self.len += 1;
         if self.deciding.add(meter, sr) {
             let (p, c) = self.deciding.meter(meter).expect("just added").values();
@@ -416,9 +454,7 @@ impl ReadingSet {
 
     /// Every held reading in canonical order: by meter index, slot, then leaf.
     pub fn iter(&self) -> impl Iterator<Item = (ProsumerIndex, &SignedReading)> + '_ {
-        self.entries
-            .iter()
-            .flat_map(|((m, _), e)| e.iter().map(move |(_, sr)| (*m, sr)))
+        self.entries.iter().map(|e| (e.meter, &e.signed))
     }
 
     /// The readings root of spec §4.4: the hash chain over the deciding set.
@@ -432,9 +468,9 @@ impl ReadingSet {
         let range = params.slot_range(self.window);
         let words = (params.slots_per_window as usize).div_ceil(64);
         let mut bits = vec![vec![0u64; words]; self.produced.len()];
-        for (m, slot) in self.entries.keys() {
-            let i = (slot - range.start) as usize;
-            bits[*m][i / 64] |= 1 << (i % 64);
+        for e in &self.entries {
+            let i = (e.slot - range.start) as usize;
+            bits[e.meter][i / 64] |= 1 << (i % 64);
         }
         bits
     }
@@ -451,14 +487,14 @@ impl ReadingSet {
                 .and_then(|w| w.get(i / 64))
                 .is_some_and(|w| w & (1 << (i % 64)) != 0)
         };
-        let equivocated = |e: &[(B256, SignedReading)]| {
+        let equivocated = |e: &[Entry]| {
             e.iter()
-                .any(|(_, r)| r.reading.values() != e[0].1.reading.values())
+                .any(|r| r.signed.reading.values() != e[0].signed.reading.values())
         };
         self.entries
-            .iter()
-            .filter(|((m, slot), e)| equivocated(e) || !has(*m, *slot))
-            .flat_map(|(_, e)| e.iter().map(|(_, sr)| *sr))
+            .chunk_by(|a, b| (a.meter, a.slot) == (b.meter, b.slot))
+            .filter(|e| equivocated(e) || !has(e[0].meter, e[0].slot))
+            .flat_map(|e| e.iter().map(|r| r.signed))
             .collect()
     }
 }
