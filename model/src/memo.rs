@@ -1,6 +1,5 @@
-//! Per-thread memos of the model's pure steps: the chain's calls, the contract's refusals
-//! of the adversary's moves, and the adversary's hand (its moves that the contract does not
-//! refuse).
+//! Per-thread memos of the model's pure steps: the chain's calls and the adversary's hand
+//! (its moves that the contract does not refuse).
 //!
 //! The checker asks the same question again and again. A transaction waits in the mempool,
 //! a refused move in the adversary's hand, while the network and the nodes move around them:
@@ -9,13 +8,11 @@
 //! same refused move again, a copy of the whole state each time, to throw it away (refused
 //! moves were 1,049,597 of the 1,767,938 moves offered over the default configuration's state
 //! space). Here the second asking returns the first answer: an accepted call's successors
-//! share its contract (the same `Arc`, its hash already computed), and a refused move is
-//! answered before the state is copied.
+//! share its contract (the same `Arc`, its hash already computed), and a state whose deal was
+//! seen before is offered its hand without a move being tried.
 //!
 //! Each step memoised is a pure function of what its entry keeps: [`executed`] of the
-//! contract, the call and the time; [`refused`] of the contract, the moving node's knowledge,
-//! the time and the move ([`DiversityModel::refusal_is_memoised`] names the moves for which
-//! that holds); [`hand`] of what [`Deal`] names (the contract, the node and its knowledge,
+//! contract, the call and the time; [`hand`] of what [`Deal`] names (the contract, the node and its knowledge,
 //! the time, the moves made, and the mempool when the adversary may copy reports from it). An entry is compared with the question in full before it is used (the
 //! table's key is only their hash), so only an answer to the same question is reused. The
 //! tables are looked up, never iterated, so they cannot change an outcome or an order; they
@@ -24,10 +21,10 @@
 //! tables are (`diversity::protocol::memo`), so that an answer computed without the bug is
 //! never reused with it.
 //!
-//! The refusals' entries share one knowledge of each value ([`canonical`]), and the last pair
+//! The hands' entries share one knowledge of each value ([`canonical`]), and the last pair
 //! of knowledges found equal is kept, so that most comparisons of knowledge are of two
-//! pointers: the default configuration on one thread took 1.83–2.15 s of user time with
-//! them and 2.08–2.28 s without (six alternate runs each; 6% more states in 30 s at N = 3).
+//! pointers (measured when a memo of refusals kept them: the default configuration on one
+//! thread took 1.83–2.15 s of user time with them and 2.08–2.28 s without).
 //!
 //! The hand is the largest saving: a refused move is left out of the actions offered
 //! altogether (it leads nowhere, so no transition changes), and a state whose deal was seen
@@ -42,9 +39,11 @@
 //! time, on the same contract) answered 76% of them and still cost more than it saved (2.13 s
 //! against 1.93 s without either new memo, 1.82 s with the refusals' alone); and a
 //! direct-mapped table, which evicts on every collision, in place of the cleared hash map
-//! (2.13 s against 1.94 s).
-//!
-//! [`DiversityModel::refusal_is_memoised`]: crate::protocol::DiversityModel::refusal_is_memoised
+//! (2.13 s against 1.94 s). A memo of each refused move (by contract, knowledge, time and
+//! move), which the hand made redundant: with the hand in front of it, the default
+//! configuration took 1.47–1.60 s of user time with it and 1.48–1.53 s without (eight
+//! alternate runs each), and states reached at N = 3 in 15 s were the same within the
+//! noise; it was removed.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -57,7 +56,7 @@ use diversity::protocol::crypto::Secp256k1;
 use diversity::protocol::mutant;
 use diversity::shared::Shared;
 
-use crate::protocol::{Action, ByzMove, Sender};
+use crate::protocol::{ByzMove, Sender};
 use diversity::protocol::contract::Tx;
 use std::collections::BTreeSet;
 
@@ -124,13 +123,6 @@ struct ChainEntry {
     answer: Answer,
 }
 
-struct RefusalEntry {
-    chain: Chain,
-    knowledge: Knowledge,
-    now: u64,
-    action: Action,
-}
-
 /// What the adversary's hand is dealt from: the model (its configuration decides which
 /// moves there are), the contract, the moving node and its knowledge, the time, the moves
 /// made (each at most once), and the mempool when a power reads it (report copying).
@@ -166,15 +158,6 @@ impl ChainEntry {
     }
 }
 
-impl RefusalEntry {
-    fn answers(&self, chain: &Chain, knowledge: &Knowledge, now: u64, action: &Action) -> bool {
-        self.now == now
-            && self.action == *action
-            && self.chain == *chain
-            && same_knowledge(&self.knowledge, knowledge)
-    }
-}
-
 impl HandEntry {
     fn answers(&self, deal: &Deal) -> bool {
         self.now == deal.now
@@ -190,7 +173,6 @@ impl HandEntry {
 thread_local! {
     /// Keyed by the entry's hash already (an aHash): `FxHash` of a `u64` is one multiply.
     static CHAIN: RefCell<Table<ChainEntry>> = RefCell::default();
-    static REFUSED: RefCell<Table<RefusalEntry>> = RefCell::default();
     static HANDS: RefCell<Table<HandEntry>> = RefCell::default();
     static KNOWN: RefCell<Table<Knowledge>> = RefCell::default();
     static SAME: RefCell<Option<(Knowledge, Knowledge)>> = const { RefCell::new(None) };
@@ -228,21 +210,12 @@ pub fn executed(chain: &Chain, call: &Call, now: u64) -> Answer {
     answer
 }
 
-/// Whether the adversary's `action` was refused before ([`refusal`]) by this contract, with
-/// this knowledge of the moving node, at this time.
-pub fn refused(chain: &Chain, knowledge: &Knowledge, now: u64, action: &Action) -> bool {
-    lookup(&REFUSED, key((chain, knowledge, now, action)), |e| {
-        e.answers(chain, knowledge, now, action).then_some(())
-    })
-    .is_some()
-}
-
 /// Whether two knowledges are equal. Equal values reached by different paths are different
-/// shares, and comparing them in full was a third of the refusals' cost (`Node::eq`, 5.6% of
+/// shares, and comparing them in full was a third of a memo's cost (`Node::eq`, 5.6% of
 /// a model check under `perf`). So the table's entries share one knowledge of each value
-/// ([`canonical`]), and the last pair found equal is kept: the moves of one state are asked
-/// one after another, with one knowledge, so the second and later ones compare two
-/// pointers. The pair holds both shares, so neither address can be reused for another
+/// ([`canonical`]), and the last pair found equal is kept: the states that share one
+/// knowledge are often asked about one after another, so the second and later ones compare
+/// two pointers. The pair holds both shares, so neither address can be reused for another
 /// value while it is kept.
 fn same_knowledge(entry: &Knowledge, asked: &Knowledge) -> bool {
     if Shared::ptr_eq(entry, asked) {
@@ -263,7 +236,7 @@ fn same_knowledge(entry: &Knowledge, asked: &Knowledge) -> bool {
     equal
 }
 
-/// The share of `knowledge`'s value that the refusals' entries keep: the first one met (of
+/// The share of `knowledge`'s value that the hands' entries keep: the first one met (of
 /// those the bounded table still holds).
 fn canonical(knowledge: &Knowledge) -> Knowledge {
     let k = key(knowledge);
@@ -297,20 +270,6 @@ pub fn hand(deal: &Deal, deal_hand: impl FnOnce() -> Vec<ByzMove>) -> Vec<ByzMov
         },
     );
     hand
-}
-
-/// Records that `action` was refused by this contract, with this knowledge, at this time.
-pub fn refusal(chain: &Chain, knowledge: &Knowledge, now: u64, action: &Action) {
-    remember(
-        &REFUSED,
-        key((chain, knowledge, now, action)),
-        RefusalEntry {
-            chain: chain.clone(),
-            knowledge: canonical(knowledge),
-            now,
-            action: action.clone(),
-        },
-    );
 }
 
 #[cfg(test)]
@@ -357,28 +316,6 @@ mod tests {
         );
     }
 
-    /// Node 0's move `step`, as the checker offers it.
-    fn node_0(step: crate::protocol::ByzMove) -> crate::protocol::Action {
-        crate::protocol::Action::Byzantine { node: 0, step }
-    }
-
-    /// A refusal is remembered for its own question only: the same move at another time,
-    /// or another move, is asked of the contract again.
-    #[test]
-    fn a_refusal_is_remembered_for_its_own_question() {
-        use crate::protocol::ByzMove;
-        let model = DiversityModel::new(ModelConfig::default());
-        let state = model.init_states().pop().expect("one initial state");
-        let (chain, knowledge) = (&state.chain, &state.nodes[0]);
-        let (finalize, open) = (node_0(ByzMove::Finalize), node_0(ByzMove::OpenDispute));
-        assert!(!refused(chain, knowledge, 7, &finalize));
-        refusal(chain, knowledge, 7, &finalize);
-        assert!(refused(chain, knowledge, 7, &finalize));
-        assert!(!refused(chain, knowledge, 8, &finalize));
-        assert!(!refused(chain, knowledge, 7, &open));
-        assert!(!refused(chain, &state.nodes[1], 7, &finalize));
-    }
-
     /// A hand is dealt once for its deal: asked again with the same parts (the knowledge
     /// in another share of the same value), it is the first answer; another deal is dealt
     /// again.
@@ -421,25 +358,21 @@ mod tests {
         assert_eq!(dealt.get(), 2);
     }
 
-    /// Knowledge is compared by value, whichever share holds it: a refusal recorded with
-    /// one share is found with an equal value in another, asked twice (the second time
-    /// from the pair kept), and the entries keep the first share of a value.
+    /// Knowledge is compared by value, whichever share holds it: the entries keep the first
+    /// share of a value met, an equal value in another share is the same knowledge (asked
+    /// twice, the second time from the pair kept), and another value is not, even after a
+    /// pair was found equal.
     #[test]
     fn equal_knowledge_in_another_share_is_the_same_question() {
-        use crate::protocol::ByzMove;
         let model = DiversityModel::new(ModelConfig::default());
         let state = model.init_states().pop().expect("one initial state");
-        let chain = &state.chain;
         let first = state.nodes[0].clone();
         let copy = Shared::new((*first).clone());
         assert!(!Shared::ptr_eq(&first, &copy) && first == copy);
-        let finalize = node_0(ByzMove::Finalize);
-        refusal(chain, &first, 11, &finalize);
-        assert!(refused(chain, &copy, 11, &finalize));
-        assert!(refused(chain, &copy, 11, &finalize));
+        assert!(Shared::ptr_eq(&canonical(&first), &first));
         assert!(Shared::ptr_eq(&canonical(&copy), &first));
-        // Another value is another question, even after a pair was found equal.
-        assert!(!refused(chain, &state.nodes[1], 11, &finalize));
+        assert!(same_knowledge(&first, &copy));
+        assert!(same_knowledge(&first, &copy));
         assert!(!same_knowledge(&first, &state.nodes[1]));
         assert!(same_knowledge(&first, &copy));
     }
@@ -488,18 +421,6 @@ mod tests {
         assert!(!entry.answers(&chain, &call, 4));
 
         let (knowledge, other_knowledge) = (&state.nodes[0], &state.nodes[1]);
-        let (action, other_action) = (node_0(ByzMove::Finalize), node_0(ByzMove::OpenDispute));
-        let entry = RefusalEntry {
-            chain: chain.clone(),
-            knowledge: knowledge.clone(),
-            now: 3,
-            action: action.clone(),
-        };
-        assert!(entry.answers(&chain, knowledge, 3, &action));
-        assert!(!entry.answers(&other_chain, knowledge, 3, &action));
-        assert!(!entry.answers(&chain, other_knowledge, 3, &action));
-        assert!(!entry.answers(&chain, knowledge, 4, &action));
-        assert!(!entry.answers(&chain, knowledge, 3, &other_action));
 
         let done = Shared::new(vec![BTreeSet::from([(0, ByzMove::Fund)]), BTreeSet::new()]);
         let deal = Deal {

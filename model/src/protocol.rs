@@ -1987,13 +1987,14 @@ impl Model for DiversityModel {
 }
 
 impl DiversityModel {
-    /// Whether the checker may answer `action` from memory when it was refused before
-    /// ([`memo::refused`]): the adversary's moves that are a transaction built from the
-    /// contract, the node's knowledge, the time and the move alone. (Its signing, sharing and
-    /// funding are never refused and read more of the state; nor is the environment ever
-    /// refused.) Never while a planted bug is in force, or while the contract's calls are
-    /// counted (`coverage`) or tapped: a refusal is then asked of the contract again.
-    pub fn refusal_is_memoised(&self, action: &Action) -> bool {
+    /// Whether `action`, if the contract refuses it, is left out of the adversary's hand:
+    /// the adversary's moves that are a transaction built from the contract, the node's
+    /// knowledge, the time and the move alone, so that the refusal is a function of the
+    /// deal the hand is memoised for ([`memo::Deal`]). (Its signing, sharing and funding
+    /// are never refused and read more of the state; nor is the environment ever refused.)
+    /// Never while a planted bug is in force, or while the contract's calls are counted
+    /// (`coverage`) or tapped: every move is then offered, and each asked of the contract.
+    pub fn refusal_is_left_out(&self, action: &Action) -> bool {
         let kind = match action {
             Action::Byzantine { step, .. } => !matches!(
                 step,
@@ -2001,19 +2002,19 @@ impl DiversityModel {
             ),
             _ => false,
         };
-        kind && self.refusals_are_memoised()
+        kind && self.refusals_are_left_out()
     }
 
-    /// Refusals are memoised, and refused moves left out of the adversary's hand, unless a
+    /// Refused moves are left out of the adversary's hand, and hands memoised, unless a
     /// planted bug is in force or the contract's calls are counted (`coverage`) or tapped:
     /// every move is then offered, and each refusal asked of the contract.
-    pub fn refusals_are_memoised(&self) -> bool {
+    pub fn refusals_are_left_out(&self) -> bool {
         self.coverage.is_none() && self.tap.is_none() && !mutant::any_active()
     }
 
     /// The moves node `j` (Byzantine) is offered in `state`: every move of its hand
-    /// ([`Self::byzantine_moves`]) but those the contract refuses, where that is memoised
-    /// ([`Self::refusal_is_memoised`]); every move otherwise.
+    /// ([`Self::byzantine_moves`]) but those the contract refuses, where that is allowed
+    /// ([`Self::refusal_is_left_out`]); every move otherwise.
     ///
     /// A refused move leads nowhere (`next_state` is `None`), so leaving it out changes no
     /// transition; the contract still decides each one, on a copy of the state, and the
@@ -2023,7 +2024,7 @@ impl DiversityModel {
     /// 1,049,597 were refused, each one tried again in every interleaving of the network
     /// and the honest nodes around it.
     fn byzantine_hand(&self, state: &State, j: usize) -> Vec<ByzMove> {
-        if !self.refusals_are_memoised() {
+        if !self.refusals_are_left_out() {
             return self.byzantine_moves(state, j);
         }
         let deal = memo::Deal {
@@ -2047,25 +2048,15 @@ impl DiversityModel {
         })
     }
 
-    /// Whether the contract refuses node `j`'s `step` in `state` (a refusal memoised
-    /// for the contract, the node's knowledge, the time and the move: [`memo::refused`]).
+    /// Whether node `j`'s `step` is to be left out of its hand in `state`: a move the
+    /// contract refuses (asked on a copy of the state), where that is allowed.
     fn refuses(&self, state: &State, j: usize, step: &ByzMove) -> bool {
         let action = Action::Byzantine {
             node: j,
             step: step.clone(),
         };
-        if !self.refusal_is_memoised(&action) {
-            return false;
-        }
-        let (chain, knowledge) = (&state.chain, &state.nodes[j]);
-        if memo::refused(chain, knowledge, state.now, &action) {
-            return true;
-        }
-        let refused = !self.apply_byzantine(&mut state.clone(), j, step.clone());
-        if refused {
-            memo::refusal(chain, knowledge, state.now, &action);
-        }
-        refused
+        self.refusal_is_left_out(&action)
+            && !self.apply_byzantine(&mut state.clone(), j, step.clone())
     }
 
     /// POR-REDUNDANT-001: whether delivering `env` is a *stable no-op*, i.e. it changes no
@@ -3086,7 +3077,7 @@ mod tests {
         let model = DiversityModel::new(ModelConfig::default());
         let mut plain = DiversityModel::new(ModelConfig::default());
         plain.coverage = Some(Arc::new(Coverage::default()));
-        assert!(model.refusals_are_memoised() && !plain.refusals_are_memoised());
+        assert!(model.refusals_are_left_out() && !plain.refusals_are_left_out());
         let mut seen = BTreeSet::new();
         let mut stack = model.init_states();
         let (mut offered, mut left_out) = (0, 0);
@@ -3107,7 +3098,7 @@ mod tests {
             }
             let (ours, all) = (transitions(&model, &s), transitions(&plain, &s));
             let refused = |(a, next): &(Action, Option<State>)| {
-                next.is_none() && model.refusal_is_memoised(a)
+                next.is_none() && model.refusal_is_left_out(a)
             };
             assert!(
                 !ours.iter().any(refused),
