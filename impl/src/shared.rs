@@ -65,11 +65,13 @@ static DIGEST_KEYS: ahash::RandomState = ahash::RandomState::with_seeds(
     0x5eed_5eed_5eed_5eed,
 );
 
+/// Only [`Shared::make_mut`] copies an `Inner` (to change its value), so the copy starts
+/// without a hash rather than copy one that is forgotten at once.
 impl<T: Clone> Clone for Inner<T> {
     fn clone(&self) -> Self {
         Self {
             value: self.value.clone(),
-            hash: self.hash.clone(),
+            hash: OnceLock::new(),
         }
     }
 }

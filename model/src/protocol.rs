@@ -510,6 +510,37 @@ pub struct Envelope {
     pub payload: Shared<Payload>,
 }
 
+/// The messages in flight to honest nodes (A-NET-001): a set, in the network's canonical
+/// order. It is kept as one sorted vector, not a tree: every delivery copies the network with
+/// the message removed, and a vector is copied in one allocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Network(Vec<Envelope>);
+
+impl Network {
+    /// Adds `env` unless it is in flight already (a set: two equal messages are one).
+    pub fn insert(&mut self, env: Envelope) {
+        if let Err(at) = self.0.binary_search(&env) {
+            self.0.insert(at, env);
+        }
+    }
+
+    pub fn remove(&mut self, env: &Envelope) {
+        if let Ok(at) = self.0.binary_search(env) {
+            self.0.remove(at);
+        }
+    }
+
+    /// The messages in canonical order: oldest first, then by destination, sender and
+    /// content.
+    pub fn iter(&self) -> std::slice::Iter<'_, Envelope> {
+        self.0.iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Payload {
     Frame(ReadingFrame),
@@ -658,7 +689,7 @@ pub struct State {
     /// The messages in flight, the transactions in the mempool and the adversary's moves,
     /// each [`Shared`] too: most transitions change one of them at most, and a clone of the
     /// state then copies none of them (their deep copies were a fifth of a model check).
-    pub net: Shared<BTreeSet<Envelope>>,
+    pub net: Shared<Network>,
     pub mempool: Shared<BTreeSet<(Sender, Tx)>>,
     /// Moves each Byzantine node has made (each at most once).
     pub byz_done: Shared<Vec<BTreeSet<(u32, ByzMove)>>>,
@@ -1816,7 +1847,7 @@ impl Model for DiversityModel {
             losses: 0,
             chain: Shared::new(chain),
             nodes,
-            net: Shared::new(BTreeSet::new()),
+            net: Shared::new(Network::default()),
             mempool: Shared::new(BTreeSet::new()),
             byz_done: Shared::new(vec![BTreeSet::new(); self.config.nodes]),
             verdicts: Vec::new(),
@@ -2096,13 +2127,25 @@ impl DiversityModel {
             }
             Payload::Peer(NodeMessage::Signed(sr)) => {
                 let w = sr.result.window;
-                let signer = self
-                    .recover
-                    .recover(&self.domain.result_digest(&sr.result), &sr.signature)
-                    .ok()
-                    .and_then(|a| self.params.node_index(&a));
+                // Recovering the signer is the cost here, and most messages in flight are
+                // decided without it: if no signer's record holds this result, neither does
+                // the signer's.
+                let recorded = |w: u32| {
+                    node.window(w).is_some_and(|nw| {
+                        nw.signed_by
+                            .values()
+                            .any(|v| v.iter().any(|x| x.result == sr.result))
+                    })
+                };
+                let signer = || {
+                    self.recover
+                        .recover(&self.domain.result_digest(&sr.result), &sr.signature)
+                        .ok()
+                        .and_then(|a| self.params.node_index(&a))
+                };
                 w < self.params.windows
-                    && signer.is_some_and(|k| {
+                    && (w < state.chain.next_window() || recorded(w))
+                    && signer().is_some_and(|k| {
                         final_or(Some(w), &|w| {
                             node.window(w).is_some_and(|nw| {
                                 nw.signed_by
