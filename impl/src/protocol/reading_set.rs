@@ -371,9 +371,16 @@ impl ReadingSet {
         &self.deciding
     }
 
-    /// Whether this exact signed reading is held.
+    /// Whether this exact signed reading is held. The readings of its slot are compared
+    /// themselves, which is what comparing their leaves decides (a leaf commits to the
+    /// reading and its exact signature) without hashing one: a model checker asks this of
+    /// every reading in flight in every state.
     pub fn contains(&self, meter: ProsumerIndex, sr: &SignedReading) -> bool {
-        self.contains_leaf(meter, sr.reading.slot, &leaf(sr))
+        let slot = sr.reading.slot;
+        self.entries[self.slot_start(meter, slot)..]
+            .iter()
+            .take_while(|e| (e.meter, e.slot) == (meter, slot))
+            .any(|e| e.signed == *sr)
     }
 
     /// Whether the signed reading with this leaf is held.
@@ -584,6 +591,15 @@ pub(crate) mod tests {
         assert!(!s.contains_leaf(0, 1, &leaf(&twin)));
         assert!(s.has_slot(0, 1));
         assert!(!s.has_slot(0, 0) && !s.has_slot(0, 2) && !s.has_slot(1, 1));
+        // Two readings in one slot, and readings on either side of it: each is found in
+        // its own place only.
+        let later = sign_reading(&keys[0], &d, reading(&keys[0], 2, 6, 3));
+        let s = set_of(&[(0, a), (0, twin), (0, later), (1, other_meter)]);
+        assert!([(0, &a), (0, &twin), (0, &later), (1, &other_meter)]
+            .iter()
+            .all(|(m, r)| s.contains(*m, r)));
+        assert!(!s.contains(1, &twin) && !s.contains(0, &other_meter));
+        assert!(s.has_slot(0, 2) && !s.has_slot(1, 2));
     }
 
     #[test]
