@@ -12,8 +12,9 @@
 //! seen before is offered its hand without a move being tried.
 //!
 //! Each step memoised is a pure function of what its entry keeps: [`executed`] of the
-//! contract, the call and the time; [`hand`] of what [`Deal`] names (the contract, the node and its knowledge,
-//! the time, the moves made, and the mempool when the adversary may copy reports from it). An entry is compared with the question in full before it is used (the
+//! contract, the call and the time; [`hand`] of what [`Deal`] names (the contract, the node
+//! and its knowledge, the time, the moves made, and the mempool when the adversary may copy
+//! reports from it). An entry is compared with the question in full before it is used (the
 //! table's key is only their hash), so only an answer to the same question is reused. The
 //! tables are looked up, never iterated, so they cannot change an outcome or an order; they
 //! are bounded (a full table is cleared, which costs recomputation only), per thread (no
@@ -211,12 +212,12 @@ pub fn executed(chain: &Chain, call: &Call, now: u64) -> Answer {
 }
 
 /// Whether two knowledges are equal. Equal values reached by different paths are different
-/// shares, and comparing them in full was a third of a memo's cost (`Node::eq`, 5.6% of
-/// a model check under `perf`). So the table's entries share one knowledge of each value
-/// ([`canonical`]), and the last pair found equal is kept: the states that share one
-/// knowledge are often asked about one after another, so the second and later ones compare
-/// two pointers. The pair holds both shares, so neither address can be reused for another
-/// value while it is kept.
+/// shares, and comparing them in full was a third of the cost of the memo of refused moves
+/// that came before the hands (`Node::eq`, 5.6% of a model check under `perf`, fifth round).
+/// So the table's entries share one knowledge of each value ([`canonical`]), and the last
+/// pair found equal is kept, so that a knowledge asked about again compares two pointers.
+/// (Not measured again for the hands alone.) The pair holds both shares, so neither address
+/// can be reused for another value while it is kept.
 fn same_knowledge(entry: &Knowledge, asked: &Knowledge) -> bool {
     if Shared::ptr_eq(entry, asked) {
         return true;

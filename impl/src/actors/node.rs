@@ -69,7 +69,8 @@ pub struct Frozen {
     pub hash: B256,
     pub signature: Signature65,
     pub at: u64,
-    /// The set as frozen: a share of the live set at that moment (nothing is copied).
+    /// The set as frozen: a share of the live set at that moment, so freezing copies
+    /// nothing (a window restored after a restart holds its own, `Node::restore`).
     pub set: Shared<ReadingSet>,
 }
 
@@ -88,7 +89,8 @@ pub struct SignedRecord {
 pub struct NodeWindow {
     /// Every valid reading of the window held, including ones that arrived after freezing.
     /// [`Shared`], like the window: a signature's arrival changes the window but not its
-    /// readings, which are then neither copied nor hashed again; the frozen set shares it.
+    /// readings, which are then neither copied nor hashed again; the set frozen from it
+    /// shares it until a reading arrives after freezing.
     pub set: Shared<ReadingSet>,
     pub inventory_sent: bool,
     pub frozen: Option<Frozen>,
