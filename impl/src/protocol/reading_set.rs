@@ -383,13 +383,6 @@ impl ReadingSet {
             .any(|e| e.signed == *sr)
     }
 
-    /// Whether the signed reading with this leaf is held.
-    pub fn contains_leaf(&self, meter: ProsumerIndex, slot: u64, l: &B256) -> bool {
-        self.entries
-            .binary_search_by(|e| e.key().cmp(&(meter, slot, l)))
-            .is_ok()
-    }
-
     /// Whether any reading for `(meter, slot)` is held.
     pub fn has_slot(&self, meter: ProsumerIndex, slot: u64) -> bool {
         let i = self.slot_start(meter, slot);
@@ -563,8 +556,8 @@ pub(crate) mod tests {
         s
     }
 
-    /// The node's reconciliation helpers (§6.3): what is held, by exact signed reading, by
-    /// leaf and by slot, and emptiness of the set and of its deciding set.
+    /// The node's reconciliation helpers (§6.3): what is held, by exact signed reading (what
+    /// its leaf commits to) and by slot, and emptiness of the set and of its deciding set.
     #[test]
     fn membership_by_reading_leaf_and_slot() {
         let (_, d, keys) = setup();
@@ -586,9 +579,6 @@ pub(crate) mod tests {
         );
         assert!(!s.contains(1, &other_meter));
         assert!(!s.contains(1, &a), "held for meter 0, not meter 1");
-        assert!(s.contains_leaf(0, 1, &leaf(&a)));
-        assert!(!s.contains_leaf(0, 0, &leaf(&a)), "another slot");
-        assert!(!s.contains_leaf(0, 1, &leaf(&twin)));
         assert!(s.has_slot(0, 1));
         assert!(!s.has_slot(0, 0) && !s.has_slot(0, 2) && !s.has_slot(1, 1));
         // Two readings in one slot, and readings on either side of it: each is found in
