@@ -376,25 +376,23 @@ impl ReadingSet {
     /// reading and its exact signature) without hashing one: a model checker asks this of
     /// every reading in flight in every state.
     pub fn contains(&self, meter: ProsumerIndex, sr: &SignedReading) -> bool {
-        let slot = sr.reading.slot;
-        self.entries[self.slot_start(meter, slot)..]
+        self.slot(meter, sr.reading.slot)
             .iter()
-            .take_while(|e| (e.meter, e.slot) == (meter, slot))
             .any(|e| e.signed == *sr)
     }
 
     /// Whether any reading for `(meter, slot)` is held.
     pub fn has_slot(&self, meter: ProsumerIndex, slot: u64) -> bool {
-        let i = self.slot_start(meter, slot);
-        self.entries
-            .get(i)
-            .is_some_and(|e| (e.meter, e.slot) == (meter, slot))
+        !self.slot(meter, slot).is_empty()
     }
 
-    /// Where the readings of `(meter, slot)` start (or would start) in `entries`.
-    fn slot_start(&self, meter: ProsumerIndex, slot: u64) -> usize {
-        self.entries
-            .partition_point(|e| (e.meter, e.slot) < (meter, slot))
+    /// The readings held for `(meter, slot)`, in leaf order (empty if none).
+    fn slot(&self, meter: ProsumerIndex, slot: u64) -> &[Entry] {
+        let start = self
+            .entries
+            .partition_point(|e| (e.meter, e.slot) < (meter, slot));
+        let len = self.entries[start..].partition_point(|e| (e.meter, e.slot) == (meter, slot));
+        &self.entries[start..start + len]
     }
 
     /// Adds a reading already checked by [`validate_reading`] for this window.
@@ -417,10 +415,7 @@ impl ReadingSet {
             }
             Err(pos) => pos,
         };
-        let first = self
-            .entries
-            .get(self.slot_start(meter, slot))
-            .filter(|e| (e.meter, e.slot) == (meter, slot));
+        let first = self.slot(meter, slot).first();
         let outcome = match first {
             None => Added::New,
             Some(e) if e.signed.reading.values() == sr.reading.values() => Added::SameValues,
