@@ -187,10 +187,19 @@ fn every_mutant_violates_the_property_it_is_named_for_and_the_real_protocol_does
         .iter()
         .filter(|l| l.trim() == "time advances one slot")
         .count();
+    // A lost message's arrow stops half-way, at a cross, with no arrowhead.
+    let lost = violated
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter(|l| l.trim().starts_with("lose message"))
+        .count();
     for lane in ["meters", "node 0", "node 1", "wallets", "chain"] {
         assert!(svg.contains(&format!(">{lane}</text>")), "no lane {lane}");
     }
-    assert_eq!(svg.matches("marker-end=").count(), steps - ticks);
+    assert_eq!(svg.matches("marker-end=").count(), steps - ticks - lost);
+    assert_eq!(svg.matches("stroke=\"#c00\"").count(), lost);
     assert_eq!(svg.matches("stroke-dasharray").count(), ticks);
     assert_eq!(violated.chart_file_name(), "INV-REPLAY-001.svg");
     insta::assert_snapshot!("counterexample_accept_high_s_chart", svg);

@@ -159,8 +159,8 @@ struct ModelArgs {
     /// which may reorder (see docs/model-checking.md, A-NET-ORDER-001).
     #[arg(long)]
     in_order: bool,
-    /// Turn off the reductions POR-REDUNDANT-001, POR-READINGS-001 and SYM-LAG-001
-    /// (docs/model-checking.md), to measure their effect.
+    /// Turn off the reductions POR-REDUNDANT-001, POR-READINGS-001, POR-SIGNED-001 and
+    /// SYM-LAG-001 (docs/model-checking.md), to measure their effect.
     #[arg(long)]
     no_reduction: bool,
     /// Meter M sends nothing for slot 0.

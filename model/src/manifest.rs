@@ -155,6 +155,7 @@ pub fn reductions(c: &ModelConfig) -> String {
         r.push("POR-REDUNDANT-001");
         if c.synchronous {
             r.push("POR-READINGS-001");
+            r.push("POR-SIGNED-001");
         }
         if c.context == crate::protocol::Context::Next && c.environment_lag() < c.first_bound_lag()
         {

@@ -96,7 +96,7 @@ pub struct NodeWindow {
     pub frozen: Option<Frozen>,
     /// Signatures collected per result hash: the result and who signed it.
     pub signatures: BTreeMap<B256, (WindowResult, BTreeMap<ProsumerIndex, Signature65>)>,
-    /// Distinct results each node was seen signing (two ⇒ equivocation).
+    /// Distinct results each node was seen signing, sorted (two ⇒ equivocation).
     pub signed_by: BTreeMap<ProsumerIndex, Vec<SignedResult>>,
     /// Nodes this node already reported for this window.
     pub reported: BTreeSet<ProsumerIndex>,
@@ -112,6 +112,16 @@ impl NodeWindow {
             signed_by: BTreeMap::new(),
             reported: BTreeSet::new(),
         }
+    }
+}
+
+/// Adds `sr` to the results one node was seen signing, kept sorted: the record is a set, and
+/// the order the messages came in means nothing. (An equivocation report names the first two
+/// in this order; a record in arrival order made two states of one set, and a signature's
+/// delivery depend on when another of the same signer's arrived: POR-SIGNED-001.)
+fn record(results: &mut Vec<SignedResult>, sr: SignedResult) {
+    if let Err(at) = results.binary_search(&sr) {
+        results.insert(at, sr);
     }
 }
 
@@ -293,7 +303,7 @@ impl<R: Recover> Node<R> {
             at: r.at,
             set: Shared::new(set),
         });
-        win.signed_by.entry(me).or_default().push(signed);
+        record(win.signed_by.entry(me).or_default(), signed);
         win.signatures
             .entry(hash)
             .or_insert_with(|| (r.result.clone(), BTreeMap::new()))
@@ -312,6 +322,28 @@ impl<R: Recover> Node<R> {
     }
 
     /// Whether this node ever touched data of a window it had pruned (INV-PRUNE-001).
+    /// This node without what it recorded of other nodes' signatures on windows below
+    /// `next`, which are final. Once a window is final the node ignores its messages,
+    /// submits nothing for it and only waits to prune it: nothing reads those records. The
+    /// model's tests compare states up to them (POR-SIGNED-001, `docs/model-checking.md`).
+    pub fn without_final_records(&self, next: u32) -> Self {
+        let mut node = self.clone();
+        let (me, n) = (node.index, node.n());
+        node.windows.retain(|w, nw| {
+            if *w >= next {
+                return true;
+            }
+            let nw = nw.make_mut();
+            nw.signed_by.retain(|k, _| *k == me);
+            nw.signatures.retain(|_, (_, by)| {
+                by.retain(|k, _| *k == me);
+                !by.is_empty()
+            });
+            *nw != NodeWindow::new(*w, n)
+        });
+        node
+    }
+
     pub fn touched_pruned(&self) -> bool {
         self.touched_pruned
     }
@@ -549,7 +581,7 @@ impl<R: Recover> Node<R> {
             return Ok(Vec::new());
         }
         let win = self.window_mut(w);
-        win.signed_by.entry(signer).or_default().push(sr.clone());
+        record(win.signed_by.entry(signer).or_default(), sr.clone());
         win.signatures
             .entry(hash)
             .or_insert_with(|| (sr.result.clone(), BTreeMap::new()))
@@ -834,7 +866,7 @@ impl<R: Recover> Node<R> {
             at: now,
             set,
         });
-        win.signed_by.entry(me).or_default().push(signed.clone());
+        record(win.signed_by.entry(me).or_default(), signed.clone());
         win.signatures
             .entry(hash)
             .or_insert_with(|| (result, BTreeMap::new()))
