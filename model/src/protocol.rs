@@ -1885,7 +1885,10 @@ impl Model for DiversityModel {
                 actions.push(Action::Deliver(env.clone()));
                 return;
             }
-            if let Some(env) = offered.clone().find(|e| self.independent_readings(state, e)) {
+            if let Some(env) = offered
+                .clone()
+                .find(|e| self.independent_readings(state, e))
+            {
                 actions.clear();
                 self.network_actions(state, env, actions);
                 return;
@@ -2275,7 +2278,12 @@ impl DiversityModel {
             })
         };
         let reaches = |k: usize| k != env.to && Some(k) != env.from && k != signer;
-        if !self.config.byzantine.iter().all(|&k| !reaches(k) || knows(k)) {
+        if !self
+            .config
+            .byzantine
+            .iter()
+            .all(|&k| !reaches(k) || knows(k))
+        {
             return false;
         }
         let mut copy: Node<Secp256k1> = (*state.nodes[env.to]).clone();
