@@ -2151,21 +2151,11 @@ impl DiversityModel {
                             .any(|v| v.iter().any(|x| x.result == sr.result))
                     })
                 };
-                let signer = || {
-                    self.recover
-                        .recover(&self.domain.result_digest(&sr.result), &sr.signature)
-                        .ok()
-                        .and_then(|a| self.params.node_index(&a))
-                };
                 w < self.params.windows
                     && (w < state.chain.next_window() || recorded(w))
-                    && signer().is_some_and(|k| {
+                    && self.signer_of(sr).is_some_and(|k| {
                         final_or(Some(w), &|w| {
-                            node.window(w).is_some_and(|nw| {
-                                nw.signed_by
-                                    .get(&k)
-                                    .is_some_and(|v| v.iter().any(|x| x.result == sr.result))
-                            })
+                            node.window(w).is_some_and(|nw| nw.holds(k, &sr.result))
                         })
                     })
             }
@@ -2233,9 +2223,13 @@ impl DiversityModel {
     /// - delivering it records the signature in `j`'s window, forwards it and may submit
     ///   `j`'s certificate, and does nothing else (confirmed on a copy of `j`); a record is a
     ///   set, so other deliveries to `j` give the same records and the same certificate in
-    ///   either order;
+    ///   either order, and the same forwards but for copies of a result the receiver holds,
+    ///   which POR-REDUNDANT-001 delivers at once and alone (a node forwards a result to
+    ///   every peer but its sender, so the copy that arrives first decides one forward);
     /// - of what `j` reads on the chain, slashes cannot change (every Byzantine node is
-    ///   slashed, an honest one never is) and the previous window is final. The window can
+    ///   slashed, and an honest one is not: INV-SLASH-001 says it never will be, and the
+    ///   guard checks it is not yet, so as not to rest on what the check proves) and the
+    ///   previous window is final. The window can
     ///   only become final or pending (a certificate in the hardened variant, a partial
     ///   result, a dispute) first, which only takes the certificate away: taken first, the
     ///   delivery leaves a certificate the contract then refuses and, if the window is final,
@@ -2259,23 +2253,17 @@ impl DiversityModel {
             || chain.phase() != Phase::Active
             || w != chain.next_window()
             || !self.config.byzantine.iter().all(|&b| chain.is_slashed(b))
+            || self.honest().any(|h| chain.is_slashed(h))
         {
             return false;
         }
-        let signer = self
-            .recover
-            .recover(&self.domain.result_digest(&sr.result), &sr.signature)
-            .ok()
-            .and_then(|a| self.params.node_index(&a));
-        let Some(signer) = signer else {
+        let Some(signer) = self.signer_of(sr) else {
             return false;
         };
         let knows = |k: usize| {
-            state.nodes[k].window(w).is_some_and(|nw| {
-                nw.signed_by
-                    .get(&signer)
-                    .is_some_and(|v| v.iter().any(|x| x.result == sr.result))
-            })
+            state.nodes[k]
+                .window(w)
+                .is_some_and(|nw| nw.holds(signer, &sr.result))
         };
         let reaches = |k: usize| k != env.to && Some(k) != env.from && k != signer;
         if !self
@@ -2293,6 +2281,14 @@ impl DiversityModel {
                 Output::Send { .. } | Output::Submit(Tx::SubmitWindow { .. })
             )
         })
+    }
+
+    /// The node whose key signed `sr`, if any (the recovery is memoised).
+    fn signer_of(&self, sr: &SignedResult) -> Option<usize> {
+        self.recover
+            .recover(&self.domain.result_digest(&sr.result), &sr.signature)
+            .ok()
+            .and_then(|a| self.params.node_index(&a))
     }
 
     /// Whether the reading's meter signed only one reading for its slot. A second would
@@ -3303,9 +3299,10 @@ mod tests {
         assert!(adversarys(&model, &state) > 0);
     }
 
-    /// POR-REDUNDANT-001 and POR-READINGS-001 lose nothing: with and without the
-    /// reductions the same states with an empty network are reachable (every state is one
-    /// of them plus messages in flight), and the same projections of every reachable state
+    /// The reductions lose nothing (POR-REDUNDANT-001, POR-READINGS-001 and, on the all-honest
+    /// synchronous configurations, POR-SIGNED-001): with and without them the same states
+    /// with an empty network are reachable (every state is one of them plus messages in
+    /// flight; up to records of final windows, [`without_final_records`]), and the same projections of every reachable state
     /// on what the properties read ([`observed`]), on configurations where the unreduced
     /// space is small enough to enumerate, including a duplicating network, where most
     /// deliveries become redundant, and an equivocating meter against a Byzantine node, whose
@@ -3379,8 +3376,9 @@ mod tests {
     /// to records of final windows, and the same projections of every state. At N=3 against
     /// a Byzantine node slashed in the run for its equivocation; slashed by the environment
     /// at any time, with the partial and dispute paths (`--context first`); in the hardened
-    /// variant, where a certificate is pending rather than final; and at N=2 on a lossy
-    /// network, the Byzantine node's signatures to the honest one after its slash.
+    /// variant, where a certificate is pending rather than final; and at N=2, the Byzantine
+    /// node's signatures to the honest one after its slash, on a lossy network, with at most
+    /// one loss (the loss bound's counter), and in the next window's context (K = 2).
     #[test]
     fn signed_first_reaches_the_same_quiescent_and_observed_states() {
         let three = ModelConfig {
@@ -3402,6 +3400,18 @@ mod tests {
             ModelConfig {
                 synchronous: true,
                 context: Context::First,
+                ..ModelConfig::default()
+            },
+            ModelConfig {
+                synchronous: true,
+                context: Context::First,
+                max_losses: Some(1),
+                ..ModelConfig::default()
+            },
+            ModelConfig {
+                windows: 2,
+                synchronous: true,
+                context: Context::Next,
                 ..ModelConfig::default()
             },
         ] {

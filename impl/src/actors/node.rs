@@ -103,6 +103,13 @@ pub struct NodeWindow {
 }
 
 impl NodeWindow {
+    /// Whether `signer` was seen signing `result` in this window.
+    pub fn holds(&self, signer: ProsumerIndex, result: &WindowResult) -> bool {
+        self.signed_by
+            .get(&signer)
+            .is_some_and(|known| known.iter().any(|k| k.result == *result))
+    }
+
     fn new(window: u32, n: usize) -> Self {
         Self {
             set: Shared::new(ReadingSet::new(window, n)),
@@ -321,7 +328,6 @@ impl<R: Recover> Node<R> {
         self.params.prosumers()
     }
 
-    /// Whether this node ever touched data of a window it had pruned (INV-PRUNE-001).
     /// This node without what it recorded of other nodes' signatures on windows below
     /// `next`, which are final. Once a window is final the node ignores its messages,
     /// submits nothing for it and only waits to prune it: nothing reads those records. The
@@ -344,6 +350,7 @@ impl<R: Recover> Node<R> {
         node
     }
 
+    /// Whether this node ever touched data of a window it had pruned (INV-PRUNE-001).
     pub fn touched_pruned(&self) -> bool {
         self.touched_pruned
     }
@@ -573,11 +580,7 @@ impl<R: Recover> Node<R> {
         let me = self.index;
         // Read first: a result already recorded from this signer copies nothing.
         self.ensure_window(w);
-        if self.windows[&w]
-            .signed_by
-            .get(&signer)
-            .is_some_and(|known| known.iter().any(|k| k.result == sr.result))
-        {
+        if self.windows[&w].holds(signer, &sr.result) {
             return Ok(Vec::new());
         }
         let win = self.window_mut(w);
