@@ -315,7 +315,8 @@ const MAX_MODEL_DELAY: u64 = 4;
 struct CheckArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// Breadth-first search: shortest counterexamples, but it keeps the frontier in memory
+    /// Breadth-first search: short counterexamples (not always the shortest: stateright hands
+    /// its queue out in jobs), but it keeps the frontier in memory
     /// (several KB a state). The default is depth-first, which keeps only the path.
     #[arg(long)]
     bfs: bool,

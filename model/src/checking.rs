@@ -39,8 +39,8 @@ pub struct PropertyOutcome {
     pub kind: &'static str,
     /// "holds", "violated", "reached" or "unreached".
     pub status: &'static str,
-    /// The counterexample or witness, in protocol terms: the shortest one breadth first
-    /// on one thread; with more threads, or depth first, one of them.
+    /// The counterexample or witness, in protocol terms: a short one breadth first on one
+    /// thread (not always the shortest); with more threads, or depth first, one of them.
     pub trace: Option<Vec<String>>,
     /// The number of actions on that trace.
     pub steps: Option<usize>,

@@ -1,7 +1,7 @@
 //! The manifest of expected results, `model/manifest.json` (after tlaplus/Examples): every
 //! configuration the suite pins, with its unique states, depth and witnesses, and every
-//! planted bug with the property it must violate and the length of its shortest
-//! counterexample.
+//! planted bug with the property it must violate and the length of its counterexample
+//! (breadth first).
 //!
 //! One test (`tests/manifest.rs`) checks every configuration against it, `tests/mutants.rs`
 //! checks every planted bug, and [`render_markdown`] writes the tables of
@@ -10,7 +10,8 @@
 //!
 //! Every figure here is deterministic: configurations are checked depth first on one
 //! thread (the same witnesses on every run; the depth is the deepest the search went) and
-//! planted bugs breadth first on one thread (the shortest counterexample). Timings are not
+//! planted bugs breadth first on one thread (a short counterexample: stateright hands its
+//! queue out in jobs, which can reorder the levels, so not always the shortest). Timings are not
 //! in the manifest: they vary from machine to machine and from run to run.
 
 use std::collections::BTreeMap;
@@ -234,8 +235,9 @@ pub fn render_markdown(m: &Manifest) -> String {
     }
     let _ = writeln!(
         s,
-        "\nEvery planted bug, the property it must violate, and its shortest counterexample \
-         (breadth first, one thread):\n"
+        "\nEvery planted bug, the property it must violate, and the counterexample stateright's \
+         breadth-first search gives on one thread (short, not always the shortest: it hands its \
+         queue out in jobs, which can reorder the levels):\n"
     );
     let _ = writeln!(
         s,
