@@ -1885,15 +1885,12 @@ impl Model for DiversityModel {
                 actions.push(Action::Deliver(env.clone()));
                 return;
             }
-            if let Some(env) = offered
+            // Readings first (POR-READINGS-001), then signed results (POR-SIGNED-001).
+            let decided_first = offered
                 .clone()
                 .find(|e| self.independent_readings(state, e))
-            {
-                actions.clear();
-                self.network_actions(state, env, actions);
-                return;
-            }
-            if let Some(env) = offered.find(|e| self.independent_signed(state, e)) {
+                .or_else(|| offered.find(|e| self.independent_signed(state, e)));
+            if let Some(env) = decided_first {
                 actions.clear();
                 self.network_actions(state, env, actions);
                 return;
@@ -2145,11 +2142,8 @@ impl DiversityModel {
                 // decided without it: if no signer's record holds this result, neither does
                 // the signer's.
                 let recorded = |w: u32| {
-                    node.window(w).is_some_and(|nw| {
-                        nw.signed_by
-                            .values()
-                            .any(|v| v.iter().any(|x| x.result == sr.result))
-                    })
+                    node.window(w)
+                        .is_some_and(|nw| nw.signed_by.keys().any(|&k| nw.holds(k, &sr.result)))
                 };
                 w < self.params.windows
                     && (w < state.chain.next_window() || recorded(w))
