@@ -27,7 +27,8 @@ fn every_configuration_gives_what_the_manifest_says() {
     check_entries(false);
 }
 
-/// The long configurations (minutes each; N = 3 in context on a lossy network), which
+/// The long configurations (minutes each; N = 3 in context on a lossy network, and N = 4's
+/// first window in context), which
 /// `.ci/run` checks: `cargo test --release -p diversity-model --test manifest -- --ignored`.
 #[test]
 #[ignore = "minutes long: run by .ci/run"]
