@@ -49,7 +49,7 @@ pub enum TwoPhaseAction {
     RmRcvAbortMsg(usize),
 }
 
-/// Two-phase commit with `rms` resource managers (at most 64).
+/// Two-phase commit with `rms` resource managers (at most 63: bitmaps of a `u64`).
 #[derive(Clone, Debug)]
 pub struct TwoPhaseCommit {
     pub rms: usize,
@@ -143,6 +143,12 @@ impl Model for TwoPhaseCommit {
 /// state counts, interpolating the logarithm of the rate linearly in the logarithm of the
 /// state count (the sizes grow geometrically, by about 5.8 a resource manager).
 pub fn rate_at(states: usize, smaller: (usize, f64), larger: (usize, f64)) -> f64 {
+    assert!(
+        smaller.0 < larger.0 && (smaller.0..=larger.0).contains(&states),
+        "{states} states are not between the sizes {} and {}: an interpolation, never an extrapolation",
+        smaller.0,
+        larger.0
+    );
     let ln = |n: usize| (n as f64).ln();
     let t = (ln(states) - ln(smaller.0)) / (ln(larger.0) - ln(smaller.0));
     (smaller.1.ln() + t * (larger.1.ln() - smaller.1.ln())).exp()
@@ -175,13 +181,25 @@ mod tests {
         assert!(100.0 < between && between < 200.0);
     }
 
-    /// The bracket of the default configuration's count, from the pinned sizes.
+    /// The bracket of a count, from the two-phase commit's counts (one to seven resource
+    /// managers, the last three pinned below): the default configuration's is between six
+    /// and seven; a count equal to a size brackets from that size.
     #[test]
     fn the_bracket_holds_the_state_count() {
-        let count = |rms: usize| 12usize * 6usize.pow(rms as u32 - 1);
+        let counts = [12, 56, 288, 1_568, 8_832, 50_816, 296_448];
+        let count = |rms: usize| counts[rms - 1];
         assert_eq!(bracket(113_135, count), (6, 7));
+        assert_eq!(bracket(50_816, count), (6, 7));
         assert_eq!(bracket(12, count), (1, 2));
-        assert_eq!(bracket(72, count), (2, 3));
+        assert_eq!(bracket(56, count), (2, 3));
+        assert_eq!(bracket(289, count), (3, 4));
+    }
+
+    /// Outside its two sizes the rate is not guessed.
+    #[test]
+    #[should_panic(expected = "never an extrapolation")]
+    fn the_rate_is_never_extrapolated() {
+        rate_at(1_000_001, (1_000, 400.0), (1_000_000, 100.0));
     }
 
     /// The TLA+ examples' `TwoPhase` has 288 distinct states for three resource managers;
