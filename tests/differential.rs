@@ -549,9 +549,7 @@ impl Pair {
                     6 => Op::Equivocation(w.0, Twin::Differs),
                     _ => Op::Inconsistency(Proof::Lie(w.0)),
                 };
-                let Some(mut call) = self.call_for(&inner) else {
-                    return None;
-                };
+                let mut call = self.call_for(&inner)?;
                 call.value = 5;
                 call
             }

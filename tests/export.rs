@@ -108,7 +108,6 @@ fn every_exported_run_verifies() {
                     loss: 0.1,
                     duplicate: 0.1,
                     max_delay: 3,
-                    ..NetworkConfig::default()
                 },
                 ..short(3)
             },

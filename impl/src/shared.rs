@@ -10,7 +10,7 @@
 //! hasher stateright fingerprints states with), so equal values hash alike, whichever states
 //! they are in, and the checker's state counts are those of the values.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
@@ -48,11 +48,10 @@ impl<T: Hash> Shared<T> {
     /// The value's hash: an aHash with fixed keys, so the same on every run. (It was a
     /// SipHash, three quarters of a model check's fingerprinting; aHash is the checker's own.)
     fn digest(&self) -> u64 {
-        *self.0.hash.get_or_init(|| {
-            let mut h = DIGEST_KEYS.build_hasher();
-            self.0.value.hash(&mut h);
-            h.finish()
-        })
+        *self
+            .0
+            .hash
+            .get_or_init(|| DIGEST_KEYS.hash_one(&self.0.value))
     }
 }
 

@@ -48,7 +48,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::Hash;
 use std::thread::LocalKey;
 
 use diversity::actors::node::Node;
@@ -112,9 +112,7 @@ static KEYS: ahash::RandomState = ahash::RandomState::with_seeds(
 );
 
 fn key(question: impl Hash) -> u64 {
-    let mut h = KEYS.build_hasher();
-    question.hash(&mut h);
-    h.finish()
+    KEYS.hash_one(question)
 }
 
 struct ChainEntry {

@@ -1810,8 +1810,7 @@ impl Model for DiversityModel {
     type Action = Action;
 
     fn init_states(&self) -> Vec<State> {
-        let mut chain =
-            Contract::open((*self.params).clone(), self.recover.clone()).expect("valid");
+        let mut chain = Contract::open((*self.params).clone(), self.recover).expect("valid");
         // Honest prosumers fund before start; Byzantine ones may not (a move of theirs).
         for i in self.honest() {
             chain
@@ -1844,7 +1843,7 @@ impl Model for DiversityModel {
                     j,
                     k.clone(),
                     (*self.params).clone(),
-                    self.recover.clone(),
+                    self.recover,
                 ))
             })
             .collect();

@@ -479,9 +479,15 @@ fn execute(args: &DevnetArgs, mut plan: Plan) -> Result<bool, String> {
         }
         Ok(())
     };
-    for i in 0..n {
-        send(&plan.wallets[i], params.deposits[i], Tx::Deposit, &mut own)?;
-        send(&nodes[i], params.bond, Tx::PostBond, &mut own)?;
+    for ((wallet, deposit), node) in plan
+        .wallets
+        .iter()
+        .zip(&params.deposits)
+        .zip(&nodes)
+        .take(n)
+    {
+        send(wallet, *deposit, Tx::Deposit, &mut own)?;
+        send(node, params.bond, Tx::PostBond, &mut own)?;
     }
 
     // The node processes: each listens on a port the OS chose and says which.

@@ -1498,11 +1498,7 @@ impl<R: Recover> Contract<R> {
         }
         let n = self.params.prosumers();
         let unslashed = self.slashed.iter().filter(|s| !**s).count() as u128;
-        let share = if unslashed > 0 {
-            self.slash_pool / unslashed
-        } else {
-            0
-        };
+        let share = self.slash_pool.checked_div(unslashed).unwrap_or(0);
         let mut dust = std::mem::take(&mut self.dust) + self.slash_pool - share * unslashed;
         self.slash_pool = 0;
         for i in 0..n {

@@ -89,9 +89,9 @@ pub fn settle(produced: &[u64], consumed: &[u64], balances: &[u128], price: u128
     // Without a seller nothing is matched and nothing paid; with one, each seller's share
     // is pro rata (a non-seller's surplus is 0, so its share is too).
     if total_surplus > 0 {
-        for i in 0..n {
-            s.received[i] = mul_div(pool, surplus[i], total_surplus);
-            shared += s.received[i];
+        for (received, surplus) in s.received.iter_mut().zip(&surplus).take(n) {
+            *received = mul_div(pool, *surplus, total_surplus);
+            shared += *received;
         }
     }
     // INV-FUNDS-002: what rounding leaves goes to the dust account, so Σpaid = Σreceived + dust.
@@ -127,7 +127,8 @@ mod tests {
     fn rounding_goes_to_dust() {
         // Three sellers share a pool of 10 wei equally: 3 each, 1 wei of dust.
         let s = settle(&[1, 1, 1, 0], &[0, 0, 0, 3], &[0, 0, 0, 10], 10);
-        assert_eq!(s.paid[3], 30.min(10));
+        // It owes 30 wei for 3 Wh and pays what its balance holds, 10.
+        assert_eq!(s.paid[3], 10);
         assert_eq!(s.received, vec![3, 3, 3, 0]);
         assert_eq!(s.dust, 1);
     }

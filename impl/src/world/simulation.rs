@@ -848,14 +848,14 @@ fn run_inner(
     let n = s.prosumers;
     let domain = Domain::of(&params);
     let recover = Secp256k1::cached();
-    let chain = Contract::open(params.clone(), recover.clone())
+    let chain = Contract::open(params.clone(), recover)
         .map_err(|e| ScenarioError::Invalid(e.to_string()))?;
     let total = s.total_slots();
     let profiles = s.profiles();
     let mut meters = s.meters(domain);
     let actors: Vec<Actor> = (0..n)
         .map(|i| {
-            let node = Node::new(i, Scenario::node_key(i), params.clone(), recover.clone());
+            let node = Node::new(i, Scenario::node_key(i), params.clone(), recover);
             match s.byzantine.iter().find(|b| b.node == i) {
                 Some(b) => Actor::Byzantine(ByzantineNode::new(node, b.behaviour.clone())),
                 None => Actor::Honest(node),
@@ -1022,10 +1022,9 @@ fn run_inner(
     if let Err(v) = run.chain.check_conservation() {
         run.report.conservation.violations.push(v);
     }
-    for i in 0..n {
-        let p = &mut run.report.prosumers[i];
-        p.produced_wh = profiles[i].produced_wh.iter().sum();
-        p.consumed_wh = profiles[i].consumed_wh.iter().sum();
+    for (p, profile) in run.report.prosumers.iter_mut().zip(&profiles).take(n) {
+        p.produced_wh = profile.produced_wh.iter().sum();
+        p.consumed_wh = profile.consumed_wh.iter().sum();
     }
     for a in &run.actors {
         if a.is_honest() {
