@@ -52,7 +52,7 @@ use diversity::actors::byzantine::lie_about;
 use diversity::actors::meter::WindowRegisters;
 use diversity::actors::node::{Node, NodeMessage, NodeWindow, Output};
 use diversity::protocol::contract::{Call, Contract, ContractError, Event, Path, Phase, Tx};
-use diversity::protocol::crypto::{Recover, Secp256k1, SecretKey};
+use diversity::protocol::crypto::{Secp256k1, SecretKey};
 use diversity::protocol::eip712::{sign_reading, sign_result, Domain};
 use diversity::protocol::params::Params;
 use diversity::protocol::types::{
@@ -1409,11 +1409,9 @@ impl DiversityModel {
         signatures: &'a [diversity::protocol::crypto::Signature65],
     ) -> impl Iterator<Item = Option<usize>> + 'a {
         let hash = self.domain.result_digest(result);
-        signatures.iter().map(move |sig| {
-            Recover::recover(&self.recover, &hash, sig)
-                .ok()
-                .and_then(|a| self.params.node_index(&a))
-        })
+        signatures
+            .iter()
+            .map(move |sig| self.params.signer(&self.recover, &hash, sig).ok())
     }
 
     fn uses_veto(&self, before: &Contract<Secp256k1>, call: &Call) -> bool {
@@ -2278,10 +2276,13 @@ impl DiversityModel {
 
     /// The node whose key signed `sr`, if any (the recovery is memoised).
     fn signer_of(&self, sr: &SignedResult) -> Option<usize> {
-        self.recover
-            .recover(&self.domain.result_digest(&sr.result), &sr.signature)
+        self.params
+            .signer(
+                &self.recover,
+                &self.domain.result_digest(&sr.result),
+                &sr.signature,
+            )
             .ok()
-            .and_then(|a| self.params.node_index(&a))
     }
 
     /// Whether the reading's meter signed only one reading for its slot. A second would

@@ -569,11 +569,9 @@ impl<R: Recover> Node<R> {
         }
         let hash = self.domain.result_digest(&sr.result);
         let signer = self
-            .recover
-            .recover(&hash, &sr.signature)
-            .ok()
-            .and_then(|a| self.params.node_index(&a))
-            .ok_or(MessageError::BadResultSignature)?;
+            .params
+            .signer(&self.recover, &hash, &sr.signature)
+            .map_err(|_| MessageError::BadResultSignature)?;
         if w < chain.next_window() {
             return Ok(Vec::new());
         }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::protocol::bonds::{self, Loser};
 use crate::protocol::crypto::{Recover, Signature65, SignatureError};
 use crate::protocol::eip712::{chain_root, leaf, Domain};
-use crate::protocol::params::{Params, ParamsError, ProsumerIndex, MAX_PROSUMERS};
+use crate::protocol::params::{Params, ParamsError, ProsumerIndex, SignerError, MAX_PROSUMERS};
 use crate::protocol::reaction::{settle, Settlement};
 use crate::protocol::reading_set::{validate_reading, Deciding, ReadingError};
 use crate::protocol::types::{SignedReading, SignedResult, WindowResult};
@@ -1342,13 +1342,12 @@ impl<R: Recover> Contract<R> {
 
     fn signer_of(&self, sr: &SignedResult, index: usize) -> Result<ProsumerIndex, ContractError> {
         let hash = self.domain.result_digest(&sr.result);
-        let signer = self
-            .recover
-            .recover(&hash, &sr.signature)
-            .map_err(|error| ContractError::BadSignature { index, error })?;
         self.params
-            .node_index(&signer)
-            .ok_or(ContractError::UnknownSigner { index, signer })
+            .signer(&self.recover, &hash, &sr.signature)
+            .map_err(|e| match e {
+                SignerError::BadSignature(error) => ContractError::BadSignature { index, error },
+                SignerError::NotANode(signer) => ContractError::UnknownSigner { index, signer },
+            })
     }
 
     fn report_equivocation(

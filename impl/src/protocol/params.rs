@@ -5,6 +5,8 @@
 //! > the periods. None of them changes after open. (A-PARAMS-001)
 
 use alloy_primitives::{Address, B256};
+
+use crate::protocol::crypto::{Recover, Signature65, SignatureError};
 use serde::{Deserialize, Serialize};
 
 /// Largest number of prosumers a contract accepts: keeps every fast-path transaction and the
@@ -26,6 +28,15 @@ pub const MAX_GAS_RATE_WEI: u128 = u64::MAX as u128;
 
 /// Index of a prosumer: its meter, its node and its wallet share the index.
 pub type ProsumerIndex = usize;
+
+/// Why a signature names no node ([`Params::signer`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignerError {
+    /// Nothing recovers from it (malformed, or a malleated high-s form).
+    BadSignature(SignatureError),
+    /// It recovers to an address that is no node's.
+    NotANode(Address),
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Params {
@@ -270,6 +281,21 @@ impl Params {
 
     pub fn node_index(&self, node: &Address) -> Option<ProsumerIndex> {
         self.nodes.iter().position(|m| m == node)
+    }
+
+    /// The node whose key made `signature` over `digest` (a result's, spec §4.3): the one
+    /// definition the node, the contract and the model use to know who signed a result.
+    pub fn signer<R: Recover>(
+        &self,
+        recover: &R,
+        digest: &B256,
+        signature: &Signature65,
+    ) -> Result<ProsumerIndex, SignerError> {
+        let address = recover
+            .recover(digest, signature)
+            .map_err(SignerError::BadSignature)?;
+        self.node_index(&address)
+            .ok_or(SignerError::NotANode(address))
     }
 
     pub fn wallet_index(&self, wallet: &Address) -> Option<ProsumerIndex> {
