@@ -108,7 +108,7 @@ const CAUGHT_BY: [(&str, &str, &str); 25] = [
     (
         "partial-final-at-once",
         "the model's invariants",
-        "INV-COMPLETE-001 completeness: every honest frozen set violated",
+        "INV-SOUND-001 honest-minority soundness violated",
     ),
     (
         "challenger-always-wins",
@@ -302,6 +302,15 @@ fn every_planted_bug_is_caught_by_the_model_based_walks() {
             evm_alone,
         });
     }
+    // After a deliberate change, `DIVERSITY_UPDATE_FROZEN=1` freezes this run's shrunk walks.
+    if std::env::var_os("DIVERSITY_UPDATE_FROZEN").is_some() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/support/frozen.rs");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let head = &text[..text.find("pub const FROZEN").unwrap()];
+        std::fs::write(&path, format!("{head}{}", frozen_source(&report))).unwrap();
+        return;
+    }
     // The frozen walks (`tests/support/frozen.rs`, replayed unmutated by
     // `tests/model_based.rs`) still catch their bug: at their step, by their pinned check.
     for f in &frozen::FROZEN {
@@ -364,4 +373,32 @@ fn every_planted_bug_is_caught_by_the_model_based_walks() {
     // Without a mutant, the same walks pass.
     assert!(first_failure(&three_prosumers(), Some(Hardfork::Prague), true).is_none());
     assert!(first_failure(&four_prosumers_hardened(), Some(Hardfork::Osaka), true).is_none());
+}
+
+/// `tests/support/frozen.rs`'s table of shrunk walks, from a run's report (`rustfmt` lays
+/// it out).
+fn frozen_source(report: &[Caught]) -> String {
+    let mut out = format!("pub const FROZEN: [Frozen; {}] = [\n", report.len());
+    for c in report {
+        let (config, evm) = match c.by {
+            "the model's invariants" => ("three_prosumers", "None"),
+            "the EVM replay" => ("three_prosumers", "Some(Hardfork::Prague)"),
+            "the EVM replay, hardened" => ("four_prosumers_hardened", "Some(Hardfork::Osaka)"),
+            "the walks without a live node" => ("no_live_node", "Some(Hardfork::Prague)"),
+            other => panic!("no walks named {other}"),
+        };
+        // "step N (ACTION …": the step and the action's first words, up to its details.
+        let rest = c.why.strip_prefix("step ").expect("a step");
+        let (step, rest) = rest.split_once(" (").expect("an action");
+        let action: String = rest
+            .chars()
+            .take_while(|ch| !matches!(ch, '{' | ')' | '"' | '\\'))
+            .take(40)
+            .collect();
+        out += &format!(
+            "    Frozen {{ mutant: {:?}, config: super::walk::{config}, evm: {evm}, picks: &{:?}, step: {step}, action: {:?} }},\n",
+            c.name, c.shrunk, action.trim_end()
+        );
+    }
+    out + "];\n"
 }

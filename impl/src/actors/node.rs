@@ -12,6 +12,13 @@
 //! stop a wrong result (INV-SOUND-001). Disagreement, or no certificate by the signing
 //! deadline, sends the window to the dispute path, where every honest node puts each
 //! reading it holds on chain (INV-COMPLETE-001).
+//!
+//! > A node sends transactions only at its clock steps (spec §6.1): handling a message
+//! > records and forwards, and never submits.
+//!
+//! So what a delivery does never depends on the chain's slashed set, pending result or
+//! dispute, only on whether its window is final: deliveries commute with the chain's
+//! moves, which is what lets the model check order them (POR-SIGNED-001).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -588,38 +595,55 @@ impl<R: Recover> Node<R> {
             .or_insert_with(|| (sr.result.clone(), BTreeMap::new()))
             .1
             .insert(signer, sr.signature);
-        let mut out: Vec<Output> = (0..self.n())
+        let out: Vec<Output> = (0..self.n())
             .filter(|j| *j != me && *j != from && *j != signer)
             .map(|to| Output::Send {
                 to,
                 msg: NodeMessage::Signed(sr.clone()),
             })
             .collect();
-        out.extend(self.fraud_reports(w, chain));
-        out.extend(self.try_certificate(w, chain));
+        // §6.5, §6.7: the certificate this may complete and the fraud it may prove are
+        // submitted at the next clock step (`tick`), not here.
         Ok(out)
     }
 
-    /// Reports every provable fraud seen for window `w` (spec §7.7): two results signed by
-    /// one node, or a result over this node's own frozen set with other totals.
+    /// Reports every provable fraud held for window `w` that it has not reported yet
+    /// ([`Self::frauds`]), and remembers that it did.
     fn fraud_reports(&mut self, w: u32, chain: &Contract<R>) -> Vec<Output> {
+        let frauds = self.frauds(w, chain);
+        if !frauds.is_empty() {
+            let win = self.window_mut(w);
+            win.reported
+                .extend(frauds.iter().map(|(signer, _)| *signer));
+        }
+        frauds
+            .into_iter()
+            .map(|(_, tx)| Output::Submit(tx))
+            .collect()
+    }
+
+    /// Every provable fraud this node holds for window `w` (spec §6.7, §7.7) against a
+    /// signer it has not reported and that is not slashed, with the report it calls for:
+    /// two results signed by one node, or a result over this node's own frozen set with
+    /// other totals.
+    pub fn frauds(&self, w: u32, chain: &Contract<R>) -> Vec<(ProsumerIndex, Tx)> {
         let me = self.index;
-        // Read first: the window is copied (`Shared::make_mut`) only if a report is made.
         let Some(win) = self.windows.get(&w) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        let mut reported = Vec::new();
+        let mut frauds = Vec::new();
         for (signer, results) in &win.signed_by {
             if *signer == me || win.reported.contains(signer) || chain.is_slashed(*signer) {
                 continue;
             }
             if results.len() >= 2 {
-                reported.push(*signer);
-                out.push(Output::Submit(Tx::ReportEquivocation {
-                    first: results[0].clone(),
-                    second: results[1].clone(),
-                }));
+                frauds.push((
+                    *signer,
+                    Tx::ReportEquivocation {
+                        first: results[0].clone(),
+                        second: results[1].clone(),
+                    },
+                ));
                 continue;
             }
             let Some(frozen) = &win.frozen else { continue };
@@ -629,23 +653,21 @@ impl<R: Recover> Node<R> {
                 && (claim.result.produced != frozen.result.produced
                     || claim.result.consumed != frozen.result.consumed)
             {
-                reported.push(*signer);
-                out.push(Output::Submit(Tx::ReportInconsistency {
-                    claim: claim.clone(),
-                    readings: frozen
-                        .set
-                        .deciding()
-                        .readings()
-                        .map(|(_, k)| k.signed)
-                        .collect(),
-                }));
+                frauds.push((
+                    *signer,
+                    Tx::ReportInconsistency {
+                        claim: claim.clone(),
+                        readings: frozen
+                            .set
+                            .deciding()
+                            .readings()
+                            .map(|(_, k)| k.signed)
+                            .collect(),
+                    },
+                ));
             }
         }
-        if !reported.is_empty() {
-            let win = self.window_mut(w);
-            win.reported.extend(reported);
-        }
-        out
+        frauds
     }
 
     /// Submits the certificate for this node's own result once it holds all N signatures.
@@ -699,6 +721,16 @@ impl<R: Recover> Node<R> {
     /// freezing and signing, deadlines, disputes, evidence, pruning and close.
     pub fn tick(&mut self, now: u64, chain: &Contract<R>) -> Vec<Output> {
         let mut out = Vec::new();
+        // §6.7: at every clock step, report the fraud that the signatures recorded since the
+        // last one prove, in every window still held (one that became final meanwhile
+        // included, so before pruning; a peer's result of a later window may arrive before
+        // that window is next).
+        if chain.phase() == Phase::Active {
+            let held: Vec<u32> = self.windows.keys().copied().collect();
+            for w in held {
+                out.extend(self.fraud_reports(w, chain));
+            }
+        }
         self.prune(now, chain);
         if chain.phase() == Phase::Funding && now >= self.params.start {
             // §7.2: funding is incomplete at start; every payment is refunded.
@@ -949,17 +981,88 @@ mod tests {
         }
     }
 
-    /// A node that received no reading at all still joins a dispute opened the moment the
-    /// window ends, and still signs the (empty) window when the collect period is over.
-    #[test]
-    fn a_node_back_online_joins_an_escape_dispute_and_signs() {
-        let p = params();
+    fn funded(p: &Params) -> Contract<Secp256k1> {
         let mut chain = Contract::open(p.clone(), Secp256k1::new()).unwrap();
         for i in 0..2 {
             for (from, tx) in [(p.wallets[i], Tx::Deposit), (p.nodes[i], Tx::PostBond)] {
                 chain.execute(&Call { from, value: 0, tx }, 0).unwrap();
             }
         }
+        chain
+    }
+
+    fn node(p: &Params, i: usize) -> Node<Secp256k1> {
+        let key = SecretKey::from_label(&format!("n{i}"));
+        Node::new(i, key, p.clone(), Secp256k1::new())
+    }
+
+    fn submits(out: &[Output]) -> Vec<&Tx> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Submit(tx) => Some(tx),
+                Output::Send { .. } => None,
+            })
+            .collect()
+    }
+
+    /// > A node sends transactions only at its clock steps (spec §6.1).
+    ///
+    /// The signature that completes a certificate, and the second result that proves a
+    /// peer's equivocation, are recorded and forwarded as they arrive; the certificate and
+    /// the report go out at the next tick.
+    #[test]
+    fn a_certificate_and_a_report_wait_for_the_clock_step() {
+        let p = params();
+        let chain = funded(&p);
+        let freeze = p.window_end(0) + p.collect_period;
+        let (mut n0, mut n1) = (node(&p, 0), node(&p, 1));
+        n0.tick(freeze, &chain);
+        let honest = n1
+            .tick(freeze, &chain)
+            .into_iter()
+            .find_map(|o| match o {
+                Output::Send {
+                    msg: NodeMessage::Signed(sr),
+                    ..
+                } => Some(sr),
+                _ => None,
+            })
+            .expect("node 1 froze and signed");
+        let out = n0
+            .handle_message(1, &NodeMessage::Signed(honest.clone()), freeze, &chain)
+            .unwrap();
+        assert!(submits(&out).is_empty(), "{out:?}");
+        let out = n0.tick(freeze + 1, &chain);
+        assert!(
+            matches!(submits(&out)[..], [Tx::SubmitWindow { signatures, .. }] if signatures.len() == 2),
+            "{out:?}"
+        );
+
+        let mut lie = honest.result.clone();
+        lie.produced[1] += 1;
+        let lie = SignedResult {
+            signature: sign_result(&SecretKey::from_label("n1"), &Domain::of(&p), &lie),
+            result: lie,
+        };
+        let out = n0
+            .handle_message(1, &NodeMessage::Signed(lie), freeze + 1, &chain)
+            .unwrap();
+        assert!(submits(&out).is_empty(), "{out:?}");
+        let out = n0.tick(freeze + 2, &chain);
+        assert!(
+            submits(&out)
+                .iter()
+                .any(|tx| matches!(tx, Tx::ReportEquivocation { .. })),
+            "{out:?}"
+        );
+    }
+
+    /// A node that received no reading at all still joins a dispute opened the moment the
+    /// window ends, and still signs the (empty) window when the collect period is over.
+    #[test]
+    fn a_node_back_online_joins_an_escape_dispute_and_signs() {
+        let p = params();
+        let mut chain = funded(&p);
         // Nothing came for window 0: anyone opens an escape (F6).
         let escape_at = chain.escape_at(0);
         chain
@@ -972,7 +1075,7 @@ mod tests {
                 escape_at,
             )
             .unwrap();
-        let mut node = Node::new(0, SecretKey::from_label("n0"), p.clone(), Secp256k1::new());
+        let mut node = node(&p, 0);
         let out = node.tick(escape_at, &chain);
         assert!(out.iter().any(|o| matches!(
             o,
